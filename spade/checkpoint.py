@@ -1,0 +1,218 @@
+"""Gauguin's checkpoint format: a folder with `config.json` and `model.safetensors`.
+
+`config.json` holds the architecture, the label set, the label-to-channel mapping, whether there is an
+encoder, the classes the model was trained on and a free-form training record. `model.safetensors` holds
+the tensors, named `generator.*` and `encoder.*` exactly as in spade/model.py (so spectral-norm layers keep
+`weight_orig/_u/_v`). Nothing is ever unpickled.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .errors import CheckpointError
+from .labels import LabelSet, ade20k
+from .model import ConvEncoder, EncoderConfig, GeneratorConfig, SPADEGenerator
+
+FORMAT = "gauguin-spade"
+VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+
+def ade20k_label_to_channel() -> list[int]:
+    """The reference ADE20K mapping: id v -> channel v-1, and 0 (unlabeled) -> the last channel (150)."""
+    return [150] + list(range(150))
+
+
+@dataclass
+class ModelBundle:
+    """Everything needed to build and describe a model, independent of where it came from."""
+
+    generator_config: GeneratorConfig
+    generator_state: dict[str, torch.Tensor]
+    label_set: LabelSet
+    label_to_channel: list[int]
+    encoder_config: EncoderConfig | None = None
+    encoder_state: dict[str, torch.Tensor] | None = None
+    trained_classes: list[int] | None = None
+    training: dict = field(default_factory=dict)
+    name: str = "model"
+    source: str = "gauguin"  # gauguin | official
+
+    @property
+    def has_encoder(self) -> bool:
+        return self.encoder_config is not None and self.encoder_state is not None
+
+
+def save_checkpoint(path: str | Path, generator: SPADEGenerator, encoder: ConvEncoder | None = None, *,
+                    label_set: LabelSet | None = None, label_to_channel: list[int] | None = None,
+                    trained_classes: list[int] | None = None, training: dict | None = None,
+                    dtype: torch.dtype | None = None, name: str | None = None) -> Path:
+    """Write a checkpoint folder atomically (a temporary folder renamed into place)."""
+    path = Path(path)
+    label_set = label_set or ade20k()
+    label_to_channel = label_to_channel or ade20k_label_to_channel()
+    if len(label_to_channel) != len(label_set):
+        raise ValueError("label_to_channel needs one entry per class of the label set")
+    tensors = {}
+    for prefix, module in (("generator", generator), ("encoder", encoder)):
+        if module is None:
+            continue
+        for k, v in module.state_dict().items():
+            v = v.detach().cpu()
+            if dtype is not None and v.is_floating_point():
+                v = v.to(dtype)
+            tensors[f"{prefix}.{k}"] = v.contiguous()
+    config = {
+        "format": FORMAT, "version": VERSION, "name": name or path.name,
+        "generator": generator.config.to_dict(),
+        "encoder": encoder.config.to_dict() if encoder is not None else None,
+        "label_set": label_set.to_dict(), "label_to_channel": list(label_to_channel),
+        "trained_classes": sorted(trained_classes) if trained_classes is not None else None,
+        "training": training or {},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    try:
+        save_file(tensors, str(tmp / WEIGHTS_NAME))
+        (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=1))
+        if path.exists():
+            old = path.with_name(f".{path.name}-old")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def is_gauguin_checkpoint(path: str | Path) -> bool:
+    path = Path(path)
+    return (path.is_dir() and (path / CONFIG_NAME).is_file()) or (
+        path.is_file() and path.suffix == ".safetensors") or (path.is_file() and path.name == CONFIG_NAME)
+
+
+def load_checkpoint(path: str | Path) -> ModelBundle:
+    """Read one of our checkpoints: the folder, its config.json or its model.safetensors."""
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
+    if path.suffix == ".safetensors":
+        weights_path = path
+    if not config_path.is_file():
+        raise CheckpointError(f"{folder}: no {CONFIG_NAME} (not a Gauguin checkpoint)")
+    if not weights_path.is_file():
+        raise CheckpointError(f"{folder}: no {WEIGHTS_NAME} beside {CONFIG_NAME}")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{config_path}: unreadable config ({e})") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise CheckpointError(f"{config_path}: not a Gauguin checkpoint config (format is not {FORMAT!r})")
+    if config.get("version", 0) > VERSION:
+        raise CheckpointError(f"{config_path}: format version {config['version']} is newer than this Gauguin "
+                              f"understands ({VERSION}); update Gauguin")
+    try:
+        tensors = load_file(str(weights_path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{weights_path}: truncated or not a safetensors file ({e})") from None
+    try:
+        gen_cfg = GeneratorConfig(**config["generator"])
+        enc_cfg = EncoderConfig(**config["encoder"]) if config.get("encoder") else None
+        label_set = LabelSet.from_dict(config["label_set"])
+        label_to_channel = [int(c) for c in config["label_to_channel"]]
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{config_path}: incomplete or invalid config ({e})") from None
+    gen_state = {k[len("generator."):]: v.float() if v.is_floating_point() else v
+                 for k, v in tensors.items() if k.startswith("generator.")}
+    enc_state = {k[len("encoder."):]: v.float() if v.is_floating_point() else v
+                 for k, v in tensors.items() if k.startswith("encoder.")}
+    if enc_cfg is not None and not enc_state:
+        raise CheckpointError(f"{weights_path}: the config names an encoder but the file holds no encoder tensors")
+    if len(label_to_channel) != len(label_set) or max(label_to_channel) >= gen_cfg.semantic_nc:
+        raise CheckpointError(f"{config_path}: label_to_channel does not fit the label set and the generator")
+    return ModelBundle(gen_cfg, gen_state, label_set, label_to_channel, enc_cfg, enc_state or None,
+                       config.get("trained_classes"), config.get("training") or {},
+                       name=config.get("name") or folder.name, source="gauguin")
+
+
+def fold_spectral_norm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Replace spectral-norm triples by the plain weight they stand for in eval mode.
+
+    Current layout: weight_orig, weight_u, weight_v -> W = weight_orig / (u . (weight_orig_mat @ v)).
+    Legacy layout (old PyTorch): `weight` (already W / sigma) next to weight_orig and weight_u.
+    """
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if key.endswith("_u") or key.endswith("_v"):
+            if key[:-2] + "_orig" in state:
+                continue
+        if key.endswith(".weight_orig"):
+            prefix = key[: -len("_orig")]
+            if prefix in state:
+                out[prefix] = state[prefix]
+                continue
+            u, v = state.get(prefix + "_u"), state.get(prefix + "_v")
+            if u is None or v is None:
+                raise CheckpointError(f"tensor {key}: spectral norm without {prefix}_u/{prefix}_v")
+            w = value.double()
+            sigma = torch.dot(u.double(), w.reshape(w.shape[0], -1) @ v.double())
+            out[prefix] = (w / sigma).to(value.dtype)
+            continue
+        if key not in out:
+            out[key] = value
+    return out
+
+
+def load_state_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
+    """load_state_dict with a message naming the first mismatching tensor and both shapes."""
+    expected = module.state_dict()
+    for k, v in expected.items():
+        if k not in state:
+            raise CheckpointError(f"{what}: tensor {k} is missing from the checkpoint (model expects "
+                                  f"{list(v.shape)})")
+        if tuple(state[k].shape) != tuple(v.shape):
+            raise CheckpointError(f"{what}: tensor {k} has shape {list(state[k].shape)} in the checkpoint, "
+                                  f"the model expects {list(v.shape)}")
+    extra = sorted(set(state) - set(expected))
+    if extra:
+        raise CheckpointError(f"{what}: unexpected tensor {extra[0]} {list(state[extra[0]].shape)} "
+                              f"({len(extra)} unexpected in all)")
+    module.load_state_dict(state)
+
+
+def build_generator(bundle: ModelBundle) -> SPADEGenerator:
+    """An inference generator: spectral norm folded into plain weights, eval mode."""
+    g = SPADEGenerator(replace(bundle.generator_config, spectral=False))
+    load_state_strict(g, fold_spectral_norm(bundle.generator_state), f"{bundle.name} generator")
+    return g.eval()
+
+
+def build_encoder(bundle: ModelBundle) -> ConvEncoder | None:
+    if not bundle.has_encoder:
+        return None
+    e = ConvEncoder(replace(bundle.encoder_config, spectral=False))
+    load_state_strict(e, fold_spectral_norm(bundle.encoder_state), f"{bundle.name} encoder")
+    return e.eval()
+
+
+def trained_class_mask(bundle: ModelBundle) -> np.ndarray:
+    """Boolean per class id: True where the model's metadata says it saw the class (all True if unknown)."""
+    known = np.ones(len(bundle.label_set), dtype=bool)
+    if bundle.trained_classes is not None:
+        known[:] = False
+        known[[c for c in bundle.trained_classes if 0 <= c < len(known)]] = True
+    return known

@@ -1,0 +1,32 @@
+"""Run-time device choice: cuda, then mps, then cpu."""
+from __future__ import annotations
+
+import torch
+
+from .errors import GauguinError
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def available_devices() -> list[str]:
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        found.append("mps")
+    return found
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """'auto' takes the best available device; naming an unavailable one is an error, not a fallback."""
+    name = (name or "auto").lower()
+    if name not in DEVICE_CHOICES and not name.startswith("cuda:"):
+        raise GauguinError(f"unknown device {name!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+    found = available_devices()
+    if name == "auto":
+        for candidate in ("cuda", "mps", "cpu"):
+            if candidate in found:
+                return torch.device(candidate)
+    if name.split(":")[0] not in found:
+        raise GauguinError(f"device {name!r} is not available on this machine (available: {', '.join(found)})")
+    return torch.device(name)

@@ -1,0 +1,210 @@
+"""The one small API the app and the command line use: load a model, make a style, render a label map.
+
+    renderer = SpadeRenderer.load("path/to/model")        # ours or official; None = the bundled model
+    style = renderer.encode_style(Image.open("sunset.jpg"))  # or renderer.random_style(seed=3)
+    rgb = renderer.render(labels, style)                     # (H, W) ids -> (H, W, 3) uint8
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .checkpoint import (ModelBundle, build_encoder, build_generator, is_gauguin_checkpoint, load_checkpoint,
+                         trained_class_mask)
+from .device import pick_device
+from .errors import CheckpointError, MaskError, SizeError, StyleError
+from .labels import LabelSet
+from .official import load_official
+from .paths import DEFAULT_MODEL_DIR
+
+
+@dataclass(frozen=True)
+class Style:
+    """A style latent (1, z_dim) on the CPU, and where it came from (for display and documents)."""
+
+    z: torch.Tensor
+    source: str
+    seed: int | None = None
+
+
+def load_bundle(path: str | Path | None = None) -> ModelBundle:
+    """Read a Gauguin checkpoint or an official SPADE one; None means the bundled default model."""
+    if path is None:
+        if not (DEFAULT_MODEL_DIR / "config.json").is_file():
+            raise CheckpointError("no bundled model is installed yet (assets/model); pass --model PATH with a "
+                                  "Gauguin checkpoint or an official SPADE checkpoint")
+        path = DEFAULT_MODEL_DIR
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise CheckpointError(f"model not found: {path}")
+    if is_gauguin_checkpoint(path):
+        return load_checkpoint(path)
+    return load_official(path)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any image Pillow opens (grey, 16-bit, palette, RGBA, CMYK, EXIF-rotated) as 8-bit RGB."""
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        arr = np.asarray(image, dtype=np.float64)
+        hi = 65535.0 if arr.max(initial=0) > 255 else 255.0
+        image = Image.fromarray(np.clip(arr / hi * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA"):
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image.convert("RGBA"))
+    return image.convert("RGB")
+
+
+def read_style_image(path: str | Path) -> Image.Image:
+    path = Path(path)
+    if not path.is_file():
+        raise StyleError(f"style image not found: {path}")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return to_rgb(img)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise StyleError(f"cannot read style image {path}: {e}") from None
+
+
+class SpadeRenderer:
+    """An inference-only SPADE model on one device."""
+
+    def __init__(self, bundle: ModelBundle, device: str | torch.device = "auto"):
+        self.bundle = bundle
+        self.device = pick_device(device) if isinstance(device, str) else device
+        self.generator = build_generator(bundle).to(self.device)
+        self.encoder = build_encoder(bundle)
+        if self.encoder is not None:
+            self.encoder = self.encoder.to(self.device)
+        lut = np.asarray(bundle.label_to_channel, dtype=np.int64)
+        self._channel_lut = torch.from_numpy(lut).to(self.device)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "auto") -> "SpadeRenderer":
+        return cls(load_bundle(path), device)
+
+    # -- description -------------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.bundle.name
+
+    @property
+    def label_set(self) -> LabelSet:
+        return self.bundle.label_set
+
+    @property
+    def has_encoder(self) -> bool:
+        return self.encoder is not None
+
+    @property
+    def uses_style(self) -> bool:
+        """True for VAE models: their output depends on a style latent."""
+        return self.bundle.generator_config.use_vae
+
+    @property
+    def trained_classes(self) -> np.ndarray:
+        """Boolean per class id: whether the model was trained on it (all True when unknown)."""
+        return trained_class_mask(self.bundle)
+
+    @property
+    def default_size(self) -> tuple[int, int]:
+        """(height, width) the model was trained at."""
+        return self.bundle.generator_config.output_size()
+
+    @property
+    def size_rule(self) -> str:
+        c = self.bundle.generator_config
+        if c.use_vae:
+            h, w = c.output_size()
+            return f"exactly {w}x{h}"
+        return f"any multiple of {c.downscale} in each side"
+
+    def supported_sizes(self) -> list[tuple[int, int]]:
+        """Sizes (height, width) to offer in a 'new canvas' dialog."""
+        c = self.bundle.generator_config
+        if c.use_vae:
+            return [c.output_size()]
+        h, w = c.output_size()
+        candidates = {(h, w), (h // 2, w // 2), (h * 2, w * 2), (h, w * 2)}
+        return sorted(s for s in candidates if self.generator.check_size(*s) is None)
+
+    def check_size(self, height: int, width: int) -> None:
+        problem = self.generator.check_size(height, width)
+        if problem:
+            raise SizeError(problem)
+
+    def info(self) -> dict:
+        c = self.bundle.generator_config
+        params = sum(p.numel() for p in self.generator.parameters())
+        return {"name": self.name, "source": self.bundle.source, "device": str(self.device),
+                "parameters": params, "ngf": c.ngf, "upsampling": c.num_upsampling_layers,
+                "vae": c.use_vae, "encoder": self.has_encoder, "size": self.size_rule,
+                "classes": int(self.trained_classes.sum()), "label_set": self.label_set.name,
+                "training": self.bundle.training}
+
+    # -- style --------------------------------------------------------------------------------------------
+    def encode_style(self, image: Image.Image | str | Path) -> Style:
+        """The posterior mean of the style encoder for an image of any size and mode."""
+        if self.encoder is None:
+            raise StyleError(f"model {self.name!r} has no style encoder; it cannot take a style image")
+        source = "image"
+        if not isinstance(image, Image.Image):
+            source = f"image:{Path(image).name}"
+            image = read_style_image(image)
+        image = to_rgb(image)
+        s = self.encoder.config.input_size
+        image = ImageOps.fit(image, (s, s), Image.Resampling.BICUBIC)
+        x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
+        with torch.inference_mode():
+            mu, _ = self.encoder(x.to(self.device))
+        return Style(mu.float().cpu(), source)
+
+    def random_style(self, seed: int) -> Style:
+        """A style drawn from the prior N(0, I); the same seed gives the same style on every device."""
+        z_dim = self.bundle.generator_config.z_dim
+        g = torch.Generator().manual_seed(int(seed))
+        return Style(torch.randn(1, z_dim, generator=g), f"seed:{int(seed)}", int(seed))
+
+    @staticmethod
+    def blend(a: Style, b: Style, t: float) -> Style:
+        """Linear blend between two styles (t=0 gives a, t=1 gives b)."""
+        t = float(min(max(t, 0.0), 1.0))
+        return Style(torch.lerp(a.z, b.z, t), f"blend({a.source},{b.source},{t:.2f})")
+
+    # -- rendering ----------------------------------------------------------------------------------------
+    def one_hot(self, labels: np.ndarray) -> torch.Tensor:
+        """(H, W) class ids -> (1, semantic_nc, H, W) float one-hot through the label-to-channel map."""
+        ids = torch.from_numpy(np.ascontiguousarray(labels).astype(np.int64)).to(self.device)
+        channels = self._channel_lut[ids]
+        nc = self.bundle.generator_config.semantic_nc
+        return F.one_hot(channels, nc).permute(2, 0, 1)[None].float()
+
+    def validate(self, labels: np.ndarray) -> None:
+        if labels.ndim != 2:
+            raise MaskError(f"a label map must be 2-D (H, W); got shape {labels.shape}")
+        if labels.size and (labels.min() < 0 or labels.max() > self.label_set.max_id):
+            raise MaskError(f"label ids must lie in 0..{self.label_set.max_id}")
+        self.check_size(*labels.shape)
+
+    def render_tensor(self, labels: np.ndarray, style: Style | None = None) -> torch.Tensor:
+        """The generator's output (1, 3, H, W) in [-1, 1], float32 on the CPU."""
+        self.validate(labels)
+        z = None
+        if self.uses_style:
+            z = (style or self.random_style(0)).z.to(self.device)
+        with torch.inference_mode():
+            out = self.generator(self.one_hot(labels), z)
+        return out.float().cpu()
+
+    def render(self, labels: np.ndarray, style: Style | None = None) -> np.ndarray:
+        """Render a label map to an RGB uint8 image of the same size."""
+        out = self.render_tensor(labels, style)[0]
+        return ((out.permute(1, 2, 0).numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8)

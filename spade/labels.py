@@ -1,0 +1,172 @@
+"""Label sets (class ids, names, display colours) and reading/writing label maps.
+
+A label map is an integer array of class ids, shape (H, W). Colour is only for display and for
+reading masks that were painted in a palette: it never enters the model.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .errors import MaskError
+from .paths import ADE20K_CLASSES_CSV
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """An ordered set of classes; the id of a class is its index (0 is 'unlabeled')."""
+
+    name: str
+    names: tuple[str, ...]
+    colors: np.ndarray = field(repr=False)  # (N, 3) uint8
+    aliases: tuple[str, ...] = field(default=(), repr=False)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def max_id(self) -> int:
+        return len(self.names) - 1
+
+    def id_of(self, name: str) -> int:
+        """The id of a class by name or alias (case-insensitive)."""
+        key = name.strip().lower()
+        for i, (n, a) in enumerate(zip(self.names, self.aliases or [""] * len(self))):
+            if key == n.lower() or key in [x.strip().lower() for x in a.split(";") if x]:
+                return i
+        raise KeyError(f"no class named {name!r} in {self.name}")
+
+    def colorize(self, labels: np.ndarray) -> np.ndarray:
+        """RGB display image (H, W, 3) uint8 of a label map."""
+        return self.colors[np.clip(labels, 0, self.max_id)]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "names": list(self.names), "colors": self.colors.tolist(),
+                "aliases": list(self.aliases)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LabelSet":
+        return cls(d["name"], tuple(d["names"]), np.asarray(d["colors"], dtype=np.uint8).reshape(-1, 3),
+                   tuple(d.get("aliases", ())))
+
+    @classmethod
+    def from_csv(cls, path: str | Path, name: str | None = None) -> "LabelSet":
+        """Read a class table with columns id,name[,aliases],r,g,b; ids must run 0..N-1."""
+        path = Path(path)
+        try:
+            with open(path, newline="", encoding="utf-8") as f:
+                rows = list(csv.DictReader(f))
+            rows.sort(key=lambda r: int(r["id"]))
+            ids = [int(r["id"]) for r in rows]
+            if ids != list(range(len(ids))):
+                raise MaskError(f"{path}: class ids must run 0..{len(ids) - 1} without gaps")
+            names = tuple(r["name"] for r in rows)
+            aliases = tuple(r.get("aliases") or "" for r in rows)
+            colors = np.array([[int(r["r"]), int(r["g"]), int(r["b"])] for r in rows], dtype=np.uint8)
+        except (OSError, KeyError, ValueError, TypeError) as e:
+            raise MaskError(f"cannot read class table {path}: {e}") from None
+        return cls(name or path.stem, names, colors, aliases)
+
+
+@lru_cache(maxsize=1)
+def ade20k() -> LabelSet:
+    """The ADE20K scene-parsing label set: 0 unlabeled, 1..150 classes, standard colours."""
+    return LabelSet.from_csv(ADE20K_CLASSES_CSV, name="ade20k")
+
+
+def _palette_lookup(label_set: LabelSet) -> dict[int, int]:
+    """Packed RGB -> id. When two classes share a colour the lower id wins (ADE20K: road over skyscraper)."""
+    table: dict[int, int] = {}
+    for i, (r, g, b) in enumerate(label_set.colors.astype(np.int64)):
+        table.setdefault(int((r << 16) | (g << 8) | b), i)
+    return table
+
+
+def _describe(values: np.ndarray, counts: np.ndarray, fmt) -> str:
+    order = np.argsort(-counts)[:5]
+    parts = [f"{fmt(values[i])} ({int(counts[i])} px)" for i in order]
+    more = len(values) - len(order)
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
+
+
+def labels_from_image(img: Image.Image, label_set: LabelSet, source: str = "mask") -> np.ndarray:
+    """Turn an index image (mode L, P, I) or a palette-painted RGB image into a label map (uint8/int32)."""
+    if img.mode in ("L", "P", "I", "I;16"):
+        arr = np.asarray(img).astype(np.int64)
+        values, counts = np.unique(arr, return_counts=True)
+        bad = (values < 0) | (values > label_set.max_id)
+        if bad.any():
+            raise MaskError(f"{source}: ids outside {label_set.name} (0..{label_set.max_id}): "
+                            + _describe(values[bad], counts[bad], str))
+        return arr.astype(np.uint8 if label_set.max_id < 256 else np.int32)
+    if img.mode not in ("RGB", "RGBA"):
+        raise MaskError(f"{source}: unsupported image mode {img.mode}; use an index PNG or an RGB palette image")
+    rgb = np.asarray(img.convert("RGB")).astype(np.int64)
+    packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    values, inverse, counts = np.unique(packed.ravel(), return_inverse=True, return_counts=True)
+    table = _palette_lookup(label_set)
+    ids = np.array([table.get(int(v), -1) for v in values], dtype=np.int64)
+    bad = ids < 0
+    if bad.any():
+        raise MaskError(f"{source}: colours outside the {label_set.name} palette: "
+                        + _describe(values[bad], counts[bad],
+                                    lambda v: f"#{int(v):06x}"))
+    return ids[inverse].reshape(packed.shape).astype(np.uint8 if label_set.max_id < 256 else np.int32)
+
+
+def read_mask(path: str | Path, label_set: LabelSet | None = None) -> np.ndarray:
+    """Read a label map from an index PNG (values are ids) or an RGB image painted in the palette."""
+    label_set = label_set or ade20k()
+    path = Path(path)
+    if not path.is_file():
+        raise MaskError(f"mask not found: {path}")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return labels_from_image(img, label_set, source=str(path))
+    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        raise MaskError(f"cannot read mask {path}: {e}") from None
+
+
+def atomic_write(path: str | Path, write) -> None:
+    """Call write(tmp_path) then move the result into place, so a failure leaves no partial file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent or ".")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_image(path: str | Path, image: Image.Image) -> None:
+    """Save atomically; the format follows the extension (JPEG gets RGB and quality 95)."""
+    fmt = Image.registered_extensions().get(Path(path).suffix.lower())
+    if fmt is None:
+        raise ValueError(f"unknown image extension: {Path(path).suffix or '(none)'} (use .png or .jpg)")
+    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    kwargs = {"quality": 95} if fmt == "JPEG" else {}
+    atomic_write(path, lambda tmp: image.save(tmp, format=fmt, **kwargs))
+
+
+def write_index_png(path: str | Path, labels: np.ndarray) -> None:
+    """Write a label map as an 8-bit index PNG (the ADE20K annotation format)."""
+    if labels.max(initial=0) > 255 or labels.min(initial=0) < 0:
+        raise MaskError("label ids must lie in 0..255 for an index PNG")
+    save_image(path, Image.fromarray(labels.astype(np.uint8)))
+
+
+def write_color_png(path: str | Path, labels: np.ndarray, label_set: LabelSet | None = None) -> None:
+    """Write the label map in its palette colours (for people; read back with read_mask)."""
+    save_image(path, Image.fromarray((label_set or ade20k()).colorize(labels)))

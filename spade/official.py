@@ -1,0 +1,143 @@
+"""Import checkpoints of the reference implementation (NVlabs/SPADE).
+
+Accepts a `latest_net_G.pth` file, or a folder holding `*_net_G.pth` and, for VAE models, `*_net_E.pth`
+(plus an optional `opt.txt`). The architecture is inferred from tensor shapes; `opt.txt` settles what
+shapes cannot tell (normal vs more upsampling, crop size and aspect ratio of VAE models).
+Files are read with `torch.load(weights_only=True)`: a checkpoint that needs code unpickled is refused.
+"""
+from __future__ import annotations
+
+import math
+import pickle
+import re
+import zipfile
+from pathlib import Path
+
+import torch
+
+from .checkpoint import ModelBundle, ade20k_label_to_channel
+from .errors import CheckpointError
+from .labels import ade20k
+from .model import EncoderConfig, GeneratorConfig
+
+ADE20K_SEMANTIC_NC = 151
+
+
+def find_official_files(path: str | Path) -> tuple[Path, Path | None, Path | None]:
+    """(generator .pth, encoder .pth or None, opt.txt or None) for a file or folder path."""
+    path = Path(path)
+    if path.is_file():
+        folder, gen = path.parent, path
+    elif path.is_dir():
+        folder = path
+        candidates = sorted(path.glob("latest_net_G.pth")) or sorted(path.glob("*_net_G.pth"))
+        if not candidates:
+            raise CheckpointError(f"{path}: no latest_net_G.pth (nor config.json of a Gauguin checkpoint) here")
+        gen = candidates[-1]
+    else:
+        raise CheckpointError(f"model not found: {path}")
+    enc = gen.with_name(gen.name.replace("_net_G", "_net_E"))
+    opt = folder / "opt.txt"
+    return gen, enc if enc.is_file() and enc != gen else None, opt if opt.is_file() else None
+
+
+def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """torch.load with weights_only=True, turning every failure into a one-line CheckpointError."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else "unsupported content"
+        raise CheckpointError(f"{path}: refusing to load: the file would need code to be unpickled "
+                              f"({first[:160]})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, AttributeError) as e:
+        raise CheckpointError(f"{path}: truncated or not a PyTorch checkpoint "
+                              f"({str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__})"
+                              ) from None
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path}: not a state dict of tensors")
+    return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+
+
+def read_opt_txt(path: Path | None) -> dict[str, str]:
+    """`name: value` lines of the reference's opt.txt (the `[default: ...]` notes are dropped)."""
+    if path is None:
+        return {}
+    opts = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        m = re.match(r"\s*([A-Za-z_][\w]*)\s*:\s*(.*?)\s*(\[default:.*\])?\s*$", line)
+        if m:
+            opts[m.group(1)] = m.group(2).strip()
+    return opts
+
+
+def _weight(state: dict[str, torch.Tensor], prefix: str) -> torch.Tensor:
+    for name in (prefix + ".weight_orig", prefix + ".weight"):
+        if name in state:
+            return state[name]
+    raise CheckpointError(f"not a SPADE generator: tensor {prefix}.weight is missing")
+
+
+def infer_generator_config(state: dict[str, torch.Tensor], opts: dict[str, str]) -> GeneratorConfig:
+    if "fc.weight" not in state or "conv_img.weight" not in state:
+        raise CheckpointError("not a SPADE generator checkpoint: no fc.weight / conv_img.weight tensors")
+    ngf = _weight(state, "head_0.conv_0").shape[0] // 16
+    shared = state.get("head_0.norm_0.mlp_shared.0.weight")
+    if shared is None:
+        raise CheckpointError("not a SPADE generator: tensor head_0.norm_0.mlp_shared.0.weight is missing")
+    semantic_nc, hidden = shared.shape[1], shared.shape[0]
+    norm = "batch" if "head_0.norm_0.param_free_norm.running_mean" in state else "instance"
+    if "up_4.conv_0.bias" in state:
+        upsampling = "most"
+    else:
+        upsampling = opts.get("num_upsampling_layers", "normal")
+        if upsampling not in ("normal", "more"):
+            upsampling = "normal"
+    fc = state["fc.weight"]
+    use_vae = fc.dim() == 2
+    crop, aspect = int(opts.get("crop_size", 256)), float(opts.get("aspect_ratio", 1.0))
+    z_dim = fc.shape[1] if use_vae else int(opts.get("z_dim", 256))
+    if use_vae:
+        cells = fc.shape[0] // (16 * ngf)
+        down = 2 ** {"normal": 5, "more": 6, "most": 7}[upsampling]
+        if "crop_size" not in opts:
+            sw = int(round(math.sqrt(cells)))
+            crop, aspect = sw * down, 1.0
+        if "aspect_ratio" not in opts and "crop_size" in opts:
+            sw = crop // down
+            aspect = sw / max(1, cells // max(sw, 1))
+    return GeneratorConfig(semantic_nc=semantic_nc, ngf=ngf, num_upsampling_layers=upsampling, use_vae=use_vae,
+                           z_dim=z_dim, crop_size=crop, aspect_ratio=aspect, spade_hidden=hidden,
+                           param_free_norm=norm, spectral=any(k.endswith("weight_orig") for k in state))
+
+
+def infer_encoder_config(state: dict[str, torch.Tensor]) -> EncoderConfig:
+    layers = sorted(int(m.group(1)) for k in state if (m := re.match(r"layer(\d+)\.0\.weight(_orig)?$", k)))
+    if not layers or "fc_mu.weight" not in state:
+        raise CheckpointError("not a SPADE encoder: no layerN / fc_mu tensors")
+    ndf = _weight(state, "layer1.0").shape[0]
+    return EncoderConfig(ndf=ndf, z_dim=state["fc_mu.weight"].shape[0], input_size=4 * 2 ** len(layers),
+                         spectral=any(k.endswith("weight_orig") for k in state))
+
+
+def load_official(path: str | Path) -> ModelBundle:
+    """Read a reference checkpoint (file or folder) as a ModelBundle using the ADE20K label shift."""
+    gen_path, enc_path, opt_path = find_official_files(path)
+    opts = read_opt_txt(opt_path)
+    gen_state = read_state_dict(gen_path)
+    gen_cfg = infer_generator_config(gen_state, opts)
+    if gen_cfg.semantic_nc != ADE20K_SEMANTIC_NC:
+        raise CheckpointError(f"{gen_path}: the generator takes {gen_cfg.semantic_nc} label channels; Gauguin "
+                              f"imports ADE20K models ({ADE20K_SEMANTIC_NC} channels: 150 classes + don't care)")
+    enc_cfg = enc_state = None
+    if gen_cfg.use_vae and enc_path is not None:
+        enc_state = read_state_dict(enc_path)
+        enc_cfg = infer_encoder_config(enc_state)
+        if enc_cfg.z_dim != gen_cfg.z_dim:
+            raise CheckpointError(f"{enc_path}: encoder z_dim {enc_cfg.z_dim} does not match the generator's "
+                                  f"{gen_cfg.z_dim}")
+    name = gen_path.parent.name if gen_path.parent.name else gen_path.stem
+    return ModelBundle(gen_cfg, gen_state, ade20k(), ade20k_label_to_channel(), enc_cfg, enc_state,
+                       trained_classes=None, training={"imported_from": str(gen_path), "opt": opts},
+                       name=name, source="official")
