@@ -67,16 +67,22 @@ def sample(
     return tile[iy[:, None], ix[None, :]]
 
 
-def sample_at(
-    rng: np.random.Generator, kind: str, ys: np.ndarray, xs: np.ndarray
-) -> np.ndarray:
-    """Noise at arbitrary (broadcastable) tile coordinates, randomly offset."""
-    tiles = noise_bank()[kind]
-    tile = tiles[int(rng.integers(len(tiles)))]
-    oy, ox = rng.integers(0, TILE, size=2)
-    iy = (ys + oy).astype(np.int64) % TILE
-    ix = (xs + ox).astype(np.int64) % TILE
-    return tile[iy, ix]
+class Field:
+    """One randomly chosen and offset noise tile, addressable at any coordinates.
+
+    Looking the same field up at shifted coordinates gives directional
+    derivatives (used to light clouds and foliage clumps cheaply).
+    """
+
+    def __init__(self, rng: np.random.Generator, kind: str) -> None:
+        tiles = noise_bank()[kind]
+        self.tile = tiles[int(rng.integers(len(tiles)))]
+        self.oy, self.ox = (int(v) for v in rng.integers(0, TILE, size=2))
+
+    def __call__(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+        iy = (ys + self.oy).astype(np.int64) % TILE
+        ix = (xs + self.ox).astype(np.int64) % TILE
+        return self.tile[iy, ix]
 
 
 def fractal_1d(rng: np.random.Generator, n: int, alpha: float = 1.6) -> np.ndarray:

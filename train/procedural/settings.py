@@ -44,7 +44,7 @@ _BASE = {
     "day": Setting(
         "day", zenith=(0.22, 0.42, 0.78), mid=(0.45, 0.64, 0.90), horizon=(0.74, 0.84, 0.94),
         sun=(1.0, 0.97, 0.90), sun_strength=0.95, ambient=(0.42, 0.47, 0.58),
-        sun_height=0.9, backlight=0.0, glow=0.15, cloud_cover=0.35,
+        sun_height=0.9, backlight=0.25, glow=0.15, cloud_cover=0.35,
         cloud_lit=(1.0, 1.0, 1.0), cloud_shade=(0.66, 0.71, 0.80), haze=0.55,
         exposure=1.0, saturation=1.05,
     ),
@@ -64,10 +64,10 @@ _BASE = {
     ),
     "dusk": Setting(
         "dusk", zenith=(0.04, 0.06, 0.18), mid=(0.16, 0.16, 0.36), horizon=(0.42, 0.32, 0.50),
-        sun=(0.8, 0.45, 0.45), sun_strength=0.12, ambient=(0.16, 0.17, 0.28),
+        sun=(0.8, 0.45, 0.45), sun_strength=0.12, ambient=(0.30, 0.30, 0.46),
         sun_height=-0.08, backlight=0.7, glow=0.35, cloud_cover=0.25,
         cloud_lit=(0.45, 0.32, 0.45), cloud_shade=(0.10, 0.10, 0.20), haze=0.6,
-        exposure=0.9, saturation=0.95,
+        exposure=1.1, saturation=0.95,
     ),
     "overcast": Setting(
         "overcast", zenith=(0.58, 0.60, 0.64), mid=(0.68, 0.70, 0.72), horizon=(0.78, 0.79, 0.80),
@@ -79,7 +79,7 @@ _BASE = {
     "snow": Setting(
         "snow", zenith=(0.45, 0.60, 0.82), mid=(0.66, 0.75, 0.88), horizon=(0.86, 0.89, 0.93),
         sun=(1.0, 0.97, 0.93), sun_strength=0.75, ambient=(0.60, 0.66, 0.78),
-        sun_height=0.6, backlight=0.0, glow=0.15, cloud_cover=0.4,
+        sun_height=0.6, backlight=0.25, glow=0.15, cloud_cover=0.4,
         cloud_lit=(0.97, 0.97, 1.0), cloud_shade=(0.70, 0.74, 0.82), haze=0.6,
         exposure=0.95, saturation=0.9, snow=True,
     ),

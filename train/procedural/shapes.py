@@ -88,8 +88,8 @@ def blob(
         return
     box, ys, xs = got
     d = ((xs - cx) / rx) ** 2 + ((ys - cy) / ry) ** 2
-    sc = max(40.0 / max(rx, 1.0), 1.0)
-    n = noise.sample(rng, "rough", d.shape, sc, sc)
+    sc = float(np.clip(60.0 / max(rx, 1.0), 0.75, 8.0))
+    n = noise.sample(rng, "fbm", d.shape, sc, sc)
     mask = d < 1.0 + ragged * n
     if flat_bottom is not None:
         mask &= ys < flat_bottom
@@ -108,12 +108,12 @@ def deciduous_tree(rng: np.random.Generator, labels: np.ndarray, x0: float, y0: 
     if got is None:
         return
     box, ys, xs = got
-    sc = max(30.0 / max(r, 1.0), 1.5)
-    n = noise.sample(rng, "rough", (ys.shape[0], xs.shape[1]), sc, sc)
+    sc = float(np.clip(50.0 / max(r, 1.0), 0.75, 8.0))
+    n = noise.sample(rng, "fbm", (ys.shape[0], xs.shape[1]), sc, sc)
     acc = np.zeros(n.shape, bool)
     for i in range(k):
         d = ((xs - cx[i]) ** 2 + ((ys - cy[i]) * 1.1) ** 2) / rr[i] ** 2
-        acc |= d < 1.0 + 0.35 * n
+        acc |= d < 1.0 + 0.22 * n
     acc &= ys <= y0
     _paint(labels, box, acc, cls, None)
 
