@@ -160,7 +160,7 @@ def fold_spectral_norm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor
         if key.endswith("_u") or key.endswith("_v"):
             if key[:-2] + "_orig" in state:
                 continue
-        if key.endswith(".weight_orig"):
+        if key == "weight_orig" or key.endswith(".weight_orig"):
             prefix = key[: -len("_orig")]
             if prefix in state:
                 out[prefix] = state[prefix]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import pickle
 import re
-import zipfile
 from pathlib import Path
 
 import torch
@@ -45,19 +44,23 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """torch.load with weights_only=True, turning every failure into a one-line CheckpointError."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else "unsupported content"
-        raise CheckpointError(f"{path}: refusing to load: the file would need code to be unpickled "
-                              f"({first[:160]})") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, AttributeError) as e:
-        raise CheckpointError(f"{path}: truncated or not a PyTorch checkpoint "
-                              f"({str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__})"
-                              ) from None
+    except Exception as e:  # torch.load raises many types on foreign or damaged input
+        text = str(e).strip()
+        first = text.splitlines()[0][:160] if text else type(e).__name__
+        if isinstance(e, pickle.UnpicklingError) and ("Weights only load failed" in text or "global" in text):
+            raise CheckpointError(f"{path}: refusing to load: the file would need code to be unpickled "
+                                  f"({_unsupported_global(text) or first})") from None
+        raise CheckpointError(f"{path}: truncated or not a PyTorch checkpoint ({first})") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: not a state dict of tensors")
     return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+
+
+def _unsupported_global(text: str) -> str | None:
+    m = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    return f"it references {m.group(1)}" if m else None
 
 
 def read_opt_txt(path: Path | None) -> dict[str, str]:
@@ -113,7 +116,7 @@ def infer_generator_config(state: dict[str, torch.Tensor], opts: dict[str, str])
 
 
 def infer_encoder_config(state: dict[str, torch.Tensor]) -> EncoderConfig:
-    layers = sorted(int(m.group(1)) for k in state if (m := re.match(r"layer(\d+)\.0\.weight(_orig)?$", k)))
+    layers = sorted({int(m.group(1)) for k in state if (m := re.match(r"layer(\d+)\.0\.weight(_orig)?$", k))})
     if not layers or "fc_mu.weight" not in state:
         raise CheckpointError("not a SPADE encoder: no layerN / fc_mu tensors")
     ndf = _weight(state, "layer1.0").shape[0]

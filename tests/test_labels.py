@@ -1,0 +1,76 @@
+"""Label sets and reading/writing label maps."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from spade import MaskError, ade20k, read_mask, write_color_png, write_index_png
+from spade.labels import LabelSet
+from tests.conftest import landscape
+
+
+def test_ade20k_has_151_ids_with_names_and_standard_colours():
+    labels = ade20k()
+    assert len(labels) == 151
+    assert labels.names[0] == "unlabeled" and labels.names[3] == "sky" and labels.names[150] == "flag"
+    assert tuple(labels.colors[3]) == (6, 230, 230)
+    assert labels.id_of("Sky") == 3 and labels.id_of("mount") == 17
+
+
+def test_index_png_round_trip(tmp_path):
+    lab = landscape()
+    write_index_png(tmp_path / "m.png", lab)
+    assert np.array_equal(read_mask(tmp_path / "m.png"), lab)
+
+
+def test_palette_mode_png_is_read_by_index(tmp_path):
+    lab = landscape()
+    img = Image.fromarray(lab).convert("P")
+    img.putpalette(ade20k().colors.ravel().tolist())
+    img.save(tmp_path / "p.png")
+    assert np.array_equal(read_mask(tmp_path / "p.png"), lab)
+
+
+def test_colour_png_round_trip_and_road_wins_over_skyscraper(tmp_path):
+    lab = landscape()
+    lab[:4, :4] = 49  # skyscraper shares road's colour
+    write_color_png(tmp_path / "c.png", lab)
+    back = read_mask(tmp_path / "c.png")
+    expected = lab.copy()
+    expected[expected == 49] = 7
+    assert np.array_equal(back, expected)
+
+
+def test_ids_outside_the_label_set_are_named_with_pixel_counts(tmp_path):
+    lab = landscape()
+    lab[:2, :] = 200
+    lab[5, 5] = 151
+    Image.fromarray(lab).save(tmp_path / "bad.png")
+    with pytest.raises(MaskError) as err:
+        read_mask(tmp_path / "bad.png")
+    msg = str(err.value)
+    assert "200 (128 px)" in msg and "151 (1 px)" in msg and "0..150" in msg
+
+
+def test_colours_outside_the_palette_are_named_with_pixel_counts(tmp_path):
+    rgb = ade20k().colorize(landscape())
+    rgb[:3, :] = (1, 2, 3)
+    Image.fromarray(rgb).save(tmp_path / "off.png")
+    with pytest.raises(MaskError, match=r"#010203 \(192 px\)"):
+        read_mask(tmp_path / "off.png")
+
+
+def test_unreadable_and_missing_masks(tmp_path):
+    (tmp_path / "junk.png").write_bytes(b"not a png at all")
+    with pytest.raises(MaskError, match="cannot read mask"):
+        read_mask(tmp_path / "junk.png")
+    with pytest.raises(MaskError, match="not found"):
+        read_mask(tmp_path / "missing.png")
+
+
+def test_custom_label_set_from_csv(tmp_path):
+    (tmp_path / "c.csv").write_text("id,name,r,g,b\n0,void,0,0,0\n1,road,10,10,10\n2,car,200,0,0\n")
+    ls = LabelSet.from_csv(tmp_path / "c.csv")
+    assert ls.names == ("void", "road", "car") and ls.max_id == 2
+    assert LabelSet.from_dict(ls.to_dict()).names == ls.names
