@@ -124,11 +124,11 @@ def _ridge_normal(b: Band, relief: float, gully: float) -> tuple[Normal, np.ndar
     top = b.geo.run_top[b.r0 : b.r1].astype(np.float32)
     r = max(2, b.geo.w // 64)
     smooth = noise.box_blur_x(top, r)
-    slope = np.clip(np.gradient(smooth, axis=1), -2.5, 2.5)
+    slope = np.clip(noise.gradient(smooth, 1), -2.5, 2.5)
     fade = np.exp(-below / (0.25 * b.geo.h))
     g = b.flat("rough", 1.2, 2.0)
     gullies = 1.0 - np.abs(g)
-    gx = np.gradient(gullies, axis=1)
+    gx = noise.gradient(gullies, 1)
     nx = relief * slope * fade + gully * gx * 4.0 + 0.3 * g * (1 - fade)
     ny = np.full(b.shape, 0.55, np.float32) - 0.2 * fade
     nz = np.ones(b.shape, np.float32)
@@ -159,12 +159,15 @@ def _hill(b: Band) -> tuple[np.ndarray, Normal]:
 
 
 def _dome(b: Band) -> Normal:
-    """A rounded normal from the pixel's position inside its own region."""
-    below, above = b.run()
-    left, right = b.geo.runs_x(b.r0, b.r1)
-    nx = (left - right) / (left + right + 1.0)
-    ny = np.clip((above - below) / (above + below + 1.0), -1, 1)
-    return nx, ny, np.full(b.shape, 0.8, np.float32)
+    """A rounded normal from the gradient of the class's blurred silhouette:
+    edges bulge outward, interiors face the viewer."""
+    same = (b.geo.labels[b.r0 : b.r1] == b.cls).astype(np.float32)
+    r = max(2, b.geo.w // 48)
+    soft = noise.box_blur_y(noise.box_blur_x(same, r), r)
+    soft = noise.box_blur_y(noise.box_blur_x(soft, r), r)
+    gy, gx = noise.gradient(soft, 0), noise.gradient(soft, 1)
+    k = 2.5 * r
+    return -gx * k, gy * k + 0.15, np.full(b.shape, 0.8, np.float32)
 
 
 def _foliage(b: Band, base: np.ndarray, clump_size: float) -> tuple[np.ndarray, Normal]:

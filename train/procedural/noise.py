@@ -112,5 +112,12 @@ def box_blur_x(a: np.ndarray, r: int) -> np.ndarray:
     return (c[:, 2 * r + 1 :] - c[:, : -(2 * r + 1)]) / (2 * r + 1)
 
 
+def gradient(a: np.ndarray, axis: int) -> np.ndarray:
+    """np.gradient that tolerates a single row/column (zero derivative)."""
+    if a.shape[axis] < 2:
+        return np.zeros_like(a)
+    return np.gradient(a, axis=axis)
+
+
 def box_blur_y(a: np.ndarray, r: int) -> np.ndarray:
     return box_blur_x(a.T, r).T

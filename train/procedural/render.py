@@ -58,7 +58,7 @@ def _snow_cover(cls: int, b: Band, normal: tuple[np.ndarray, ...], snowy: bool) 
     if not snowy:
         return None
     if cls in (TREE, PLANT):
-        return 0.8 * noise.smoothstep(0.2, 0.9, normal[1] + 0.4 * b.flat("grain", 2.0, 2.0))
+        return 0.75 * noise.smoothstep(0.5, 1.1, normal[1] + 0.3 * b.flat("grain", 2.0, 2.0))
     if cls == ROCK:
         return noise.smoothstep(0.3, 0.8, normal[1])
     return 0.85 + 0.15 * noise.smoothstep(-1.5, 0.0, b.flat("fbm", 2.0, 2.0))

@@ -32,16 +32,17 @@ def render_sky(geo: Geometry, st: Setting, sun_xy: tuple[float, float], rows: in
 
     # clouds on a plane above the camera: flattened and smaller near the horizon
     yd = np.maximum(hz - ys, 0.0) + 0.1 * hz + 1.0
-    gy = 60.0 * hz / yd
-    gx = (xs - geo.cx) * (60.0 / yd)
+    c = 1.4 * hz  # about one texel per pixel at the top of the frame
+    gy = c * hz / yd
+    gx = (xs - geo.cx) * (c / yd) * 0.7
     field = noise.Field(rng, "fbm")
-    n = field(gy, gx * 0.5)
+    n = field(gy, gx)
     thr = (0.5 - st.cloud_cover) * 2.4
     dens = noise.smoothstep(thr - 0.2, thr + 0.9, n)
     dens *= noise.smoothstep(0.0, 0.12, t)
     # cheap self-shadowing: density toward the sun minus density here
     to_sun = 3.0 if sx > geo.cx else -3.0
-    lit = np.clip(0.6 + 0.9 * (n - field(gy - 2.0, gx * 0.5 + to_sun)), 0.0, 1.0)
+    lit = np.clip(0.6 + 0.9 * (n - field(gy - 2.0, gx + to_sun)), 0.0, 1.0)
     near_sun = np.exp(-d / 0.25)[..., None]
     c_lit = np.asarray(st.cloud_lit, np.float32) * (1.0 + 0.4 * near_sun * st.glow)
     ccol = _mix(np.broadcast_to(np.asarray(st.cloud_shade, np.float32), col.shape), c_lit, lit)
@@ -49,7 +50,7 @@ def render_sky(geo: Geometry, st: Setting, sun_xy: tuple[float, float], rows: in
     col = _mix(col, ccol, dens * 0.95)
 
     sun_r = 0.03
-    if 0 < st.sun_height < 0.5 and st.backlight > 0:
+    if 0 < st.sun_height < 0.35 and st.backlight > 0:
         disc = noise.smoothstep(sun_r, sun_r * 0.7, d) * (1.0 - 0.85 * dens)
         col = _mix(col, np.broadcast_to(np.minimum(sun * 1.25, 1.0), col.shape), disc)
     return col.astype(np.float32)
