@@ -1,0 +1,37 @@
+"""`gauguin-train` / `python -m train`: parse, train, and turn user errors into one line with exit code 2."""
+from __future__ import annotations
+
+import shlex
+import sys
+
+from .options import EXIT_BAD_INPUT, parse_config
+
+
+def _one_line(error: BaseException) -> str:
+    """The message of a user error; errors re-raised by DataLoader workers carry a traceback: keep its end."""
+    text = str(error).strip()
+    if text.startswith("Caught ") and "\n" in text:
+        last = text.splitlines()[-1]
+        text = last.split(": ", 1)[1] if ": " in last else last
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    from spade.errors import GauguinError
+
+    try:
+        cfg = parse_config(argv, command_line=shlex.join(["gauguin-train", *argv]))
+        from .trainer import run_training  # torch-heavy imports after the options are known to be fine
+
+        return run_training(cfg)
+    except GauguinError as e:
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

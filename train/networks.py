@@ -1,0 +1,138 @@
+"""Building the three networks of a run from TrainConfig, or from a checkpoint to fine-tune.
+
+The label set decides the generator's input: ADE20K keeps the reference's 151 channels (id v -> channel
+v-1, unlabeled -> channel 150) so official checkpoints fine-tune directly; any other class table maps id i
+to channel i.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from spade.checkpoint import ModelBundle, ade20k_label_to_channel, load_state_strict
+from spade.errors import GauguinError
+from spade.labels import LabelSet, ade20k
+from spade.model import (ConvEncoder, DiscriminatorConfig, EncoderConfig, GeneratorConfig, MultiscaleDiscriminator,
+                         SPADEGenerator)
+
+from .errors import TrainError
+from .options import TrainConfig
+
+
+@dataclass
+class Networks:
+    generator: SPADEGenerator
+    discriminator: MultiscaleDiscriminator
+    encoder: ConvEncoder | None
+    label_set: LabelSet
+    label_to_channel: list[int]
+
+
+def load_label_set(spec: str) -> tuple[LabelSet, list[int]]:
+    """('ade20k' or a CSV path) -> (label set, label-to-channel list)."""
+    if spec == "ade20k":
+        return ade20k(), ade20k_label_to_channel()
+    try:
+        labels = LabelSet.from_csv(spec)
+    except GauguinError as e:
+        raise TrainError(f"--label_set: {e}") from None
+    return labels, list(range(len(labels)))
+
+
+def encoder_input_size(crop: int) -> int:
+    """The crop itself when it is 4 * 2^n (the encoder's requirement), else the reference's 256."""
+    n = crop // 4
+    return crop if crop >= 8 and crop % 4 == 0 and n & (n - 1) == 0 else 256
+
+
+def generator_config(cfg: TrainConfig, semantic_nc: int) -> GeneratorConfig:
+    return GeneratorConfig(semantic_nc=semantic_nc, ngf=cfg.num_generator_filters,
+                           num_upsampling_layers=cfg.num_upsampling_layers, use_vae=cfg.use_vae, z_dim=cfg.z_dim,
+                           crop_size=cfg.crop_size, aspect_ratio=1.0, spade_hidden=cfg.spade_hidden,
+                           param_free_norm=cfg.norm_G, spectral=True)
+
+
+def discriminator_config(cfg: TrainConfig, semantic_nc: int) -> DiscriminatorConfig:
+    return DiscriminatorConfig(input_nc=semantic_nc + 3, ndf=cfg.num_discriminator_filters,
+                               n_layers=cfg.num_discriminator_layers, num_discriminators=cfg.num_discriminators,
+                               spectral=True)
+
+
+def build_networks(cfg: TrainConfig, init: ModelBundle | None = None,
+                   init_discriminator: dict[str, torch.Tensor] | None = None) -> Networks:
+    """Fresh networks seeded by the caller, or G (and E) taken from `init` for fine-tuning."""
+    if init is None:
+        label_set, label_to_channel = load_label_set(cfg.label_set)
+        semantic_nc = max(label_to_channel) + 1
+        g_cfg = generator_config(cfg, semantic_nc)
+        e_cfg = EncoderConfig(ndf=cfg.num_encoder_filters, z_dim=cfg.z_dim,
+                              input_size=encoder_input_size(cfg.crop_size)) if cfg.use_vae else None
+    else:
+        label_set, label_to_channel = init.label_set, list(init.label_to_channel)
+        if cfg.label_set != "ade20k":
+            wanted, _ = load_label_set(cfg.label_set)
+            if len(wanted) != len(label_set):
+                raise TrainError(f"--label_set has {len(wanted)} classes but --init_from {cfg.init_from} was "
+                                 f"trained on {len(label_set)} ({label_set.name})")
+        g_cfg = replace(init.generator_config, crop_size=cfg.crop_size if not init.generator_config.use_vae
+                        else init.generator_config.crop_size)
+        semantic_nc = g_cfg.semantic_nc
+        e_cfg = init.encoder_config if g_cfg.use_vae else None
+        if g_cfg.use_vae and not init.has_encoder:
+            raise TrainError(f"--init_from {cfg.init_from}: a VAE generator without its encoder cannot be "
+                             f"fine-tuned (put the *_net_E.pth beside it)")
+    generator = SPADEGenerator(g_cfg)
+    encoder = ConvEncoder(e_cfg) if e_cfg is not None else None
+    discriminator = MultiscaleDiscriminator(discriminator_config(cfg, semantic_nc))
+    if init is not None:
+        try:
+            load_state_strict(generator, init.generator_state, f"--init_from {cfg.init_from} generator")
+            if encoder is not None:
+                load_state_strict(encoder, init.encoder_state, f"--init_from {cfg.init_from} encoder")
+            if init_discriminator is not None:
+                load_state_strict(discriminator, init_discriminator, f"--init_from {cfg.init_from} discriminator")
+        except GauguinError as e:
+            raise TrainError(str(e)) from None
+    return Networks(generator, discriminator, encoder, label_set, label_to_channel)
+
+
+def load_init(cfg: TrainConfig) -> tuple[ModelBundle, dict[str, torch.Tensor] | None]:
+    """The bundle of --init_from and, when one lies beside it, its discriminator's tensors."""
+    from spade.inference import load_bundle
+    from spade.official import find_official_files, read_state_dict
+
+    from .state import read_discriminator
+
+    path = Path(cfg.init_from)
+    try:
+        bundle = load_bundle(path)
+        disc = None
+        if bundle.source == "official":
+            gen_path, _, _ = find_official_files(path)
+            d_path = gen_path.with_name(gen_path.name.replace("_net_G", "_net_D"))
+            if d_path.is_file() and d_path != gen_path:
+                disc = read_state_dict(d_path)
+        else:
+            disc = read_discriminator(path if path.is_dir() else path.parent)
+    except GauguinError as e:
+        raise TrainError(f"--init_from: {e}") from None
+    if bundle.generator_config.use_vae != cfg.use_vae:
+        print(f"note: --init_from {path.name} is {'a VAE' if bundle.generator_config.use_vae else 'not a VAE'} "
+              f"model; training it as such", flush=True)
+    return bundle, disc
+
+
+class OneHot(nn.Module):
+    """(B, H, W) class ids -> (B, semantic_nc, H, W) one-hot through the label-to-channel map."""
+
+    def __init__(self, label_to_channel: list[int], semantic_nc: int):
+        super().__init__()
+        self.semantic_nc = semantic_nc
+        self.register_buffer("lut", torch.tensor(label_to_channel, dtype=torch.long), persistent=False)
+
+    def forward(self, labels: torch.Tensor) -> torch.Tensor:
+        return F.one_hot(self.lut[labels], self.semantic_nc).permute(0, 3, 1, 2).float()
