@@ -1,0 +1,88 @@
+"""Small dialogs: new canvas, preferences, model information."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox,
+                               QWidget)
+
+from spade.device import DEVICE_CHOICES, available_devices
+from spade.labels import LabelSet
+
+NEW_CANVAS_FILLS = ("sky", "unlabeled", "grass", "sea", "sand")
+
+
+class NewCanvasDialog(QDialog):
+    def __init__(self, sizes: list[tuple[int, int]], size_rule: str, label_set: LabelSet,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("New Canvas")
+        self.sizes = sizes
+        self.size_box = QComboBox()
+        for h, w in sizes:
+            self.size_box.addItem(f"{w} × {h}")
+        self.fill_box = QComboBox()
+        self.fill_ids = []
+        for name in NEW_CANVAS_FILLS:
+            try:
+                self.fill_ids.append(label_set.id_of(name))
+                self.fill_box.addItem(name)
+            except KeyError:
+                continue
+        form = QFormLayout(self)
+        form.addRow("Size", self.size_box)
+        rule = QLabel(f"The model renders {size_rule}." if size_rule else "No model loaded: any size can be painted.")
+        rule.setStyleSheet("color: #9aa0a6;")
+        form.addRow("", rule)
+        form.addRow("Fill with", self.fill_box)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def choice(self) -> tuple[tuple[int, int], int]:
+        """((height, width), fill class id)."""
+        return self.sizes[self.size_box.currentIndex()], self.fill_ids[self.fill_box.currentIndex()]
+
+
+class PreferencesDialog(QDialog):
+    def __init__(self, device: str, autosave_seconds: int, live_render: bool, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.device_box = QComboBox()
+        found = available_devices()
+        for name in DEVICE_CHOICES:
+            note = "" if name == "auto" or name in found else " (not available here)"
+            self.device_box.addItem(name + note, name)
+        self.device_box.setCurrentIndex(max(0, self.device_box.findData(device)))
+        self.autosave = QSpinBox()
+        self.autosave.setRange(5, 600)
+        self.autosave.setSuffix(" s")
+        self.autosave.setValue(autosave_seconds)
+        self.live = QCheckBox("Render while the stroke is being painted")
+        self.live.setChecked(live_render)
+        form = QFormLayout(self)
+        form.addRow("Device", self.device_box)
+        form.addRow("Autosave every", self.autosave)
+        form.addRow("", self.live)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> tuple[str, int, bool]:
+        return self.device_box.currentData(), self.autosave.value(), self.live.isChecked()
+
+
+def model_info_html(info: dict, label_set: LabelSet) -> str:
+    """A readable summary of SpadeRenderer.info()."""
+    rows = [("Name", info.get("name")), ("Format", info.get("source")), ("Device", info.get("device")),
+            ("Parameters", f"{info.get('parameters', 0) / 1e6:.1f} M"),
+            ("Renders", info.get("size")),
+            ("Style", "photo + random (VAE with encoder)" if info.get("encoder")
+             else "random only (no encoder)" if info.get("vae") else "none (no style input)"),
+            ("Classes", f"{info.get('classes')} of {len(label_set) - 1} {info.get('label_set')} classes trained")]
+    training = info.get("training") or {}
+    for key in ("dataset", "iterations", "epochs", "date"):
+        if key in training:
+            rows.append((key.capitalize(), training[key]))
+    body = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in rows)
+    return f"<table>{body}</table>"

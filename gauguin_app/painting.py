@@ -1,0 +1,177 @@
+"""Pure numpy painting operations on integer label maps (no Qt, no antialiasing).
+
+Every operation returns a `Region`: a bounding box plus a boolean mask inside it. The document writes
+one class id through the mask, so a stroke can never produce a value that is not a class id.
+Coordinates are pixel indices: x is the column, y the row; a pixel's centre is its integer index.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+Point = tuple[float, float]  # (x, y)
+
+
+@dataclass(frozen=True)
+class Region:
+    """A boolean mask over the box rows y0:y1, columns x0:x1 of a label map."""
+
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+    mask: np.ndarray
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        return slice(self.y0, self.y1), slice(self.x0, self.x1)
+
+    def is_empty(self) -> bool:
+        return not self.mask.any()
+
+
+def line_points(p0: Point, p1: Point) -> tuple[np.ndarray, np.ndarray]:
+    """Bresenham's line between two pixels, both ends included: (ys, xs) int arrays."""
+    x0, y0 = int(round(p0[0])), int(round(p0[1]))
+    x1, y1 = int(round(p1[0])), int(round(p1[1]))
+    dx, dy = abs(x1 - x0), -abs(y1 - y0)
+    sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
+    err = dx + dy
+    xs, ys = [], []
+    while True:
+        xs.append(x0)
+        ys.append(y0)
+        if x0 == x1 and y0 == y1:
+            break
+        e2 = 2 * err
+        if e2 >= dy:
+            err += dy
+            x0 += sx
+        if e2 <= dx:
+            err += dx
+            y0 += sy
+    return np.array(ys, dtype=np.int64), np.array(xs, dtype=np.int64)
+
+
+def _clip_box(shape: tuple[int, int], y0: int, y1: int, x0: int, x1: int) -> tuple[int, int, int, int] | None:
+    h, w = shape
+    y0, y1, x0, x1 = max(y0, 0), min(y1, h), max(x0, 0), min(x1, w)
+    if y0 >= y1 or x0 >= x1:
+        return None
+    return y0, y1, x0, x1
+
+
+def stroke_segment(shape: tuple[int, int], p0: Point, p1: Point, size: int) -> Region | None:
+    """A round brush of diameter `size` dragged from p0 to p1 (a capsule), clipped to the map.
+
+    The capsule test runs on the segment's bounding box only, so long strokes with big brushes stay cheap;
+    the Bresenham line is added so a 1-pixel brush never leaves gaps.
+    """
+    r = max(float(size), 1.0) / 2.0
+    ax, ay = float(round(p0[0])), float(round(p0[1]))
+    bx, by = float(round(p1[0])), float(round(p1[1]))
+    pad = int(np.ceil(r)) + 1
+    box = _clip_box(shape, int(min(ay, by)) - pad, int(max(ay, by)) + pad + 1,
+                    int(min(ax, bx)) - pad, int(max(ax, bx)) + pad + 1)
+    if box is None:
+        return None
+    y0, y1, x0, x1 = box
+    yy = np.arange(y0, y1, dtype=np.float64)[:, None]
+    xx = np.arange(x0, x1, dtype=np.float64)[None, :]
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    if length2 == 0:
+        t = 0.0
+    else:
+        t = np.clip(((xx - ax) * dx + (yy - ay) * dy) / length2, 0.0, 1.0)
+    mask = (xx - (ax + t * dx)) ** 2 + (yy - (ay + t * dy)) ** 2 <= r * r
+    ys, xs = line_points((ax, ay), (bx, by))
+    keep = (ys >= y0) & (ys < y1) & (xs >= x0) & (xs < x1)
+    mask[ys[keep] - y0, xs[keep] - x0] = True
+    return Region(y0, y1, x0, x1, mask)
+
+
+def flood_fill(labels: np.ndarray, seed: tuple[int, int]) -> Region | None:
+    """The 4-connected region of pixels sharing the seed's class, by a span (scanline) fill.
+
+    Each popped seed grows to a full horizontal run with numpy, then one seed is pushed per run of
+    matching pixels in the rows above and below, so the Python loop runs once per span, not per pixel.
+    """
+    h, w = labels.shape
+    x, y = int(seed[0]), int(seed[1])
+    if not (0 <= x < w and 0 <= y < h):
+        return None
+    same = labels == labels[y, x]
+    filled = np.zeros((h, w), dtype=bool)
+    stack = [(y, x)]
+    while stack:
+        y, x = stack.pop()
+        if filled[y, x]:
+            continue
+        row = same[y]
+        left_breaks = np.flatnonzero(~row[:x])
+        right_breaks = np.flatnonzero(~row[x:])
+        a = left_breaks[-1] + 1 if left_breaks.size else 0
+        b = x + right_breaks[0] if right_breaks.size else w
+        filled[y, a:b] = True
+        for ny in (y - 1, y + 1):
+            if 0 <= ny < h:
+                open_ = same[ny, a:b] & ~filled[ny, a:b]
+                if open_.any():
+                    starts = np.flatnonzero(open_ & ~np.concatenate(([False], open_[:-1])))
+                    stack.extend((ny, a + int(s)) for s in starts)
+    rows = np.flatnonzero(filled.any(axis=1))
+    cols = np.flatnonzero(filled.any(axis=0))
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    return Region(y0, y1, x0, x1, filled[y0:y1, x0:x1])
+
+
+def polygon_fill(shape: tuple[int, int], points: Sequence[Point]) -> Region | None:
+    """A filled polygon (even-odd rule on pixel centres) plus its outline, clipped to the map.
+
+    Scanline: for every row the crossings of all edges are found at once with numpy, sorted, and the
+    pixels between each pair are filled.
+    """
+    if len(points) == 0:
+        return None
+    pts = np.array([(round(px), round(py)) for px, py in points], dtype=np.float64)
+    box = _clip_box(shape, int(pts[:, 1].min()), int(pts[:, 1].max()) + 1,
+                    int(pts[:, 0].min()), int(pts[:, 0].max()) + 1)
+    if box is None:
+        return None
+    y0, y1, x0, x1 = box
+    mask = np.zeros((y1 - y0, x1 - x0), dtype=bool)
+    if len(pts) >= 3:
+        ax, ay = pts[:, 0], pts[:, 1]
+        bx, by = np.roll(ax, -1), np.roll(ay, -1)
+        yc = np.arange(y0, y1, dtype=np.float64)[:, None]
+        crosses = ((ay <= yc) & (by > yc)) | ((by <= yc) & (ay > yc))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xi = ax + (yc - ay) * (bx - ax) / (by - ay)
+        xi = np.where(crosses, xi, np.inf)
+        xi.sort(axis=1)
+        counts = crosses.sum(axis=1)
+        cols = np.arange(x0, x1, dtype=np.float64)
+        for row in np.flatnonzero(counts >= 2):
+            xs = xi[row, :counts[row] - counts[row] % 2]
+            lo, hi = xs[0::2], xs[1::2]
+            inside = ((cols[None, :] >= lo[:, None]) & (cols[None, :] <= hi[:, None])).any(axis=0)
+            mask[row] |= inside
+    closed = list(points) + [points[0]]
+    for p, q in zip(closed[:-1], closed[1:]):
+        ys, xs = line_points(p, q)
+        keep = (ys >= y0) & (ys < y1) & (xs >= x0) & (xs < x1)
+        mask[ys[keep] - y0, xs[keep] - x0] = True
+    return Region(y0, y1, x0, x1, mask)
+
+
+def resize_nearest(labels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Nearest-neighbour resize of a label map (keeps ids exact)."""
+    h, w = labels.shape
+    if (h, w) == (height, width):
+        return labels
+    ys = np.minimum((np.arange(height) + 0.5) * h / height, h - 1).astype(np.int64)
+    xs = np.minimum((np.arange(width) + 0.5) * w / width, w - 1).astype(np.int64)
+    return labels[ys[:, None], xs[None, :]]

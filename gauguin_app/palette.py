@@ -1,0 +1,210 @@
+"""The class palette: swatch + name for every class, a search box, landscape classes first, recent ones at hand."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QToolButton, QVBoxLayout,
+                               QWidget)
+
+from spade.labels import LabelSet
+
+COMMON_OUTDOOR = ("sky", "tree", "grass", "mountain", "hill", "water", "sea", "river", "lake", "waterfall", "rock",
+                  "sand", "earth", "field", "dirt", "flower", "plant", "palm", "path", "road", "building", "house",
+                  "bridge", "fence", "boat")
+MAX_RECENT = 8
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def swatch_icon(rgb, size: int = 18, crossed: bool = False) -> QIcon:
+    pm = QPixmap(size, size)
+    pm.fill(QColor(*[int(c) for c in rgb]))
+    p = QPainter(pm)
+    p.setPen(QColor(20, 20, 20))
+    p.drawRect(0, 0, size - 1, size - 1)
+    if crossed:
+        p.setPen(QColor(240, 240, 240))
+        p.drawLine(2, size - 3, size - 3, 2)
+    p.end()
+    return QIcon(pm)
+
+
+class Palette(QWidget):
+    """Pick the class to paint. Emits class_selected(id) when the user picks one."""
+
+    class_selected = Signal(int)
+
+    def __init__(self, label_set: LabelSet, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label_set = label_set
+        self.trained = np.ones(len(label_set), dtype=bool)
+        self.current = label_set.id_of("sky") if "sky" in label_set.names else 1
+        self.recent: list[int] = []
+
+        self.current_label = QLabel()
+        self.current_label.setObjectName("currentClass")
+        f = QFont(self.font())
+        f.setBold(True)
+        self.current_label.setFont(f)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search classes…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._apply_filter)
+        self.search.returnPressed.connect(self._pick_first_visible)
+        self.recent_row = QHBoxLayout()
+        self.recent_row.setSpacing(3)
+        self.recent_row.addStretch(1)
+        self.list = QListWidget()
+        self.list.setIconSize(QSize(18, 18))
+        self.list.setUniformItemSizes(True)
+        self.list.itemClicked.connect(self._item_clicked)
+        self.list.itemActivated.connect(self._item_clicked)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(self.current_label)
+        lay.addWidget(self.search)
+        recent_title = QLabel("Recent")
+        recent_title.setStyleSheet("color: #9aa0a6;")
+        lay.addWidget(recent_title)
+        lay.addLayout(self.recent_row)
+        lay.addWidget(self.list, 1)
+        self._populate()
+        self._show_current()
+
+    # -- building ---------------------------------------------------------------------------------------
+    def ordered_ids(self) -> list[int]:
+        """Landscape classes in a fixed order, then every other class alphabetically (unlabeled last)."""
+        common = []
+        for name in COMMON_OUTDOOR:
+            try:
+                common.append(self.label_set.id_of(name))
+            except KeyError:
+                continue
+        rest = sorted((i for i in range(1, len(self.label_set)) if i not in common),
+                      key=lambda i: self.label_set.names[i].lower())
+        return common + rest + [0]
+
+    def _populate(self) -> None:
+        self.list.clear()
+        common_count = sum(1 for n in COMMON_OUTDOOR if n in self.label_set.names)
+        for k, i in enumerate(self.ordered_ids()):
+            if k == 0:
+                self._add_header("Landscape")
+            elif k == common_count:
+                self._add_header("All classes")
+            item = QListWidgetItem(self._icon(i), self._text(i))
+            item.setData(ID_ROLE, i)
+            item.setToolTip(self._tooltip(i))
+            if not self.trained[i]:
+                item.setForeground(QColor(130, 130, 130))
+                fi = QFont(self.font())
+                fi.setItalic(True)
+                item.setFont(fi)
+            self.list.addItem(item)
+
+    def _add_header(self, text: str) -> None:
+        item = QListWidgetItem(text.upper())
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        item.setData(ID_ROLE, -1)
+        f = QFont(self.font())
+        f.setBold(True)
+        f.setPointSizeF(f.pointSizeF() * 0.85)
+        item.setFont(f)
+        item.setForeground(QColor(120, 170, 220))
+        self.list.addItem(item)
+
+    def _icon(self, i: int) -> QIcon:
+        return swatch_icon(self.label_set.colors[i], crossed=not self.trained[i])
+
+    def _text(self, i: int) -> str:
+        name = self.label_set.names[i]
+        return name if self.trained[i] else f"{name}  (not trained)"
+
+    def _tooltip(self, i: int) -> str:
+        r, g, b = (int(c) for c in self.label_set.colors[i])
+        tip = f"{self.label_set.names[i]} — id {i}, colour #{r:02x}{g:02x}{b:02x}"
+        if not self.trained[i]:
+            tip += "\nThe loaded model was not trained on this class: it may render poorly."
+        return tip
+
+    def set_trained(self, trained: np.ndarray | None) -> None:
+        """Mark the classes the model knows (None: all)."""
+        self.trained = np.ones(len(self.label_set), dtype=bool) if trained is None else np.asarray(trained, bool)
+        self._populate()
+        self._apply_filter(self.search.text())
+        self._rebuild_recent()
+        self._show_current()
+
+    # -- selection -----------------------------------------------------------------------------------------
+    def item_for(self, class_id: int) -> QListWidgetItem | None:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(ID_ROLE) == class_id:
+                return self.list.item(row)
+        return None
+
+    def visible_ids(self) -> list[int]:
+        return [self.list.item(r).data(ID_ROLE) for r in range(self.list.count())
+                if not self.list.item(r).isHidden() and self.list.item(r).data(ID_ROLE) >= 0]
+
+    def select(self, class_id: int, emit: bool = True) -> None:
+        """Make `class_id` current and put it first among the recent classes."""
+        if not 0 <= class_id < len(self.label_set):
+            return
+        self.current = class_id
+        if class_id in self.recent:
+            self.recent.remove(class_id)
+        self.recent.insert(0, class_id)
+        del self.recent[MAX_RECENT:]
+        self._rebuild_recent()
+        self._show_current()
+        if emit:
+            self.class_selected.emit(class_id)
+
+    def _show_current(self) -> None:
+        i = self.current
+        r, g, b = (int(c) for c in self.label_set.colors[i])
+        note = "" if self.trained[i] else " <span style='color:#d9a441'>(not trained)</span>"
+        self.current_label.setText(f"<span style='background:#{r:02x}{g:02x}{b:02x}'>&nbsp;&nbsp;&nbsp;&nbsp;</span>"
+                                   f"&nbsp;{self.label_set.names[i]}{note}")
+        item = self.item_for(i)
+        if item is not None:
+            self.list.blockSignals(True)
+            self.list.setCurrentItem(item)
+            self.list.blockSignals(False)
+
+    def _rebuild_recent(self) -> None:
+        while self.recent_row.count() > 1:
+            w = self.recent_row.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        for k, i in enumerate(self.recent):
+            b = QToolButton()
+            b.setIcon(self._icon(i))
+            b.setIconSize(QSize(20, 20))
+            b.setAutoRaise(True)
+            b.setToolTip(f"{self.label_set.names[i]}" + ("" if self.trained[i] else " (not trained)"))
+            b.setObjectName(f"recent_{i}")
+            b.clicked.connect(lambda _=False, cid=i: self.select(cid))
+            self.recent_row.insertWidget(k, b)
+
+    def _item_clicked(self, item: QListWidgetItem) -> None:
+        cid = item.data(ID_ROLE)
+        if cid is not None and cid >= 0:
+            self.select(cid)
+
+    def _apply_filter(self, text: str) -> None:
+        key = text.strip().lower()
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            cid = item.data(ID_ROLE)
+            if cid < 0:
+                item.setHidden(bool(key))
+                continue
+            aliases = self.label_set.aliases[cid] if self.label_set.aliases else ""
+            item.setHidden(bool(key) and key not in self.label_set.names[cid].lower() and key not in aliases.lower())
+
+    def _pick_first_visible(self) -> None:
+        ids = self.visible_ids()
+        if ids:
+            self.select(ids[0])

@@ -1,0 +1,109 @@
+"""Live rendering on a worker thread: one render runs, one waits, the newest wins, stale results drop."""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from spade import GauguinError
+
+from .rendering import Coalescer, RenderJob, RenderResult, render_job
+
+
+class RenderWorker(QObject):
+    """Lives on the render thread; turns jobs into results and never raises."""
+
+    done = Signal(object)
+
+    @Slot(object)
+    def run(self, job: RenderJob) -> None:
+        t0 = time.perf_counter()
+        try:
+            result = render_job(job)
+        except GauguinError as e:
+            result = RenderResult(job.revision, job.generation, None, 0.0, error=str(e))
+        except Exception as e:  # a model bug must not take the user's sketch down with it
+            result = RenderResult(job.revision, job.generation, None, 0.0,
+                                  error=f"the model failed to render ({type(e).__name__}: {e})")
+        result.ms = (time.perf_counter() - t0) * 1000.0
+        self.done.emit(result)
+
+
+class RenderController(QObject):
+    """Owned by the UI thread. `request()` is cheap and never blocks; results arrive as signals.
+
+    The job is built by `make_job` only when the worker is free, so a waiting request always renders the
+    newest sketch rather than the one that was current when it was queued.
+    """
+
+    result_ready = Signal(object)  # RenderResult with an image, newer than anything shown before
+    render_failed = Signal(str)
+    busy_changed = Signal(bool)
+    _submit = Signal(object)
+
+    def __init__(self, make_job: Callable[[int], RenderJob | None], parent: QObject | None = None):
+        super().__init__(parent)
+        self._make_job = make_job
+        self.queue: Coalescer[int] = Coalescer()
+        self.generation = 0
+        self.shown_revision = -1
+        self._started_revision: tuple[int, int] | None = None
+        self.renders = 0
+        self.stale_dropped = 0
+        self._thread = QThread()
+        self._thread.setObjectName("gauguin-render")
+        self._worker = RenderWorker()
+        self._worker.moveToThread(self._thread)
+        self._submit.connect(self._worker.run)
+        self._worker.done.connect(self._on_done)
+        self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        return self.queue.busy
+
+    def request(self) -> None:
+        """Ask for a render of the current sketch (during a stroke and after it)."""
+        if self.queue.request(self.generation) is not None:
+            self._start()
+
+    def invalidate(self) -> None:
+        """The model changed: results of jobs already running are stale."""
+        self.generation += 1
+        self.shown_revision = -1
+        self._started_revision = None
+
+    def _start(self) -> None:
+        job = self._make_job(self.generation)
+        if job is None or (job.generation, job.revision) == self._started_revision:
+            if self.queue.done() is not None:
+                self._start()
+            else:
+                self.busy_changed.emit(False)
+            return
+        self._started_revision = (job.generation, job.revision)
+        self.renders += 1
+        self.busy_changed.emit(True)
+        self._submit.emit(job)
+
+    @Slot(object)
+    def _on_done(self, result: RenderResult) -> None:
+        if self.queue.done() is not None:
+            self._start()
+        else:
+            self.busy_changed.emit(False)
+        if result.generation != self.generation or result.revision < self.shown_revision:
+            self.stale_dropped += 1
+            return
+        if result.error is not None:
+            self.render_failed.emit(result.error)
+            return
+        self.shown_revision = result.revision
+        self.result_ready.emit(result)
+
+    def shutdown(self) -> None:
+        """Stop the thread (waits for a render in progress to finish)."""
+        if self._thread.isRunning():
+            self._thread.quit()
+            self._thread.wait()

@@ -1,0 +1,134 @@
+"""The pure side of live rendering (no Qt): the coalescing queue, render jobs and style resolution."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import numpy as np
+import torch
+
+from spade import SizeError, SpadeRenderer, Style
+
+from .document import StyleSettings, StyleSource
+from .painting import resize_nearest
+
+T = TypeVar("T")
+
+
+class Coalescer(Generic[T]):
+    """At most one item runs and at most one waits; a newer request replaces the waiting one.
+
+    `request` returns the item to start now (when idle) or None (it waits); `done` marks the running
+    item finished and returns the waiting one to start next, if any.
+    """
+
+    def __init__(self) -> None:
+        self.running: T | None = None
+        self.pending: T | None = None
+        self.started = 0
+        self.dropped = 0
+
+    @property
+    def busy(self) -> bool:
+        return self.running is not None
+
+    def request(self, item: T) -> T | None:
+        if self.running is None:
+            self.running = item
+            self.started += 1
+            return item
+        if self.pending is not None:
+            self.dropped += 1
+        self.pending = item
+        return None
+
+    def done(self) -> T | None:
+        self.running, self.pending = self.pending, None
+        if self.running is not None:
+            self.started += 1
+        return self.running
+
+
+@dataclass
+class RenderJob:
+    """A snapshot of what to render: the labels are a private copy, safe to use on another thread."""
+
+    revision: int
+    generation: int
+    labels: np.ndarray
+    style: StyleSettings
+    renderer: SpadeRenderer
+    latents: dict[str, np.ndarray] = field(default_factory=dict)
+    submitted: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class RenderResult:
+    revision: int
+    generation: int
+    image: np.ndarray | None
+    ms: float
+    latents: dict[str, np.ndarray] = field(default_factory=dict)
+    error: str | None = None
+    labels_shape: tuple[int, int] = (0, 0)
+
+
+def model_size_for(renderer: SpadeRenderer, height: int, width: int) -> tuple[int, int]:
+    """The size the model renders a canvas of (height, width) at: the canvas size when the model can,
+    else the model's fixed size (VAE models) or the nearest multiple of its downscale factor."""
+    try:
+        renderer.check_size(height, width)
+        return height, width
+    except SizeError:
+        pass
+    if not renderer.uses_style:
+        d = renderer.bundle.generator_config.downscale
+        size = (max(d, round(height / d) * d), max(d, round(width / d) * d))
+        try:
+            renderer.check_size(*size)
+            return size
+        except SizeError:
+            pass
+    return renderer.default_size
+
+
+def latent_key(renderer: SpadeRenderer, source: StyleSource) -> str:
+    return f"{renderer.name}|{source.key}"
+
+
+def resolve_style(renderer: SpadeRenderer, style: StyleSettings,
+                  known: dict[str, np.ndarray]) -> tuple[Style | None, dict[str, np.ndarray]]:
+    """The Style to render with, using stored latents when there are any; also returns new latents."""
+    if not renderer.uses_style:
+        return None, {}
+    z_dim = renderer.bundle.generator_config.z_dim
+    new: dict[str, np.ndarray] = {}
+
+    def one(src: StyleSource) -> Style:
+        key = latent_key(renderer, src)
+        z = known.get(key)
+        if z is not None and tuple(np.shape(z)) == (1, z_dim):
+            return Style(torch.from_numpy(np.asarray(z, dtype=np.float32)), src.key, src.seed)
+        if src.kind == "image" and renderer.has_encoder and src.image_png is not None:
+            st = renderer.encode_style(src.image())
+        else:
+            st = renderer.random_style(src.seed)
+        new[key] = st.z.numpy().copy()
+        return st
+
+    a = one(style.a)
+    if style.b is None or style.t <= 0.0:
+        return a, new
+    return SpadeRenderer.blend(a, one(style.b), style.t), new
+
+
+def render_job(job: RenderJob) -> RenderResult:
+    """Run one job (on the worker thread). Model errors propagate to the caller."""
+    t0 = time.perf_counter()
+    h, w = job.labels.shape
+    labels = resize_nearest(job.labels, *model_size_for(job.renderer, h, w))
+    style, new = resolve_style(job.renderer, job.style, job.latents)
+    image = job.renderer.render(labels, style)
+    return RenderResult(job.revision, job.generation, image, (time.perf_counter() - t0) * 1000.0, new,
+                        labels_shape=(h, w))

@@ -1,0 +1,182 @@
+"""The style panel: the current style's thumbnail, a photo picker, the dice, presets and a blend slider."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider,
+                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
+
+from .document import StyleSettings, StyleSource
+
+THUMB = 84
+
+
+def source_pixmap(src: StyleSource | None, size: int = THUMB) -> QPixmap:
+    """The photo of a photo style, or a dice face with the seed for a random one."""
+    pm = QPixmap(size, size)
+    pm.fill(QColor(45, 49, 56))
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if src is not None and src.kind == "image" and src.image_png is not None:
+        img = QImage.fromData(src.image_png)
+        scaled = img.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+                            Qt.TransformationMode.SmoothTransformation)
+        p.drawImage(0, 0, scaled, (scaled.width() - size) // 2, (scaled.height() - size) // 2, size, size)
+    else:
+        p.setPen(QColor(170, 176, 186))
+        f = QFont()
+        f.setPointSizeF(size / 4)
+        p.setFont(f)
+        p.drawText(pm.rect().adjusted(0, 0, 0, -size // 4), Qt.AlignmentFlag.AlignCenter, "\u2684")
+        f.setPointSizeF(max(size / 9, 7))
+        p.setFont(f)
+        text = "no style" if src is None else f"seed {src.seed}"
+        p.drawText(pm.rect().adjusted(0, size // 2, 0, 0), Qt.AlignmentFlag.AlignCenter, text)
+    p.setPen(QColor(90, 96, 106))
+    p.drawRect(0, 0, size - 1, size - 1)
+    p.end()
+    return pm
+
+
+class StylePanel(QWidget):
+    """Emits requests; the main window turns them into document changes (the panel holds no state of its own)."""
+
+    photo_requested = Signal(str)          # "a" or "b": open a file dialog for that slot
+    random_requested = Signal(str, int)    # slot, seed (-1: draw a fresh seed)
+    preset_chosen = Signal(str)            # path of a preset photo (for slot a)
+    blend_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.thumb_a = QLabel()
+        self.thumb_a.setFixedSize(THUMB, THUMB)
+        self.thumb_a.setToolTip("The current style. Drop a photo anywhere on the window to use its style.")
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.photo_button = QPushButton("Photo…")
+        self.photo_button.setToolTip("Take the style of a photo (or drop one on the window)")
+        self.photo_button.clicked.connect(lambda: self.photo_requested.emit("a"))
+        self.dice_button = QPushButton("\u2684  Random")
+        self.dice_button.setToolTip("Draw a random style (R). The seed reproduces it.")
+        self.dice_button.clicked.connect(lambda: self.random_requested.emit("a", -1))
+        self.seed_box = QSpinBox()
+        self.seed_box.setRange(0, 2**31 - 1)
+        self.seed_box.setToolTip("Seed of the random style: type one to get that style back")
+        self.seed_box.setKeyboardTracking(False)
+        self.seed_box.valueChanged.connect(lambda v: self.random_requested.emit("a", int(v)))
+
+        top = QGridLayout()
+        top.addWidget(self.thumb_a, 0, 0, 3, 1)
+        top.addWidget(self.caption, 0, 1, 1, 2)
+        top.addWidget(self.photo_button, 1, 1)
+        top.addWidget(self.dice_button, 1, 2)
+        seed_label = QLabel("Seed")
+        top.addWidget(seed_label, 2, 1)
+        top.addWidget(self.seed_box, 2, 2)
+
+        self.presets = QListWidget()
+        self.presets.setViewMode(QListWidget.ViewMode.IconMode)
+        self.presets.setIconSize(QSize(52, 52))
+        self.presets.setFlow(QListWidget.Flow.LeftToRight)
+        self.presets.setWrapping(False)
+        self.presets.setFixedHeight(92)
+        self.presets.setMovement(QListWidget.Movement.Static)
+        self.presets.itemClicked.connect(lambda it: self.preset_chosen.emit(it.data(Qt.ItemDataRole.UserRole)))
+        self.presets_label = QLabel("Presets")
+
+        self.thumb_b = QLabel()
+        self.thumb_b.setFixedSize(44, 44)
+        self.thumb_b.setToolTip("The second style of the blend")
+        self.b_photo = QToolButton()
+        self.b_photo.setText("Photo…")
+        self.b_photo.setToolTip("Blend towards the style of a photo")
+        self.b_photo.clicked.connect(lambda: self.photo_requested.emit("b"))
+        self.b_dice = QToolButton()
+        self.b_dice.setText("\u2684")
+        self.b_dice.setToolTip("Blend towards a random style")
+        self.b_dice.clicked.connect(lambda: self.random_requested.emit("b", -1))
+        self.blend = QSlider(Qt.Orientation.Horizontal)
+        self.blend.setRange(0, 100)
+        self.blend.setToolTip("Blend between the style and the second style")
+        self.blend.valueChanged.connect(lambda v: self.blend_changed.emit(v / 100.0))
+        self.blend_value = QLabel("0%")
+        self.blend_value.setMinimumWidth(34)
+        blend_row = QHBoxLayout()
+        blend_row.addWidget(self.thumb_b)
+        blend_row.addWidget(self.blend, 1)
+        blend_row.addWidget(self.blend_value)
+        blend_buttons = QHBoxLayout()
+        blend_buttons.addWidget(QLabel("Blend with"))
+        blend_buttons.addWidget(self.b_photo)
+        blend_buttons.addWidget(self.b_dice)
+        blend_buttons.addStretch(1)
+
+        self.reason = QLabel()
+        self.reason.setWordWrap(True)
+        self.reason.setStyleSheet("color: #d9a441;")
+        self.reason.hide()
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(self.reason)
+        lay.addLayout(top)
+        lay.addWidget(self.presets_label)
+        lay.addWidget(self.presets)
+        lay.addLayout(blend_buttons)
+        lay.addLayout(blend_row)
+        lay.addStretch(1)
+        self.presets.setToolTip("Click a preset to use its style")
+        self._photo_widgets = (self.photo_button, self.b_photo, self.presets)
+        self._seed_widgets = (self.dice_button, self.seed_box, self.b_dice, self.blend)
+        self._tips = {w: w.toolTip() for w in self._photo_widgets + self._seed_widgets}
+        self.set_presets([])
+        self.show_style(StyleSettings())
+
+    def set_presets(self, paths: list[Path]) -> None:
+        self.presets.clear()
+        for path in paths:
+            img = QImage(str(path))
+            if img.isNull():
+                continue
+            thumb = img.scaled(52, 52, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+                               Qt.TransformationMode.SmoothTransformation)
+            item = QListWidgetItem(QIcon(QPixmap.fromImage(thumb)), "")
+            item.setToolTip(path.stem.replace("_", " "))
+            item.setData(Qt.ItemDataRole.UserRole, str(path))
+            self.presets.addItem(item)
+        has = self.presets.count() > 0
+        self.presets.setVisible(has)
+        self.presets_label.setVisible(has)
+
+    def show_style(self, style: StyleSettings) -> None:
+        """Reflect the document's style without emitting requests."""
+        self.thumb_a.setPixmap(source_pixmap(style.a))
+        self.caption.setText(f"<b>{style.a.label}</b>" + (" · photo" if style.a.kind == "image" else " · random"))
+        self.thumb_b.setPixmap(source_pixmap(style.b, 44))
+        for w, v in ((self.seed_box, style.a.seed if style.a.kind == "seed" else self.seed_box.value()),
+                     (self.blend, int(round(style.t * 100)))):
+            w.blockSignals(True)
+            w.setValue(v)
+            w.blockSignals(False)
+        self.blend_value.setText(f"{int(round(style.t * 100))}%")
+        self.blend.setEnabled(style.b is not None and self.b_dice.isEnabled())
+
+    def set_capabilities(self, uses_style: bool, has_encoder: bool, model_name: str | None) -> None:
+        """Enable what the model can do; disabled controls say why in their tooltip."""
+        if model_name is None:
+            why = "Load a model to choose a style."
+        elif not uses_style:
+            why = f"The model “{model_name}” has no style input (it was trained without the VAE encoder)."
+        elif not has_encoder:
+            why = f"The model “{model_name}” has no style encoder, so it cannot take a photo's style; use the dice."
+        else:
+            why = ""
+        photo_ok = uses_style and has_encoder
+        for widgets, ok in ((self._photo_widgets, photo_ok), (self._seed_widgets, uses_style)):
+            for w in widgets:
+                w.setEnabled(ok)
+                w.setToolTip(self._tips[w] if ok else why)
+        self.reason.setText(why)
+        self.reason.setVisible(bool(why))
