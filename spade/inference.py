@@ -18,6 +18,7 @@ from .checkpoint import (ModelBundle, build_encoder, build_generator, is_gauguin
                          trained_class_mask)
 from .device import pick_device
 from .errors import CheckpointError, MaskError, SizeError, StyleError
+from .fast import FastGenerator
 from .labels import LabelSet
 from .official import load_official
 from .paths import DEFAULT_MODEL_DIR
@@ -77,8 +78,9 @@ def read_style_image(path: str | Path) -> Image.Image:
 class SpadeRenderer:
     """An inference-only SPADE model on one device."""
 
-    def __init__(self, bundle: ModelBundle, device: str | torch.device = "auto"):
+    def __init__(self, bundle: ModelBundle, device: str | torch.device = "auto", fast: bool = True):
         self.bundle = bundle
+        self.fast = fast  # render through spade.fast (same function, much faster); False = the module forward
         self.device = pick_device(device) if isinstance(device, str) else device
         self.generator = build_generator(bundle).to(self.device)
         self.encoder = build_encoder(bundle)
@@ -86,6 +88,7 @@ class SpadeRenderer:
             self.encoder = self.encoder.to(self.device)
         lut = np.asarray(bundle.label_to_channel, dtype=np.int64)
         self._channel_lut = torch.from_numpy(lut).to(self.device)
+        self._fast_generator: FastGenerator | None = None
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto") -> "SpadeRenderer":
@@ -194,14 +197,24 @@ class SpadeRenderer:
             raise MaskError(f"label ids must lie in 0..{self.label_set.max_id}")
         self.check_size(*labels.shape)
 
-    def render_tensor(self, labels: np.ndarray, style: Style | None = None) -> torch.Tensor:
-        """The generator's output (1, 3, H, W) in [-1, 1], float32 on the CPU."""
+    def render_tensor(self, labels: np.ndarray, style: Style | None = None, reference: bool = False) -> torch.Tensor:
+        """The generator's output (1, 3, H, W) in [-1, 1], float32 on the CPU.
+
+        By default through spade.fast (which keeps label- and style-derived work between calls);
+        reference=True (or fast=False) runs the plain module forward instead.
+        """
         self.validate(labels)
         z = None
         if self.uses_style:
             z = (style or self.random_style(0)).z.to(self.device)
         with torch.inference_mode():
-            out = self.generator(self.one_hot(labels), z)
+            if self.fast and not reference:
+                if self._fast_generator is None:
+                    self._fast_generator = FastGenerator(self.generator, self.device)
+                ids = torch.from_numpy(np.ascontiguousarray(labels).astype(np.int64)).to(self.device)
+                out = self._fast_generator(self._channel_lut[ids], z)
+            else:
+                out = self.generator(self.one_hot(labels), z)
         return out.float().cpu()
 
     def render(self, labels: np.ndarray, style: Style | None = None) -> np.ndarray:

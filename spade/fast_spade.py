@@ -1,0 +1,102 @@
+"""One SPADE layer, rearranged for inference on a label map (see spade/fast_patterns.py for the idea).
+
+Per model (once): mlp_shared's 3x3 conv becomes 9 embedding tables (a conv on a one-hot map is a sum of
+lookups), gamma and beta are fused into one matrix, and eval BatchNorm is kept as (mean, 1/std).
+Per label map and resolution: gamma/beta are evaluated once per distinct 5x5 window and folded with the
+norm into a per-window affine (a, b). Per frame: out = x * a[window] + b[window], one fused pass.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .fast_patterns import Patterns
+from .model import SPADE
+
+CHUNK_ELEMENTS = 1 << 17  # features per chunk in `apply` (512 KiB of float32 per gathered table)
+
+
+class FastSpade:
+    """Precomputed tensors of one SPADE; `tables` depends on the label map only, `apply` on the features."""
+
+    def __init__(self, spade: SPADE, device: torch.device):
+        conv = spade.mlp_shared[0]
+        hidden, label_nc = conv.weight.shape[:2]
+        self.label_nc = label_nc
+        weight = conv.weight.detach().float()
+        embed = torch.zeros(9, label_nc + 1, hidden)
+        embed[:, :label_nc] = weight.permute(2, 3, 1, 0).reshape(9, label_nc, hidden)
+        self.embed = embed.reshape(9 * (label_nc + 1), hidden).to(device)
+        self.tap_offsets = (torch.arange(9) * (label_nc + 1)).to(device)
+        self.shared_bias = conv.bias.detach().float().to(device)
+        gb = torch.cat([spade.mlp_gamma.weight, spade.mlp_beta.weight]).detach().float()
+        self.norm_nc = spade.mlp_gamma.weight.shape[0]
+        self.gb_weight = gb.permute(2, 3, 1, 0).reshape(9 * hidden, 2 * self.norm_nc).contiguous().to(device)
+        self.gb_taps = gb.permute(1, 2, 3, 0).reshape(hidden, 9 * 2 * self.norm_nc).contiguous().to(device)
+        self.gb_bias = torch.cat([spade.mlp_gamma.bias, spade.mlp_beta.bias]).detach().float().to(device)
+        norm = spade.param_free_norm
+        self.eps = norm.eps
+        self.batch = isinstance(norm, nn.BatchNorm2d)
+        if self.batch:
+            if norm.training or norm.running_mean is None:
+                raise ValueError("the fast path needs an eval-mode BatchNorm with running statistics")
+            self.mean = norm.running_mean.detach().float().to(device)
+            self.inv_std = torch.rsqrt(norm.running_var.detach().float() + norm.eps).to(device)
+        elif norm.track_running_stats and not norm.training:
+            raise ValueError("InstanceNorm with running statistics is not supported by the fast path")
+
+    def tables(self, patterns: Patterns, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-window (a, b), each (n_windows, norm_nc): out = x * a + b with BatchNorm folded in.
+
+        For InstanceNorm, (a, b) = (1 + gamma, beta): the statistics are the frame's own, applied later.
+        """
+        pad = patterns.pad
+        if pad != self.label_nc:
+            raise ValueError(f"patterns were built for {pad} classes, this SPADE has {self.label_nc}")
+        actv = F.embedding_bag(patterns.pi_classes + self.tap_offsets, self.embed, mode="sum")
+        actv = torch.relu_(actv + self.shared_bias)
+        actv[patterns.pi_outside] = 0
+        n_pi, n_rho = actv.shape[0], patterns.num_patterns
+        if n_rho <= n_pi:
+            stacked = actv[patterns.rho_parts].reshape(n_rho, -1)
+            gb = torch.addmm(self.gb_bias, stacked, self.gb_weight)
+        else:
+            taps = torch.mm(actv, self.gb_taps).view(n_pi * 9, 2 * self.norm_nc)
+            rows = patterns.rho_parts * 9 + torch.arange(9, device=actv.device)
+            gb = F.embedding_bag(rows, taps, mode="sum").add_(self.gb_bias)
+        gamma, beta = gb.split(self.norm_nc, 1)
+        scale = gamma + 1
+        if self.batch:
+            scale = scale * self.inv_std
+            beta = beta - self.mean * scale
+        return scale.to(dtype).contiguous(), beta.to(dtype).contiguous()
+
+    def apply(self, x: torch.Tensor, rho: torch.Tensor, tables: tuple[torch.Tensor, torch.Tensor],
+              negative_slope: float | None = None) -> torch.Tensor:
+        """SPADE(x) for x (1, C, h, w) in channels_last; optionally followed by leaky_relu.
+
+        Works in chunks of pixels so the gathered per-pixel (a, b) stay in cache: gathering whole maps
+        first and then combining them costs about twice as much memory traffic.
+        """
+        a, b = tables
+        if not self.batch:
+            var, mean = torch.var_mean(x.float(), dim=(2, 3), unbiased=False, keepdim=True)
+            x = ((x - mean.to(x.dtype)) * torch.rsqrt(var + self.eps).to(x.dtype))
+        n, c, h, w = x.shape
+        flat = x.permute(0, 2, 3, 1).reshape(h * w, c)
+        index = rho.reshape(-1)
+        out = torch.empty_like(flat)
+        rows = min(h * w, max(64, CHUNK_ELEMENTS // c))
+        a_buf = torch.empty(rows, c, dtype=a.dtype, device=a.device)
+        b_buf = torch.empty_like(a_buf)
+        for start in range(0, h * w, rows):
+            stop = min(h * w, start + rows)
+            k = stop - start
+            torch.index_select(a, 0, index[start:stop], out=a_buf[:k])
+            torch.index_select(b, 0, index[start:stop], out=b_buf[:k])
+            chunk = out[start:stop]
+            torch.addcmul(b_buf[:k], flat[start:stop], a_buf[:k], out=chunk)
+            if negative_slope is not None:
+                F.leaky_relu_(chunk, negative_slope)
+        return out.view(n, h, w, c).permute(0, 3, 1, 2)

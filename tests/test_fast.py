@@ -1,0 +1,149 @@
+"""spade.fast computes the same picture as the module forward (max |diff| 1e-3 on [-1, 1], float32)."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from spade import SpadeRenderer
+from spade.checkpoint import ModelBundle, ade20k_label_to_channel
+from spade.fast import FastGenerator
+from spade.fast_patterns import build_patterns
+from spade.fast_sample import brush_stroke, painted_landscape
+from spade.labels import ade20k
+from spade.model import GeneratorConfig, SPADEGenerator
+
+TOL = 1e-3
+NC = 151
+
+
+def random_generator(seed: int = 0, **overrides) -> SPADEGenerator:
+    """A tiny generator whose every tensor, BatchNorm statistics included, is random and well scaled."""
+    cfg = dict(ngf=4, spade_hidden=8, crop_size=64, spectral=False)
+    cfg.update(overrides)
+    torch.manual_seed(seed)
+    g = SPADEGenerator(GeneratorConfig(**cfg))
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, t in g.state_dict(keep_vars=True).items():
+            if not t.is_floating_point():
+                continue
+            if name.endswith("running_var"):
+                t.copy_(torch.rand(t.shape, generator=gen) * 1.5 + 0.5)
+            elif name.endswith("running_mean") or name.endswith("bias"):
+                t.copy_(torch.randn(t.shape, generator=gen) * 0.3)
+            else:
+                fan_in = t[0].numel() if t.dim() > 1 else 1
+                t.copy_(torch.randn(t.shape, generator=gen) / fan_in ** 0.5)
+    return g.eval()
+
+
+def reference(g: SPADEGenerator, classes: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
+    seg = F.one_hot(classes, g.config.semantic_nc).permute(2, 0, 1)[None].float()
+    with torch.inference_mode():
+        return g(seg, z)
+
+
+def channels(labels: np.ndarray) -> torch.Tensor:
+    """ADE20K ids -> channels (v -> v-1, 0 -> 150), as the renderer maps them."""
+    return torch.as_tensor(np.asarray(ade20k_label_to_channel())[labels.astype(np.int64)])
+
+
+def label_maps(h: int, w: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Random, painted, degenerate: per-pixel noise, blocks, one class, single pixels at borders and corners."""
+    g = torch.Generator().manual_seed(seed)
+    blocks = torch.randint(0, NC, (h // 8 + 1, w // 8 + 1), generator=g).repeat_interleave(8, 0).repeat_interleave(8, 1)
+    singles = torch.full((h, w), 4)
+    for y, x in [(0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1), (0, w // 2), (h // 2, 0), (h // 2, w // 3),
+                 (1, 1), (h - 2, w - 3)]:
+        singles[y, x] = (y * 7 + x) % NC
+    return {
+        "noise": torch.randint(0, NC, (h, w), generator=g),
+        "blocks": blocks[:h, :w].contiguous(),
+        "painted": channels(painted_landscape(h, w, seed)),
+        "one_class": torch.full((h, w), 149),
+        "singles": singles,
+    }
+
+
+CONFIGS = [dict(param_free_norm=n, use_vae=v, num_upsampling_layers=u)
+           for n, v, u in itertools.product(["batch", "instance"], [False, True], ["normal", "more", "most"])]
+
+
+def size_for(cfg: dict) -> tuple[int, int]:
+    """Small sizes each architecture accepts, with at least two pixels on the first grid (InstanceNorm)."""
+    return {"normal": (64, 96), "more": (64, 128), "most": (128, 256)}[cfg["num_upsampling_layers"]]
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: "-".join(str(v) for v in c.values()))
+def test_fast_matches_reference_on_every_kind_of_map(cfg):
+    h, w = size_for(cfg)
+    g = random_generator(1, crop_size=w, aspect_ratio=w / h, **cfg)
+    fast = FastGenerator(g)
+    z = torch.randn(1, g.config.z_dim, generator=torch.Generator().manual_seed(2)) if cfg["use_vae"] else None
+    for name, classes in label_maps(h, w).items():
+        ref = reference(g, classes, z)
+        out = fast(classes, z)
+        assert out.shape == ref.shape
+        assert (out - ref).abs().max().item() < TOL, name
+
+
+def test_the_patterns_number_5x5_windows_exactly():
+    g = torch.Generator().manual_seed(0)
+    for classes in [torch.randint(0, 3, (9, 11), generator=g), torch.randint(0, 151, (6, 5), generator=g),
+                    torch.zeros(4, 4, dtype=torch.int64), torch.zeros(1, 1, dtype=torch.int64)]:
+        h, w = classes.shape
+        p = build_patterns(classes, NC)
+        padded = F.pad(classes, (2, 2, 2, 2), value=NC)
+        windows = padded.unfold(0, 5, 1).unfold(1, 5, 1).reshape(h * w, 25)
+        rho = p.rho.reshape(-1)
+        same_window = (windows[:, None] == windows[None]).all(-1)
+        assert torch.equal(same_window, rho[:, None] == rho[None])
+        # each 5x5 id is the 3x3 grid of its 3x3 windows, and those hold the classes they claim
+        pi_windows = p.pi_classes[p.rho_parts[rho]]           # (h*w, 9 windows, 9 taps)
+        for t, (dy, dx) in enumerate(itertools.product(range(3), range(3))):
+            expect = padded.unfold(0, 3, 1).unfold(1, 3, 1)[dy:dy + h, dx:dx + w].reshape(h * w, 9)
+            assert torch.equal(pi_windows[:, t], expect)
+
+
+@pytest.mark.parametrize("norm", ["batch", "instance"])
+def test_caches_between_frames_stay_exact(norm):
+    g = random_generator(3, use_vae=True, param_free_norm=norm, ngf=8, spade_hidden=16)
+    fast = FastGenerator(g)
+    painted = painted_landscape(64, 64, 4)
+    frames = [painted, painted, brush_stroke(painted, 35, 0.02, 1), brush_stroke(painted, 5, 0.05, 2), painted]
+    zs = [torch.randn(1, 256, generator=torch.Generator().manual_seed(s)) for s in (0, 1, 1, 1, 0)]
+    for labels, z in zip(frames, zs):
+        classes = channels(labels)
+        assert (fast(classes, z) - reference(g, classes, z)).abs().max().item() < TOL
+
+
+def test_caches_follow_size_changes_of_non_vae_models():
+    g = random_generator(4, ngf=8, spade_hidden=16)
+    fast = FastGenerator(g)
+    for h, w in [(64, 64), (32, 96), (64, 64)]:
+        classes = channels(painted_landscape(h, w, 1))
+        assert (fast(classes) - reference(g, classes, None)).abs().max().item() < TOL
+
+
+def test_a_training_mode_generator_is_refused():
+    with pytest.raises(ValueError):
+        FastGenerator(random_generator(0).train())
+
+
+def test_the_renderer_takes_the_fast_path_by_default_and_can_still_run_the_reference():
+    g = random_generator(5, use_vae=True)
+    bundle = ModelBundle(g.config, g.state_dict(), ade20k(), ade20k_label_to_channel(), name="tiny")
+    renderer = SpadeRenderer(bundle, "cpu")
+    labels = painted_landscape(64, 64, 2)
+    style = renderer.random_style(7)
+    fast = renderer.render_tensor(labels, style)
+    ref = renderer.render_tensor(labels, style, reference=True)
+    assert renderer._fast_generator is not None
+    assert (fast - ref).abs().max().item() < TOL
+    plain = SpadeRenderer(bundle, "cpu", fast=False)
+    assert torch.equal(plain.render_tensor(labels, style), ref)
+    assert plain._fast_generator is None
