@@ -70,7 +70,7 @@ def wrap(module: nn.Module, info: DistInfo, device: torch.device) -> nn.Module:
     if not info.enabled:
         return module
     ids = [device.index] if device.type == "cuda" else None
-    return nn.parallel.DistributedDataParallel(module, device_ids=ids, broadcast_buffers=True)
+    return nn.parallel.DistributedDataParallel(module, device_ids=ids)
 
 
 def sync_batchnorm(module: nn.Module, info: DistInfo, device: torch.device) -> nn.Module:

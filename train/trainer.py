@@ -114,6 +114,12 @@ class Trainer:
         self.loader = DataLoader(self.dataset, batch_size=self.per_rank_batch, sampler=self.sampler,
                                  num_workers=cfg.num_workers, pin_memory=device.type == "cuda", drop_last=True,
                                  persistent_workers=False)
+        g_cfg = self.nets.generator.config
+        if cfg.crop_size // g_cfg.downscale == 1 and (g_cfg.param_free_norm == "instance" or self.per_rank_batch == 1):
+            raise TrainError(f"--crop_size {cfg.crop_size} gives the generator a 1x1 first layer, where "
+                             f"{g_cfg.param_free_norm} norm has no statistics with {self.per_rank_batch} sample(s) per "
+                             f"process: use a larger --crop_size" + (", a larger --batch_size" if g_cfg.param_free_norm
+                                                                      == "batch" else " or --norm_G batch"))
         self.bpe = self.sampler.batches_per_epoch
         self.total_iters = cfg.max_iters if cfg.max_iters else cfg.total_epochs * self.bpe
         if info.is_main:
@@ -216,10 +222,14 @@ class Trainer:
             z = None
             if self.use_vae:
                 mu, logvar = self.E(real)
-                self.noise.manual_seed(((cfg.seed * 1_000_003 + self.info.rank) * 1_000_033 + iteration) % 2**62)
-                eps = torch.randn(mu.shape, generator=self.noise, device=self.device, dtype=mu.dtype)
+                # the whole global batch's noise from (seed, iteration), this rank's rows of it: the same z
+                # for a sample whatever the number of processes, and nothing to save for an exact resume
+                self.noise.manual_seed((cfg.seed * 1_000_003 + iteration) % 2**62)
+                eps = torch.randn((cfg.batch_size, mu.shape[1]), generator=self.noise, device=self.device,
+                                  dtype=mu.dtype)[self.info.rank::self.info.world_size]
                 z = eps * torch.exp(0.5 * logvar) + mu
-                losses["KLD"] = kld_loss(mu, logvar) * cfg.lambda_kld
+                # summed over the batch as in the reference: scaled so DDP's gradient averaging keeps the sum
+                losses["KLD"] = kld_loss(mu, logvar) * cfg.lambda_kld * self.info.world_size
             fake = self.G(seg, z)
             pred = d_plain(torch.cat([torch.cat([seg, fake], 1), torch.cat([seg, real], 1)], 0))
             pred_fake, pred_real = _split_batch(pred, n)
@@ -279,8 +289,12 @@ class Trainer:
                 pass
         return previous
 
-    def run(self) -> int:
-        """Train; returns 0 when done, 130/143 after a SIGINT/SIGTERM that saved a checkpoint."""
+    def run(self, stop_at: int | None = None) -> int:
+        """Train; returns 0 when done, 130/143 after a SIGINT/SIGTERM that saved a checkpoint.
+
+        stop_at: behave as if interrupted after that iteration (checkpoint, then return); for time-sliced
+        jobs and for the resume tests.
+        """
         cfg, st, info = self.cfg, self.state, self.info
         names = self.loss_names()
         main = info.is_main
@@ -309,7 +323,8 @@ class Trainer:
                     count += 1
                     st.elapsed_s = elapsed_before + time.perf_counter() - t_start
                     done = st.iteration >= self.total_iters
-                    interrupted = ddp.any_flag(self.stop_signal is not None, info, self.device)
+                    interrupted = ddp.any_flag(self.stop_signal is not None, info, self.device) or (
+                        stop_at is not None and st.iteration >= stop_at and not done)
                     if st.iteration % cfg.print_info_freq == 0 or done or interrupted:
                         means = ddp.all_reduce_mean(sums / max(count, 1), info).tolist()
                         st.losses = dict(zip(names, means))
@@ -342,7 +357,7 @@ class Trainer:
             if main:
                 bar.close()
                 log.close()
-        if self.stop_signal is not None or (info.enabled and st.iteration < self.total_iters):
+        if st.iteration < self.total_iters:
             self.log(f"interrupted: checkpoint saved at iteration {st.iteration} in {self.checkpoint_dir / LATEST}; "
                      f"run the same command again to resume")
             return EXIT_INTERRUPTED.get(self.stop_signal, 130)
