@@ -141,9 +141,10 @@ def build_parser(prog: str = "gauguin-train") -> argparse.ArgumentParser:
     g.add_argument("--no_flip", action="store_true", help="no random horizontal flips")
     g.add_argument("--batch_size", type=int, default=d.batch_size,
                    help="mini-batch size of one optimiser step (split across torchrun processes)")
-    g.add_argument("--pairing_check", action=argparse.BooleanOptionalAction, default=d.pairing_check,
-                   help="stop with the list of photos without label maps and vice versa (off: train on the "
-                        "pairs found)")
+    g.add_argument("--pairing_check", dest="pairing_check", action="store_true", default=d.pairing_check,
+                   help="stop with the list of photos without label maps and vice versa (the default)")
+    g.add_argument("--no_pairing_check", dest="pairing_check", action="store_false",
+                   help="train on the pairs found, skipping unmatched files")
     g.add_argument("--prob_dataset", type=float, default=d.prob_dataset,
                    help="fraction of the dataset drawn (and shuffled) anew for each epoch")
     g.add_argument("--num_workers", type=int, default=d.num_workers, help="data loading processes")

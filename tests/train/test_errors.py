@@ -1,0 +1,100 @@
+"""Bad folders and options: exit code 2 and one line on stderr, never a traceback."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from train.cli import main
+
+from .conftest import PYTHON, ROOT, make_pairs, tiny_args
+
+
+def run_main(argv, capsys) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_subprocess_missing_image_dir_is_one_line():
+    result = subprocess.run([PYTHON, "-m", "train", "--no_vgg_loss"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: --dataset folders needs --image_dir and --label_dir"]
+
+
+def test_unknown_option_value_exits_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--norm_G", "group"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--norm_G" in err[0]
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (["--crop_size", "64"], "--crop_size 64 is larger than the resized image 36x36"),
+    (["--crop_size", "48", "--img_height", "48", "--img_width", "48"], "must be a multiple of 32"),
+    (["--prob_dataset", "0"], "--prob_dataset must lie in (0, 1]"),
+    (["--lr", "-1"], "--lr must be positive"),
+    (["--init_from", "/nonexistent/model"], "--init_from /nonexistent/model: not found"),
+    (["--label_set", "/nonexistent.csv"], "no such class table"),
+    (["--batch_size", "7"], "fewer than one batch of 7"),
+], ids=["crop", "multiple", "prob", "lr", "init", "labelset", "batch"])
+def test_bad_options(pairs, tmp_path, capsys, extra, expected):
+    images, labels = pairs
+    assert expected in run_main(tiny_args(images, labels, tmp_path / "run", *extra), capsys)
+
+
+def test_vgg_loss_without_weights_says_what_to_pass(pairs, tmp_path, capsys):
+    images, labels = pairs
+    args = [a for a in tiny_args(images, labels, tmp_path / "run") if a != "--no_vgg_loss"]
+    line = run_main(args, capsys)
+    assert "--vgg_weights" in line and "--no_vgg_loss" in line
+
+
+def test_missing_folder(pairs, tmp_path, capsys):
+    images, _ = pairs
+    line = run_main(tiny_args(images, tmp_path / "nowhere", tmp_path / "run"), capsys)
+    assert line == f"error: label folder not found: {tmp_path / 'nowhere'}"
+
+
+def test_pairing_check_lists_mismatches(tmp_path, capsys):
+    images, labels = make_pairs(tmp_path / "data", count=4)
+    (labels / "scene_001.png").unlink()
+    shutil.copy(labels / "scene_002.png", labels / "orphan.png")
+    line = run_main(tiny_args(images, labels, tmp_path / "run"), capsys)
+    assert "1 photos without a label map (scene_001)" in line and "1 label maps without a photo (orphan)" in line
+    assert main(tiny_args(images, labels, tmp_path / "run", "--no_pairing_check", "--max_iters", "1")) == 0
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_label_outside_label_set_names_the_file(tmp_path, capsys, workers):
+    images, labels = make_pairs(tmp_path / "data", count=4)
+    bad = np.asarray(Image.open(labels / "scene_003.png")).copy()
+    bad[0, 0] = 200
+    Image.fromarray(bad).save(labels / "scene_003.png")
+    line = run_main(tiny_args(images, labels, tmp_path / "run", "--batch_size", "4", "--max_iters", "1",
+                              "--num_workers", str(workers)), capsys)
+    assert "scene_003.png" in line and "200" in line and "0..150" in line
+
+
+def test_size_mismatch_between_photo_and_label(tmp_path, capsys):
+    images, labels = make_pairs(tmp_path / "data", count=2)
+    Image.new("L", (20, 20), 3).save(labels / "scene_000.png")
+    line = run_main(tiny_args(images, labels, tmp_path / "run"), capsys)
+    assert "scene_000.jpg is 40x40 but its label map" in line
+
+
+def test_resume_with_other_architecture_is_refused(pairs, tmp_path, capsys):
+    images, labels = pairs
+    assert main(tiny_args(images, labels, tmp_path / "run", "--max_iters", "1")) == 0
+    capsys.readouterr()
+    line = run_main(tiny_args(images, labels, tmp_path / "run", "--max_iters", "2",
+                              "--num_discriminator_filters", "16"), capsys)
+    assert "holds a run with other settings" in line and "another --checkpoint_dir" in line

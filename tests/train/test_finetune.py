@@ -1,0 +1,87 @@
+"""--init_from (ours and official), the ADE20K layout, the VGG loss and the learning-rate schedule."""
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from spade.checkpoint import load_checkpoint
+from train.cli import main
+from train.distributed import DistInfo
+from train.options import parse_config
+from train.trainer import Trainer
+from train.vgg import vgg19_features
+
+from .conftest import tiny_args
+
+
+def _generator(folder) -> dict[str, torch.Tensor]:
+    return {k: v for k, v in load_file(str(folder / "model.safetensors")).items() if k.startswith("generator.")}
+
+
+@pytest.fixture(scope="module")
+def trained(pairs, tmp_path_factory):
+    run = tmp_path_factory.mktemp("base") / "run"
+    assert main(tiny_args(*pairs, run, "--max_iters", "2")) == 0
+    return run / "latest"
+
+
+def _close_to(a: dict, b: dict, tol: float) -> bool:
+    """Trainable tensors within tol (batch-norm statistics and spectral-norm vectors move more)."""
+    trained = [k for k in a if k.endswith(("weight", "weight_orig", "bias"))]
+    return bool(trained) and all((a[k] - b[k]).abs().max() <= tol for k in trained)
+
+
+def test_init_from_our_checkpoint(pairs, trained, tmp_path):
+    assert main(tiny_args(*pairs, tmp_path / "ft", "--max_iters", "1", "--init_from", str(trained))) == 0
+    before, after = _generator(trained), _generator(tmp_path / "ft" / "latest")
+    # one Adam step moves each weight by about lr (1e-4) at most; a fresh initialisation is far away
+    assert _close_to(before, after, 5e-4)
+    assert load_checkpoint(tmp_path / "ft" / "latest").training["init_from"] == str(trained)
+
+
+def test_init_from_official_layout(pairs, trained, tmp_path):
+    official = tmp_path / "official"
+    official.mkdir()
+    g = {k[len("generator."):]: v for k, v in _generator(trained).items()}
+    torch.save(g, official / "latest_net_G.pth")
+    d = {k[len("discriminator."):]: v for k, v in load_file(str(trained / "training_state.safetensors")).items()
+         if k.startswith("discriminator.")}
+    torch.save(d, official / "latest_net_D.pth")
+    assert main(tiny_args(*pairs, tmp_path / "ft", "--max_iters", "1", "--init_from", str(official))) == 0
+    assert _close_to({f"generator.{k}": v for k, v in g.items()}, _generator(tmp_path / "ft" / "latest"), 5e-4)
+
+
+def test_ade20k_layout(pairs, tmp_path):
+    images, labels = pairs
+    root = tmp_path / "ADEChallengeData2016"
+    shutil.copytree(images, root / "images" / "training")
+    shutil.copytree(labels, root / "annotations" / "training")
+    args = tiny_args(images, labels, tmp_path / "run", "--max_iters", "1", "--dataset", "ade20k",
+                     "--image_dir", str(tmp_path))
+    assert main([a for a in args if a not in ("--label_dir", str(labels))]) == 0
+
+
+def test_vgg_loss_is_logged(pairs, tmp_path):
+    state = {f"features.{k}": v for k, v in vgg19_features().state_dict().items()}
+    torch.save(state, tmp_path / "vgg.pth")
+    args = [a for a in tiny_args(*pairs, tmp_path / "run", "--max_iters", "1", "--vgg_weights",
+                                 str(tmp_path / "vgg.pth")) if a != "--no_vgg_loss"]
+    assert main(args) == 0
+    with open(tmp_path / "run" / "logs" / "losses.csv", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert float(row["G_VGG"]) > 0
+
+
+def test_ttur_and_linear_decay(pairs, tmp_path):
+    cfg = parse_config(tiny_args(*pairs, tmp_path / "run", "--total_epochs", "4", "--decay_epoch", "2"))
+    t = Trainer(cfg, DistInfo(), torch.device("cpu"))
+    assert t.total_iters == 4 * t.bpe == 12
+    assert [t.lr_factor(i) for i in (0, 5, 6, 9, 12)] == [1.0, 1.0, 1.0, 0.5, 0.0]
+    assert (t.lr_G, t.lr_D) == (1e-4, 4e-4) and t.opt_G.param_groups[0]["betas"] == (0.0, 0.9)
+    cfg = parse_config(tiny_args(*pairs, tmp_path / "run2", "--no_TTUR", "--beta1", "0.5", "--beta2", "0.999"))
+    t = Trainer(cfg, DistInfo(), torch.device("cpu"))
+    assert (t.lr_G, t.lr_D) == (2e-4, 2e-4) and t.opt_D.param_groups[0]["betas"] == (0.5, 0.999)
