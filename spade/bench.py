@@ -1,0 +1,251 @@
+"""Benchmark: the straightforward module forward against spade.fast, on the same weights and label map.
+
+    python -m spade.bench [--model PATH] [--mask PNG] [--device D] [--threads N] [--size S] [--json]
+
+Cases, in order: the given model (default: the bundled one, else a random stand-in of the size it will
+have) on the given mask (default: an example landscape sketch), then a full-size ADE20K generator (official
+architecture, ngf 64, random weights) on the same mask, then a brush stroke over about 2% of the pixels on
+each (the fast path's caches hold the unedited frame), then a new style on the same mask (VAE models).
+On CUDA, the full model also runs in float16 at 256 and 512.
+
+Times are medians over --repeat runs (after one warm-up). peak_mem_mb: on CUDA the allocator's peak during
+one fast frame; on the CPU the growth of the process's resident memory during one fast frame, sampled.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from .checkpoint import ModelBundle, ade20k_label_to_channel, build_generator
+from .device import pick_device
+from .errors import GauguinError
+from .fast import FastGenerator
+from .fast_sample import ROCK, brush_stroke, painted_landscape
+from .inference import load_bundle
+from .labels import ade20k, read_mask
+from .model import GeneratorConfig, SPADEGenerator
+from .paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR
+
+DEFAULT_MASK = EXAMPLES_DIR / "lake_mountains.png"
+STAND_IN = dict(ngf=32, spade_hidden=64, use_vae=True)
+
+
+@dataclass
+class Model:
+    name: str
+    generator: SPADEGenerator
+    label_to_channel: list[int]
+
+
+def random_weights_(g: SPADEGenerator, seed: int) -> SPADEGenerator:
+    """Random, well-scaled weights and BatchNorm statistics (fresh BatchNorm has mean 0, var 1)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, t in g.state_dict(keep_vars=True).items():
+            if not t.is_floating_point():
+                continue
+            if name.endswith("running_var"):
+                t.copy_(torch.rand(t.shape, generator=gen) * 1.5 + 0.5)
+            elif name.endswith("running_mean") or name.endswith("bias"):
+                t.copy_(torch.randn(t.shape, generator=gen) * 0.1)
+            else:
+                fan_in = t[0].numel() if t.dim() > 1 else 1
+                t.copy_(torch.randn(t.shape, generator=gen) / fan_in ** 0.5)
+    return g.eval()
+
+
+def given_model(path: str | None, size: int) -> Model:
+    if path is not None or (DEFAULT_MODEL_DIR / "config.json").is_file():
+        bundle: ModelBundle = load_bundle(path)
+        return Model(bundle.name, build_generator(bundle), bundle.label_to_channel)
+    config = GeneratorConfig(crop_size=size, spectral=False, **STAND_IN)
+    name = "stand-in for the bundled model (VAE, ngf {ngf}, hidden {spade_hidden}, random)".format(**STAND_IN)
+    return Model(name, random_weights_(SPADEGenerator(config), 1), ade20k_label_to_channel())
+
+
+def full_model() -> Model:
+    g = random_weights_(SPADEGenerator(GeneratorConfig(spectral=False)), 2)
+    return Model("ADE20K full (ngf 64, random)", g, ade20k_label_to_channel())
+
+
+def read_labels(path: str | None, size: int) -> tuple[np.ndarray, str]:
+    if path is None and not DEFAULT_MASK.is_file():
+        return painted_landscape(size, size), "generated landscape"
+    mask_path = Path(path) if path is not None else DEFAULT_MASK
+    labels = read_mask(mask_path, ade20k())
+    if labels.shape != (size, size):
+        labels = np.asarray(Image.fromarray(labels.astype(np.uint8)).resize((size, size), Image.Resampling.NEAREST))
+    return labels, mask_path.name
+
+
+def median_ms(frame: Callable[[], object], repeat: int, sync: Callable[[], None],
+              prepare: Callable[[], object] = lambda: None) -> float:
+    """Median wall time of frame() over `repeat` runs after one warm-up; prepare() runs untimed before each."""
+    times = []
+    for i in range(repeat + 1):
+        prepare()
+        sync()
+        start = time.perf_counter()
+        frame()
+        sync()
+        if i:
+            times.append((time.perf_counter() - start) * 1000.0)
+    return statistics.median(times)
+
+
+class PeakMemory:
+    """Peak extra memory (MB) while the block runs: CUDA allocator peak, else sampled resident memory."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.peak_mb = 0.0
+
+    def __enter__(self) -> "PeakMemory":
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self._base = torch.cuda.memory_allocated(self.device)
+            return self
+        self._base = self._peak = _rss_bytes()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.001):
+            self._peak = max(self._peak, _rss_bytes())
+
+    def __exit__(self, *exc) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            self.peak_mb = (torch.cuda.max_memory_allocated(self.device) - self._base) / 2 ** 20
+            return
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = (max(self._peak, _rss_bytes()) - self._base) / 2 ** 20
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None, device: torch.device,
+             repeat: int, before: np.ndarray | None = None, z_before: torch.Tensor | None = None,
+             dtype: torch.dtype = torch.float32) -> dict:
+    """One case. With `before` or `z_before`, the fast path first renders that frame (untimed), so its
+    caches hold the previous frame as in the app; otherwise its caches are cleared before each frame."""
+    g = model.generator.to(device)
+    lut = torch.as_tensor(np.asarray(model.label_to_channel), device=device)
+    classes = lut[torch.as_tensor(labels.astype(np.int64), device=device)]
+    previous = lut[torch.as_tensor(before.astype(np.int64), device=device)] if before is not None else classes
+    seg = F.one_hot(classes, g.config.semantic_nc).permute(2, 0, 1)[None].float()
+    z = z.to(device) if z is not None else None
+    z_previous = z_before.to(device) if z_before is not None else z
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
+    fast = FastGenerator(g, device, dtype)
+    if before is not None or z_before is not None:
+        prepare = lambda: fast(previous, z_previous)  # noqa: E731
+    else:
+        prepare = fast.clear_cache
+    with torch.inference_mode():
+        ref = g(seg, z)
+        reference_ms = median_ms(lambda: g(seg, z), max(1, repeat // 2), sync)
+        prepare()
+        diff = (fast(classes, z).float() - ref.float()).abs().max().item()
+        fast_ms = median_ms(lambda: fast(classes, z), repeat, sync, prepare)
+        prepare()
+        with PeakMemory(device) as mem:
+            fast(classes, z)
+    g.cpu()
+    return {"name": name, "size": list(labels.shape), "reference_ms": round(reference_ms, 1),
+            "fast_ms": round(fast_ms, 1), "speedup": round(reference_ms / fast_ms, 2),
+            "max_abs_diff": float(f"{diff:.3g}"), "peak_mem_mb": round(mem.peak_mb, 1)}
+
+
+def run(args: argparse.Namespace) -> list[dict]:
+    device = pick_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    labels, mask_name = read_labels(args.mask, args.size)
+    stroke = brush_stroke(labels, ROCK, 0.02)
+    given, full = given_model(args.model, args.size), full_model()
+    z_dim = given.generator.config.z_dim
+    z = torch.randn(1, z_dim, generator=torch.Generator().manual_seed(0))
+    z_new = torch.randn(1, z_dim, generator=torch.Generator().manual_seed(1))
+    z_given = z if given.generator.config.use_vae else None
+    print(f"# mask: {mask_name} {labels.shape[1]}x{labels.shape[0]}; stroke edits "
+          f"{(stroke != labels).mean() * 100:.1f}% of the pixels; device {device}, {torch.get_num_threads()} "
+          f"threads; {platform.processor() or platform.machine()}", file=sys.stderr)
+    cases = []
+
+    def add(case: dict) -> None:
+        cases.append(case)
+        print(f"# {case['name']}: reference {case['reference_ms']} ms, fast {case['fast_ms']} ms "
+              f"({case['speedup']}x), max |diff| {case['max_abs_diff']}", file=sys.stderr)
+
+    add(run_case(f"{given.name}: frame", given, labels, z_given, device, args.repeat))
+    add(run_case(f"{full.name}: frame", full, labels, None, device, args.repeat))
+    add(run_case(f"{given.name}: stroke", given, stroke, z_given, device, args.repeat, before=labels))
+    add(run_case(f"{full.name}: stroke", full, stroke, None, device, args.repeat, before=labels))
+    if z_given is not None:
+        add(run_case(f"{given.name}: new style", given, labels, z_new, device, args.repeat, z_before=z))
+    if device.type == "cuda":
+        for size in (256, 512):
+            big, _ = read_labels(args.mask, size)
+            add(run_case(f"{full.name}: frame, float16", full, big, None, device, args.repeat, dtype=torch.float16))
+    return cases
+
+
+def print_table(cases: list[dict]) -> None:
+    header = f"{'case':<72} {'size':>9} {'ref ms':>8} {'fast ms':>8} {'speedup':>7} {'max|diff|':>9} {'mem MB':>7}"
+    print(header)
+    for c in cases:
+        size = "x".join(str(v) for v in c["size"][::-1])
+        print(f"{c['name']:<72} {size:>9} {c['reference_ms']:>8.1f} {c['fast_ms']:>8.1f} {c['speedup']:>7.2f} "
+              f"{c['max_abs_diff']:>9.2g} {c['peak_mem_mb']:>7.1f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m spade.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", help="model folder or file (default: the bundled model, else a stand-in)")
+    parser.add_argument("--mask", help=f"label map PNG (default: {DEFAULT_MASK.name} from the examples)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    parser.add_argument("--size", type=int, default=256, help="square side the mask is resized to (default 256)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per case (median reported)")
+    parser.add_argument("--json", action="store_true", help="print {\"cases\": [...]} as JSON on stdout")
+    args = parser.parse_args(argv)
+    try:
+        cases = run(args)
+    except GauguinError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"cases": cases}, indent=1))
+    else:
+        print_table(cases)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
