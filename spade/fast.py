@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from .fast_patterns import Patterns, build_patterns
 from .fast_spade import FastSpade
+from .fast_winograd import Conv3x3
 from .model import SPADEGenerator, SPADEResBlock
 
 LEAK = 0.2
@@ -43,11 +44,11 @@ def _conv1x1(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 
 
 class FastBlock:
-    """A SPADEResBlock with its convolutions in channels_last and its SPADEs as FastSpade."""
+    """A SPADEResBlock with its convolutions in channels_last (or Winograd) and its SPADEs as FastSpade."""
 
     def __init__(self, block: SPADEResBlock, device: torch.device, dtype: torch.dtype):
-        self.conv_0 = _conv_weight(block.conv_0, device, dtype)
-        self.conv_1 = _conv_weight(block.conv_1, device, dtype)
+        self.conv_0 = Conv3x3(block.conv_0, device, dtype)
+        self.conv_1 = Conv3x3(block.conv_1, device, dtype)
         self.norm_0 = FastSpade(block.norm_0, device)
         self.norm_1 = FastSpade(block.norm_1, device)
         self.learned_shortcut = block.learned_shortcut
@@ -63,8 +64,8 @@ class FastBlock:
             x_s = _conv1x1(self.norm_s.apply(x, rho, tables[id(self.norm_s)]), self.conv_s[0])
         else:
             x_s = x
-        dx = F.conv2d(self.norm_0.apply(x, rho, tables[id(self.norm_0)], LEAK), *self.conv_0, padding=1)
-        dx = F.conv2d(self.norm_1.apply(dx, rho, tables[id(self.norm_1)], LEAK), *self.conv_1, padding=1)
+        dx = self.conv_0(self.norm_0.apply(x, rho, tables[id(self.norm_0)], LEAK))
+        dx = self.conv_1(self.norm_1.apply(dx, rho, tables[id(self.norm_1)], LEAK))
         return dx.add_(x_s)
 
 

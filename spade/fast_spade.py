@@ -58,13 +58,17 @@ class FastSpade:
         actv = torch.relu_(actv + self.shared_bias)
         actv[patterns.pi_outside] = 0
         n_pi, n_rho = actv.shape[0], patterns.num_patterns
-        if n_rho <= n_pi:
+        inside = (~patterns.pi_outside).nonzero().squeeze(1)
+        if n_rho <= inside.numel():
             stacked = actv[patterns.rho_parts].reshape(n_rho, -1)
             gb = torch.addmm(self.gb_bias, stacked, self.gb_weight)
         else:
-            taps = torch.mm(actv, self.gb_taps).view(n_pi * 9, 2 * self.norm_nc)
+            # each 3x3 window's contribution through each of the 9 taps, then a sum of 9 lookups per 5x5
+            # window; windows centred outside the image contribute zero and skip the product
+            taps = torch.zeros(n_pi, 9 * 2 * self.norm_nc, dtype=actv.dtype, device=actv.device)
+            taps[inside] = torch.mm(actv[inside], self.gb_taps)
             rows = patterns.rho_parts * 9 + torch.arange(9, device=actv.device)
-            gb = F.embedding_bag(rows, taps, mode="sum").add_(self.gb_bias)
+            gb = F.embedding_bag(rows, taps.view(n_pi * 9, 2 * self.norm_nc), mode="sum").add_(self.gb_bias)
         gamma, beta = gb.split(self.norm_nc, 1)
         scale = gamma + 1
         if self.batch:

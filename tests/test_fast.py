@@ -13,6 +13,7 @@ from spade.checkpoint import ModelBundle, ade20k_label_to_channel
 from spade.fast import FastGenerator
 from spade.fast_patterns import build_patterns
 from spade.fast_sample import brush_stroke, painted_landscape
+from spade.fast_winograd import winograd_conv3x3, winograd_weight
 from spade.labels import ade20k
 from spade.model import GeneratorConfig, SPADEGenerator
 
@@ -147,3 +148,27 @@ def test_the_renderer_takes_the_fast_path_by_default_and_can_still_run_the_refer
     plain = SpadeRenderer(bundle, "cpu", fast=False)
     assert torch.equal(plain.render_tensor(labels, style), ref)
     assert plain._fast_generator is None
+
+
+@pytest.mark.parametrize("h,w", [(8, 8), (5, 7), (1, 1), (2, 3)])
+def test_winograd_conv_matches_the_direct_conv(h, w):
+    g = torch.Generator().manual_seed(h * 10 + w)
+    conv = torch.nn.Conv2d(32, 24, 3, padding=1)
+    x = torch.randn(1, 32, h, w, generator=g).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        expect = conv(x)
+        got = winograd_conv3x3(x, winograd_weight(conv.weight), conv.bias)
+    assert got.shape == expect.shape
+    assert (got - expect).abs().max().item() < 1e-5
+
+
+@pytest.mark.parametrize("vae", [False, True])
+def test_fast_path_with_winograd_everywhere_matches_reference(monkeypatch, vae):
+    monkeypatch.setattr("spade.fast_winograd.WINOGRAD_MIN_CHANNELS", 1)
+    monkeypatch.setattr("spade.fast_winograd.WINOGRAD_MAX_PIXELS", 1 << 30)
+    g = random_generator(6, use_vae=vae, crop_size=96, aspect_ratio=1.5)
+    fast = FastGenerator(g)
+    assert fast.blocks["up_3"].conv_1.winograd is not None
+    z = torch.randn(1, 256, generator=torch.Generator().manual_seed(3)) if vae else None
+    for name, classes in label_maps(64, 96).items():
+        assert (fast(classes, z) - reference(g, classes, z)).abs().max().item() < TOL, name
