@@ -33,6 +33,9 @@ from .progress import LossLog, ProgressBar, save_sample_grid
 from .state import (LATEST, TrainingState, find_resume_point, load_training_state, save_training_checkpoint)
 from .vgg import VGG19
 
+ARCHITECTURE_OPTIONS = ("label_set", "use_vae", "z_dim", "num_generator_filters", "num_encoder_filters",
+                        "num_discriminator_filters", "num_discriminators", "num_discriminator_layers",
+                        "num_upsampling_layers", "spade_hidden", "norm_G", "crop_size")
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
@@ -78,6 +81,7 @@ class Trainer:
             except GauguinError as e:
                 raise TrainError(f"cannot resume from {resume_from}: {e}") from None
             loaded = load_training_state(resume_from)
+            self._check_same_run(loaded.state.config)
             bundle.generator_state = loaded.generator
             if loaded.encoder is not None:
                 bundle.encoder_state = loaded.encoder
@@ -138,6 +142,16 @@ class Trainer:
             self._restore(loaded.state)
 
     # -- set-up ------------------------------------------------------------------------------------------
+    def _check_same_run(self, saved: dict) -> None:
+        """A resume must not silently change the networks or the label set under the user's feet."""
+        if saved.get("init_from") and not self.cfg.init_from:
+            return  # a fine-tune run: its architecture came from the checkpoint, not from these options
+        for key in ARCHITECTURE_OPTIONS:
+            mine = getattr(self.cfg, key)
+            if key in saved and saved[key] != mine:
+                raise TrainError(f"{self.checkpoint_dir} holds a run with --{key} {saved[key]} (now {mine}); "
+                                 f"use the same value to resume or another --checkpoint_dir")
+
     def _amp_dtype(self) -> torch.dtype | None:
         mode = self.cfg.amp
         if mode == "off":

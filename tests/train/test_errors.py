@@ -97,4 +97,22 @@ def test_resume_with_other_architecture_is_refused(pairs, tmp_path, capsys):
     capsys.readouterr()
     line = run_main(tiny_args(images, labels, tmp_path / "run", "--max_iters", "2",
                               "--num_discriminator_filters", "16"), capsys)
-    assert "holds a run with other settings" in line and "another --checkpoint_dir" in line
+    assert "holds a run with --num_discriminator_filters 8 (now 16)" in line and "another --checkpoint_dir" in line
+
+
+def test_help_explains_the_original_options(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--image_dir", "--label_dir", "--semantic_label_path", "--img_height", "--img_width",
+                   "--crop_size", "--batch_size", "--use_vae", "--lambda_kld", "--z_dim", "--lambda_features",
+                   "--no_feature_loss", "--lambda_vgg", "--no_vgg_loss", "--num_discriminators",
+                   "--num_discriminator_layers", "--num_discriminator_filters", "--num_generator_filters",
+                   "--num_encoder_filters", "--num_upsampling_layers", "--lr", "--beta1", "--beta2", "--no_TTUR",
+                   "--total_epochs", "--decay_epoch", "--prob_dataset", "--print_info_freq", "--log_dir",
+                   "--save_img_freq", "--results_dir", "--save_model_freq", "--checkpoint_dir", "--pairing_check",
+                   "--no_pairing_check", "--device", "--seed", "--num_workers", "--amp", "--vgg_weights",
+                   "--init_from", "--label_set", "--dataset", "--dataset_size", "--max_iters", "--lambda_l1",
+                   "--spade_hidden", "--norm_G", "--save_dtype"):
+        assert f"{option} " in text or f"{option}\n" in text, option
