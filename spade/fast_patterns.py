@@ -24,8 +24,10 @@ class Patterns:
     """The distinct windows of one label map at one resolution.
 
     rho:        (h, w) int64, the id of each pixel's 5x5 window (what gamma and beta depend on).
-    pi_classes: (n_pi, 9) int64, the classes of each distinct 3x3 window (row-major taps, `pad` outside).
-    rho_parts:  (n_rho, 9) int64, each distinct 5x5 window as the 3x3 grid of 3x3-window ids around it.
+    pi_classes: (n_pi, 9) int64, the classes of each distinct 3x3 window centred inside the image
+                (row-major taps, `pad` outside the image).
+    rho_parts:  (n_rho, 9) int64, each distinct 5x5 window as the 3x3 grid of its 3x3 windows: an index
+                into pi_classes, or n_pi for a window centred outside the image (zero activation).
     """
 
     rho: torch.Tensor
@@ -38,9 +40,8 @@ class Patterns:
         return self.rho_parts.shape[0]
 
     @property
-    def pi_outside(self) -> torch.Tensor:
-        """True for 3x3 windows centred outside the image: their (zero-padded) activation is zero."""
-        return self.pi_classes[:, 4] == self.pad
+    def num_inside(self) -> int:
+        return self.pi_classes.shape[0]
 
 
 def _unique_ids(key: torch.Tensor) -> tuple[torch.Tensor, int, torch.Tensor]:
@@ -78,4 +79,8 @@ def build_patterns(classes: torch.Tensor, pad: int) -> Patterns:
     rows5, n_rows5, _ = _triples(pi[:, :-2], pi[:, 1:-1], pi[:, 2:], n_pi)              # (h+2, w)
     rho, _, rho_where = _triples(rows5[:-2], rows5[1:-1], rows5[2:], n_rows5)           # (h, w)
     rho_parts = _windows3(pi).reshape(-1, 9)[rho_where]
-    return Patterns(rho, pi_classes, rho_parts, pad)
+    inside = pi_classes[:, 4] != pad
+    compact = torch.cumsum(inside, 0) - 1
+    n_inside = int(inside.sum())
+    remap = torch.where(inside, compact, torch.full_like(compact, n_inside))
+    return Patterns(rho, pi_classes[inside], remap[rho_parts], pad)

@@ -56,19 +56,18 @@ class FastSpade:
             raise ValueError(f"patterns were built for {pad} classes, this SPADE has {self.label_nc}")
         actv = F.embedding_bag(patterns.pi_classes + self.tap_offsets, self.embed, mode="sum")
         actv = torch.relu_(actv + self.shared_bias)
-        actv[patterns.pi_outside] = 0
-        n_pi, n_rho = actv.shape[0], patterns.num_patterns
-        inside = (~patterns.pi_outside).nonzero().squeeze(1)
-        if n_rho <= inside.numel():
-            stacked = actv[patterns.rho_parts].reshape(n_rho, -1)
-            gb = torch.addmm(self.gb_bias, stacked, self.gb_weight)
+        n_in, n_rho, width = patterns.num_inside, patterns.num_patterns, 2 * self.norm_nc
+        if n_rho <= n_in:
+            actv = torch.cat([actv, actv.new_zeros(1, actv.shape[1])])  # the zero activation outside
+            gb = torch.addmm(self.gb_bias, actv[patterns.rho_parts].reshape(n_rho, -1), self.gb_weight)
         else:
-            # each 3x3 window's contribution through each of the 9 taps, then a sum of 9 lookups per 5x5
-            # window; windows centred outside the image contribute zero and skip the product
-            taps = torch.zeros(n_pi, 9 * 2 * self.norm_nc, dtype=actv.dtype, device=actv.device)
-            taps[inside] = torch.mm(actv[inside], self.gb_taps)
+            # each 3x3 window's contribution through each of the 9 taps (one product per distinct 3x3
+            # window instead of per 5x5 window), then a sum of 9 lookups per 5x5 window
+            taps = actv.new_empty(n_in + 1, 9 * width)
+            torch.mm(actv, self.gb_taps, out=taps[:n_in])
+            taps[n_in].zero_()
             rows = patterns.rho_parts * 9 + torch.arange(9, device=actv.device)
-            gb = F.embedding_bag(rows, taps.view(n_pi * 9, 2 * self.norm_nc), mode="sum").add_(self.gb_bias)
+            gb = F.embedding_bag(rows, taps.view(-1, width), mode="sum").add_(self.gb_bias)
         gamma, beta = gb.split(self.norm_nc, 1)
         scale = gamma + 1
         if self.batch:

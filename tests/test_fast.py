@@ -104,10 +104,13 @@ def test_the_patterns_number_5x5_windows_exactly():
         same_window = (windows[:, None] == windows[None]).all(-1)
         assert torch.equal(same_window, rho[:, None] == rho[None])
         # each 5x5 id is the 3x3 grid of its 3x3 windows, and those hold the classes they claim
-        pi_windows = p.pi_classes[p.rho_parts[rho]]           # (h*w, 9 windows, 9 taps)
+        outside = torch.full((1, 9), NC)
+        pi_windows = torch.cat([p.pi_classes, outside])[p.rho_parts[rho]]  # (h*w, 9 windows, 9 taps)
         for t, (dy, dx) in enumerate(itertools.product(range(3), range(3))):
             expect = padded.unfold(0, 3, 1).unfold(1, 3, 1)[dy:dy + h, dx:dx + w].reshape(h * w, 9)
-            assert torch.equal(pi_windows[:, t], expect)
+            centre_outside = expect[:, 4] == NC
+            assert torch.equal(pi_windows[~centre_outside, t], expect[~centre_outside])
+            assert (pi_windows[centre_outside, t] == NC).all()
 
 
 @pytest.mark.parametrize("norm", ["batch", "instance"])
