@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +38,7 @@ def main() -> int:
     import torch
 
     from train.cli import main as train_main
+    from train.trainer import cpu_name
 
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp) / "run"
@@ -53,7 +53,7 @@ def main() -> int:
             rows = list(csv.DictReader(f))
     rate = float(rows[-1]["it_per_s"])
     device = (torch.cuda.get_device_name(0) if torch.cuda.is_available() and args.device != "cpu"
-              else f"{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores, "
+              else f"{cpu_name()}, {os.cpu_count()} cores, "
                    f"{torch.get_num_threads()} torch threads")
     print(f"{args.preset} preset {' '.join(args.extra)}: {rate:.3f} it/s ({1 / rate:.2f} s/it) over {args.iters} "
           f"iterations on {device}, torch {torch.__version__}")

@@ -381,8 +381,8 @@ class Trainer:
     # -- checkpoints -------------------------------------------------------------------------------------
     def hardware(self) -> dict:
         d = self.device
-        return {"device": str(d), "device_name": torch.cuda.get_device_name(d) if d.type == "cuda" else
-                platform.processor() or platform.machine(), "world_size": self.info.world_size,
+        return {"device": str(d), "device_name": torch.cuda.get_device_name(d) if d.type == "cuda" else cpu_name(),
+                "world_size": self.info.world_size,
                 "cpu_count": os.cpu_count(), "torch": torch.__version__, "amp": str(self.amp_dtype or "off")}
 
     def describe(self) -> str:
@@ -420,6 +420,18 @@ class Trainer:
                                  label_to_channel=self.nets.label_to_channel, trained_classes=trained,
                                  training_record=record, save_dtype=getattr(torch, self.cfg.save_dtype),
                                  name=self.cfg.name or self.checkpoint_dir.resolve().name, numbered=numbered)
+
+
+def cpu_name() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo), else what platform knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def run_training(cfg: TrainConfig) -> int:

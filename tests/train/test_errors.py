@@ -116,3 +116,10 @@ def test_help_explains_the_original_options(capsys):
                    "--init_from", "--label_set", "--dataset", "--dataset_size", "--max_iters", "--lambda_l1",
                    "--spade_hidden", "--norm_G", "--save_dtype"):
         assert f"{option} " in text or f"{option}\n" in text, option
+
+
+def test_train_never_imports_qt():
+    code = ("import sys, train.cli, train.trainer, train.data, train.state, train.progress; "
+            "print(any(m.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'gauguin_app') for m in sys.modules))")
+    result = subprocess.run([PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "False", result.stderr
