@@ -7,8 +7,9 @@ this module does about it:
   (spade/fast_patterns.py, spade/fast_spade.py) and applied as a per-pixel affine with eval BatchNorm
   folded in. Their cost drops from per-pixel convolutions to a few small matrix products.
 - What depends on the label map only (windows and their affine tables, the non-VAE first layer) is kept
-  between frames, so a frame with only a new style recomputes only the trunk; what depends on the style
-  only (the VAE first layer) is kept when only the labels change.
+  between frames, per resolution, so a frame with only a new style recomputes only the trunk, and after
+  a stroke only the resolutions whose (nearest-downsampled) map changed redo their label work; what
+  depends on the style only (the VAE first layer) is kept when only the labels change.
 - The trunk (the residual blocks' conv_0 / conv_1 / conv_s) runs in channels_last, which oneDNN prefers.
 
 The trunk cannot be updated sparsely after a stroke and stay exact: the 3x3 convolutions on the 8x8 and
@@ -70,13 +71,21 @@ class FastBlock:
 
 
 @dataclass
-class _LabelCache:
-    """Everything derived from one label map (on this generator): valid while the map is unchanged."""
+class _Level:
+    """What one label map gives at one resolution: its windows, the SPADE tables, the first layer."""
 
     classes: torch.Tensor
-    patterns: dict[tuple[int, int], Patterns] = field(default_factory=dict)
+    patterns: Patterns | None = None
     tables: dict[int, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
     first: torch.Tensor | None = None
+
+
+@dataclass
+class _LabelCache:
+    """Everything derived from one label map (on this generator), per resolution."""
+
+    classes: torch.Tensor
+    levels: dict[tuple[int, int], _Level] = field(default_factory=dict)
 
 
 class FastGenerator:
@@ -108,33 +117,45 @@ class FastGenerator:
         self.blocks = {n: FastBlock(getattr(generator, n), self.device, dtype) for n in names}
         self.conv_img = _conv_weight(generator.conv_img, self.device, dtype)
         self._labels: _LabelCache | None = None
+        self._previous: _LabelCache | None = None
         self._style: tuple[torch.Tensor, torch.Tensor] | None = None
         self._lock = threading.Lock()  # the caches are per instance; one frame at a time
 
     # -- caches ---------------------------------------------------------------------------------------------
     def clear_cache(self) -> None:
-        self._labels = None
+        self._labels = self._previous = None
         self._style = None
 
     def _label_cache(self, classes: torch.Tensor) -> _LabelCache:
         cache = self._labels
         if cache is None or cache.classes.shape != classes.shape or not torch.equal(cache.classes, classes):
+            self._previous = cache
             cache = self._labels = _LabelCache(classes.clone())
         return cache
 
-    def _patterns(self, cache: _LabelCache, size: tuple[int, int]) -> Patterns:
-        if size not in cache.patterns:
+    def _level(self, cache: _LabelCache, size: tuple[int, int]) -> _Level:
+        """The level of this size; taken over from the previous label map when it is the same there
+        (a small stroke often leaves the coarse grids, which sample every 16th or 32nd pixel, unchanged)."""
+        level = cache.levels.get(size)
+        if level is None:
             small = cache.classes
             if tuple(small.shape) != size:
                 small = F.interpolate(small[None, None].float(), size=size, mode="nearest")[0, 0].long()
-            cache.patterns[size] = build_patterns(small, self.label_nc)
-        return cache.patterns[size]
+            old = self._previous.levels.get(size) if self._previous is not None else None
+            level = old if old is not None and torch.equal(old.classes, small) else _Level(small)
+            cache.levels[size] = level
+        return level
 
-    def _tables(self, cache: _LabelCache, spade: FastSpade, patterns: Patterns) -> tuple[torch.Tensor, torch.Tensor]:
+    def _patterns(self, level: _Level) -> Patterns:
+        if level.patterns is None:
+            level.patterns = build_patterns(level.classes, self.label_nc)
+        return level.patterns
+
+    def _tables(self, level: _Level, spade: FastSpade) -> tuple[torch.Tensor, torch.Tensor]:
         key = id(spade)
-        if key not in cache.tables:
-            cache.tables[key] = spade.tables(patterns, self.dtype)
-        return cache.tables[key]
+        if key not in level.tables:
+            level.tables[key] = spade.tables(self._patterns(level), self.dtype)
+        return level.tables[key]
 
     # -- forward --------------------------------------------------------------------------------------------
     def _first_features(self, cache: _LabelCache, z: torch.Tensor | None, size: tuple[int, int]) -> torch.Tensor:
@@ -148,17 +169,17 @@ class FastGenerator:
                 x = F.linear(z, *self.fc).view(1, 16 * c.ngf, sh, sw)
                 self._style = (z.clone(), x.contiguous(memory_format=torch.channels_last))
             return self._style[1]
-        if cache.first is None:
-            small = F.interpolate(cache.classes[None, None].float(), size=size, mode="nearest")[0, 0].long()
-            onehot = F.one_hot(small, self.label_nc).permute(2, 0, 1)[None].to(self.dtype)
-            cache.first = F.conv2d(onehot.contiguous(memory_format=torch.channels_last), *self.fc, padding=1)
-        return cache.first
+        level = self._level(cache, size)
+        if level.first is None:
+            onehot = F.one_hot(level.classes, self.label_nc).permute(2, 0, 1)[None].to(self.dtype)
+            level.first = F.conv2d(onehot.contiguous(memory_format=torch.channels_last), *self.fc, padding=1)
+        return level.first
 
     def _block(self, name: str, x: torch.Tensor, cache: _LabelCache) -> torch.Tensor:
         block = self.blocks[name]
-        patterns = self._patterns(cache, tuple(x.shape[2:]))
-        tables = {id(s): self._tables(cache, s, patterns) for s in block.spades()}
-        return block(x, patterns.rho, tables)
+        level = self._level(cache, tuple(x.shape[2:]))
+        tables = {id(s): self._tables(level, s) for s in block.spades()}
+        return block(x, self._patterns(level).rho, tables)
 
     @staticmethod
     def _up(x: torch.Tensor) -> torch.Tensor:
@@ -186,4 +207,5 @@ class FastGenerator:
             if c.num_upsampling_layers == "most":
                 x = self._block("up_4", self._up(x), cache)
             out = torch.tanh_(F.conv2d(F.leaky_relu(x, LEAK), *self.conv_img, padding=1))
+            self._previous = None
         return out.float().contiguous()

@@ -21,6 +21,15 @@ TOL = 1e-3
 NC = 151
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models gain nothing from threads, and a busy shared machine makes OpenMP threads spin."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def random_generator(seed: int = 0, **overrides) -> SPADEGenerator:
     """A tiny generator whose every tensor, BatchNorm statistics included, is random and well scaled."""
     cfg = dict(ngf=4, spade_hidden=8, crop_size=64, spectral=False)
@@ -175,3 +184,18 @@ def test_fast_path_with_winograd_everywhere_matches_reference(monkeypatch, vae):
     z = torch.randn(1, 256, generator=torch.Generator().manual_seed(3)) if vae else None
     for name, classes in label_maps(64, 96).items():
         assert (fast(classes, z) - reference(g, classes, z)).abs().max().item() < TOL, name
+
+
+def test_a_stroke_keeps_the_coarse_levels_it_does_not_touch():
+    g = random_generator(7, ngf=8, spade_hidden=16)
+    fast = FastGenerator(g)
+    labels = painted_landscape(64, 64, 5)
+    fast(channels(labels))
+    coarse = fast._labels.levels[(2, 2)]
+    edited = labels.copy()
+    edited[40:43, 17:20] = 35                     # misses every pixel the 2x2 and 4x4 grids sample
+    classes = channels(edited)
+    out = fast(classes)
+    assert fast._labels.levels[(2, 2)] is coarse
+    assert fast._labels.levels[(64, 64)] is not coarse
+    assert (out - reference(g, classes, None)).abs().max().item() < TOL
