@@ -72,5 +72,6 @@ def test_float16_export_keeps_full_precision_training_state(pairs, tmp_path):
     assert exported["generator.conv_img.weight"].dtype.is_floating_point
     assert str(exported["generator.conv_img.weight"].dtype) == "torch.float16"
     assert str(state["generator.conv_img.weight"].dtype) == "torch.float32"
-    assert main(tiny_args(images, labels, run, "--max_iters", "3", "--save_dtype", "float16")) == 0
+    assert json.loads((run / "latest" / "training_state.json").read_text())["full_precision_weights"]
+    assert main(tiny_args(images, labels, run, "--max_iters", "3", "--save_dtype", "float16")) == 0  # resumes
     assert json.loads((run / "latest" / "training_state.json").read_text())["iteration"] == 3

@@ -18,7 +18,7 @@ def test_sigterm_saves_then_exits(pairs, tmp_path):
     try:
         csv_file = run / "logs" / "losses.csv"
         deadline = time.time() + 120
-        while time.time() < deadline and (not csv_file.exists() or len(csv_file.read_text().splitlines()) < 3):
+        while time.time() < deadline and (not csv_file.exists() or len(csv_file.read_text().splitlines()) < 2):
             time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
@@ -27,5 +27,5 @@ def test_sigterm_saves_then_exits(pairs, tmp_path):
             proc.kill()
     assert proc.returncode == 143, err[-2000:]
     state = json.loads((run / "latest" / "training_state.json").read_text())
-    assert state["iteration"] >= 2
+    assert state["iteration"] >= 1
     assert "checkpoint saved at iteration" in out and "run the same command again to resume" in out
