@@ -199,3 +199,26 @@ def test_a_stroke_keeps_the_coarse_levels_it_does_not_touch():
     assert fast._labels.levels[(2, 2)] is coarse
     assert fast._labels.levels[(64, 64)] is not coarse
     assert (out - reference(g, classes, None)).abs().max().item() < TOL
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_reduced_precision_runs_and_stays_close(dtype):
+    """The float16 path is meant for CUDA; on the CPU it at least exercises every dtype conversion."""
+    g = random_generator(8, use_vae=True, crop_size=96, aspect_ratio=1.5)
+    z = torch.randn(1, 256, generator=torch.Generator().manual_seed(4))
+    classes = label_maps(64, 96)["painted"]
+    out = FastGenerator(g, dtype=dtype)(classes, z)
+    assert out.dtype == torch.float32
+    assert (out - reference(g, classes, z)).abs().max().item() < 0.3
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_float32_is_exact_and_float16_is_close():
+    g = random_generator(9, use_vae=True, crop_size=96, aspect_ratio=1.5)
+    z = torch.randn(1, 256, generator=torch.Generator().manual_seed(5))
+    classes = label_maps(64, 96)["painted"]
+    ref = reference(g, classes, z)
+    exact = FastGenerator(g.cuda(), "cuda")(classes, z.cuda()).cpu()
+    half = FastGenerator(g, "cuda", torch.float16)(classes, z.cuda()).cpu()
+    assert (exact - ref).abs().max().item() < TOL
+    assert (half - ref).abs().max().item() < 0.1
