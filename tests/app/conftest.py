@@ -104,6 +104,7 @@ def make_window(qtbot, tmp_path, prompts, tiny_model_path):
     yield make
     prompts.save_changes = "discard"
     for w in made:
+        w.close()
         w.controller.shutdown()
 
 

@@ -1,0 +1,79 @@
+"""Live rendering: the coalescing queue, and the worker under a burst of edits."""
+import numpy as np
+
+from gauguin_app.document import Document, StyleSettings, StyleSource
+from gauguin_app.painting import stroke_segment
+from gauguin_app.rendering import Coalescer, RenderJob, model_size_for, render_job
+
+from .conftest import wait_for_photo
+
+
+def test_coalescer_runs_one_and_keeps_only_the_newest_waiting():
+    q = Coalescer()
+    assert q.request(1) == 1            # idle: starts at once
+    assert q.request(2) is None         # busy: waits
+    assert q.request(3) is None         # replaces 2
+    assert q.request(4) is None
+    assert q.done() == 4                # the newest runs next
+    assert q.done() is None and not q.busy
+    assert q.started == 2 and q.dropped == 2
+
+
+def test_render_job_resizes_to_what_the_model_renders(tiny_renderer):
+    labels = np.full((100, 150), 3, np.uint8)
+    assert model_size_for(tiny_renderer, 100, 150) == (64, 64)
+    result = render_job(RenderJob(1, 0, labels, StyleSettings(StyleSource("seed", 5)), tiny_renderer))
+    assert result.image.shape == (64, 64, 3) and result.labels_shape == (100, 150)
+    again = tiny_renderer.render(np.full((64, 64), 3, np.uint8), tiny_renderer.random_style(5))
+    assert np.array_equal(result.image, again)
+    assert list(result.latents) == [f"{tiny_renderer.name}|seed:5"]
+
+
+def test_burst_of_edits_gives_bounded_renders_and_the_last_photo_matches(make_window, qtbot, tiny_renderer):
+    w = make_window()
+    wait_for_photo(qtbot, w)
+    start = w.controller.renders
+    doc = w.doc
+    doc.begin_stroke()
+    for i in range(40):                  # 40 edits in one go, without the event loop running
+        doc.paint(stroke_segment(doc.shape, (i, 10), (i + 1, 40), 6), 5 + i % 3)
+    doc.end_stroke()
+    w._stroke_finished()
+    wait_for_photo(qtbot, w)
+    assert w.controller.renders - start <= 3
+    expected = tiny_renderer.render(doc.labels, tiny_renderer.random_style(doc.style.a.seed))
+    assert np.array_equal(w.photo.photo_array, expected)
+
+
+def test_edits_while_rendering_are_coalesced(make_window, qtbot, tiny_renderer):
+    w = make_window()
+    wait_for_photo(qtbot, w)
+    start = w.controller.renders
+    doc = w.doc
+    for i in range(25):                  # each edit lets the event loop run a little
+        doc.paint(stroke_segment(doc.shape, (i * 2, 0), (i * 2, 63), 2), 17)
+        qtbot.wait(5)
+    wait_for_photo(qtbot, w)
+    assert w.controller.renders - start < 25
+    expected = tiny_renderer.render(doc.labels, tiny_renderer.random_style(doc.style.a.seed))
+    assert np.array_equal(w.photo.photo_array, expected)
+
+
+def test_model_failure_keeps_the_sketch_and_shows_a_message(make_window, qtbot, monkeypatch):
+    w = make_window()
+    wait_for_photo(qtbot, w)
+
+    def broken(*a, **k):
+        raise RuntimeError("out of memory")
+
+    doc = w.doc
+    with monkeypatch.context() as m:
+        m.setattr(w.renderer, "render", broken)
+        doc.paint(stroke_segment(doc.shape, (10, 10), (50, 50), 8), 21)
+        sketch = doc.labels.copy()
+        qtbot.waitUntil(lambda: "could not render" in w.photo.message, timeout=10000)
+    assert "out of memory" in w.photo.message
+    assert np.array_equal(w.doc.labels, sketch) and w.doc.labels[30, 30] == 21
+    doc.paint(stroke_segment(doc.shape, (5, 5), (6, 6), 3), 3)
+    wait_for_photo(qtbot, w)
+    assert w.photo.message == ""
