@@ -53,7 +53,7 @@ def run_app(argv: list[str]) -> int:
     from .recovery import RecoveryStore
     from .settings import AppSettings
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication([sys.argv[0]] if sys.argv else ["gauguin"])
     app.setApplicationName("Gauguin")
     app.setOrganizationName("Gauguin")

@@ -309,7 +309,9 @@ class MainWindow(QMainWindow):
         self.request_render()
 
     def document_name(self) -> str:
-        return self.doc.path.name if self.doc.path else "Untitled"
+        if self.doc.path:
+            return self.doc.path.name
+        return f"{self.last_mask_path.stem} (mask)" if self.last_mask_path else "Untitled"
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"Gauguin — {self.document_name()}[*]")
@@ -602,6 +604,7 @@ class MainWindow(QMainWindow):
         dialog = NewCanvasDialog(sizes, r.size_rule if r else "", self.doc.label_set, self)
         if dialog.exec():
             (h, w), fill = dialog.choice()
+            self.last_mask_path = None
             self.set_document(Document.blank(h, w, fill))
 
     def open_dialog(self) -> None:
@@ -620,7 +623,6 @@ class MainWindow(QMainWindow):
                 doc, _ = read_document(path)
             else:
                 doc = Document(read_mask(path))
-                self.last_mask_path = path
         except GauguinError as e:
             prompts.show_error(self, str(e))
             if not path.exists():
@@ -630,6 +632,7 @@ class MainWindow(QMainWindow):
         if doc.path is not None:
             self.settings.add_recent(doc.path)
             self._fill_recent_menu()
+        self.last_mask_path = None if doc.path is not None else path
         self.set_document(doc)
         if doc.model_ref and self.model_ref and Path(doc.model_ref).name != Path(self.model_ref).name:
             self.statusBar().showMessage(f"This document was made with the model {doc.model_ref}", 8000)
@@ -637,8 +640,7 @@ class MainWindow(QMainWindow):
         return True
 
     def open_example(self, path: Path) -> None:
-        if self.open_path(path):
-            self.last_mask_path = None
+        self.open_path(path)
 
     def save(self) -> bool:
         if self.doc.path is None or self.doc.path.suffix.lower() != SUFFIX:
@@ -646,7 +648,8 @@ class MainWindow(QMainWindow):
         return self.save_to(self.doc.path)
 
     def save_as(self) -> bool:
-        suggested = str(Path(self.settings.folder("save")) / (Path(self.document_name()).stem + SUFFIX))
+        stem = self.doc.path.stem if self.doc.path else (self.last_mask_path.stem if self.last_mask_path else "Untitled")
+        suggested = str(Path(self.settings.folder("save")) / (stem + SUFFIX))
         path = prompts.ask_save_path(self, "Save document", suggested, f"Gauguin documents (*{SUFFIX})")
         if not path:
             return False
@@ -675,7 +678,7 @@ class MainWindow(QMainWindow):
         return True
 
     def save_mask(self, with_color: bool) -> bool:
-        stem = self.last_mask_path.stem if self.last_mask_path else Path(self.document_name()).stem
+        stem = self.last_mask_path.stem if self.last_mask_path else Path(self.document_name()).stem.split(" ")[0]
         suggested = str(Path(self.settings.folder("mask")) / f"{stem}.png")
         path = prompts.ask_save_path(self, "Save mask (index PNG)", suggested, "Index PNG (*.png)")
         path = self._with_suffix(path, {".png"}, ".png") if path else None
@@ -698,7 +701,7 @@ class MainWindow(QMainWindow):
         if kind != "sketch" and self.photo.photo_array is None:
             prompts.show_error(self, "There is no photo to export yet." + ("" if self.renderer else " Load a model first."))
             return False
-        stem = Path(self.document_name()).stem
+        stem = self.doc.path.stem if self.doc.path else (self.last_mask_path.stem if self.last_mask_path else "Untitled")
         suffix = {"photo": "", "sketch": "_sketch", "side_by_side": "_side_by_side"}[kind]
         suggested = str(Path(self.settings.folder("export")) / f"{stem}{suffix}.png")
         path = prompts.ask_save_path(self, "Export", suggested, "PNG (*.png);;JPEG (*.jpg *.jpeg)")

@@ -1,6 +1,8 @@
 """Live rendering on a worker thread: one render runs, one waits, the newest wins, stale results drop."""
 from __future__ import annotations
 
+import os
+import threading
 import time
 from typing import Callable
 
@@ -11,10 +13,25 @@ from spade import GauguinError
 from .rendering import Coalescer, RenderJob, RenderResult, render_job
 
 
+WORKER_NICENESS = 10
+
+
 class RenderWorker(QObject):
     """Lives on the render thread; turns jobs into results and never raises."""
 
     done = Signal(object)
+
+    @Slot()
+    def lower_priority(self) -> None:
+        """Run the model (and the compute threads it starts) below the UI, so painting stays smooth.
+
+        On Linux a thread's nice value is per task and new threads inherit it; elsewhere this is a no-op.
+        """
+        if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+            except OSError:
+                pass
 
     @Slot(object)
     def run(self, job: RenderJob) -> None:
@@ -57,6 +74,7 @@ class RenderController(QObject):
         self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.run)
         self._worker.done.connect(self._on_done)
+        self._thread.started.connect(self._worker.lower_priority)
         self._thread.start()
 
     @property

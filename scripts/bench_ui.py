@@ -1,0 +1,201 @@
+"""UI benchmark (not a test): paint continuously while the model renders, and report
+
+- the longest event-loop stall (how late a 5 ms timer fires; the UI must stay under 50 ms),
+- the stroke-to-photo latency (mouse release -> the photo of that exact sketch on screen),
+- the edit-to-photo latency while painting (an edit -> the first photo that includes it).
+
+    python scripts/bench_ui.py                       # bundled model, else a synthetic 256 px model
+    python scripts/bench_ui.py --model PATH --seconds 20 --size 512
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def synthetic_model(folder: Path, ngf: int, size: int) -> Path:
+    """A randomly initialised model of a realistic width (the speed is what matters here)."""
+    import torch
+
+    from spade.checkpoint import save_checkpoint
+    from spade.model import ConvEncoder, EncoderConfig, GeneratorConfig, SPADEGenerator
+    torch.manual_seed(0)
+    g = SPADEGenerator(GeneratorConfig(ngf=ngf, use_vae=True, crop_size=size, spade_hidden=min(128, 2 * ngf)))
+    e = ConvEncoder(EncoderConfig(ndf=ngf, input_size=256))
+    return save_checkpoint(folder / f"synthetic-ngf{ngf}-{size}", g, e, name=f"synthetic ngf={ngf} {size}px")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(q / 100 * (len(v) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", help="model path (default: the bundled model, else a synthetic one)")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--ngf", type=int, default=32, help="width of the synthetic model")
+    ap.add_argument("--size", type=int, default=256, help="canvas size (and synthetic model size)")
+    ap.add_argument("--stroke-seconds", type=float, default=1.5, help="length of each stroke")
+    ap.add_argument("--json", help="also write the figures to this JSON file")
+    args = ap.parse_args(argv)
+
+    from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, Qt, QTimer
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    from gauguin_app.document import Document
+    from gauguin_app.main_window import MainWindow, default_labels
+    from gauguin_app.settings import AppSettings
+    from spade.paths import DEFAULT_MODEL_DIR
+
+    tmp = Path(tempfile.mkdtemp(prefix="gauguin-bench-"))
+    model = args.model
+    if model is None:
+        model = str(DEFAULT_MODEL_DIR) if (DEFAULT_MODEL_DIR / "config.json").is_file() else \
+            str(synthetic_model(tmp, args.ngf, args.size))
+    app = QApplication.instance() or QApplication([])
+    settings = AppSettings.at(tmp / "settings.ini")
+    settings.device = args.device
+    window = MainWindow(settings, model_path=model, recovery=None)
+    if window.renderer is None:
+        print(f"cannot load model {model}", file=sys.stderr)
+        return 1
+    window.resize(1400, 820)
+    window.show()
+    window.set_document(Document(default_labels(args.size, args.size)))
+    window.brush_slider.setValue(max(4, args.size // 12))
+    canvas, doc = window.canvas, window.doc
+    app.processEvents()
+
+    # wait for the first photo so start-up costs are not counted
+    t_wait = time.perf_counter()
+    while window.controller.shown_revision < 0 and time.perf_counter() - t_wait < 300:
+        app.processEvents()
+        time.sleep(0.005)
+
+    edit_times: dict[int, float] = {}
+    doc.listeners.append(lambda box: edit_times.setdefault(doc.revision, time.perf_counter()))
+    releases: list[tuple[int, float]] = []   # (revision at release, time)
+    stroke_latency: list[float] = []
+    edit_latency: list[float] = []
+    render_ms: list[float] = []
+    handler_ms: list[float] = []
+
+    def on_result(result) -> None:
+        now = time.perf_counter()
+        render_ms.append(result.ms)
+        older = [r for r in edit_times if r <= result.revision]
+        if older:
+            newest_included = max(older)
+            edit_latency.append((now - edit_times[newest_included]) * 1000)
+            for r in older:
+                del edit_times[r]
+        while releases and releases[0][0] <= result.revision:
+            stroke_latency.append((now - releases.pop(0)[1]) * 1000)
+
+    window.controller.result_ready.connect(on_result)
+
+    stalls: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+    tick = QTimer()
+    tick.setTimerType(Qt.TimerType.PreciseTimer)
+    tick.setInterval(5)
+
+    def on_tick() -> None:
+        now = clock.nsecsElapsed()
+        stalls.append(max(0.0, (now - last[0]) / 1e6 - 5.0))
+        last[0] = now
+    tick.timeout.connect(on_tick)
+
+    state = {"t0": time.perf_counter(), "down": False, "stroke_t0": 0.0, "phase": 0.0}
+
+    def send(kind, x: float, y: float) -> None:
+        pos = QPointF(canvas.offset.x() + (x + 0.5) * canvas.scale, canvas.offset.y() + (y + 0.5) * canvas.scale)
+        held = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else Qt.MouseButton.LeftButton
+        t = time.perf_counter()
+        QApplication.sendEvent(canvas, QMouseEvent(kind, pos, canvas.mapToGlobal(pos), Qt.MouseButton.LeftButton,
+                                                   held, Qt.KeyboardModifier.NoModifier))
+        handler_ms.append((time.perf_counter() - t) * 1000)
+
+    def on_paint() -> None:
+        now = time.perf_counter()
+        s = args.size
+        state["phase"] += 0.045
+        ph = state["phase"]
+        x = s * (0.5 + 0.4 * math.sin(ph * 1.3))
+        y = s * (0.5 + 0.4 * math.sin(ph * 0.7 + 1.0))
+        if not state["down"]:
+            window.palette.select([17, 5, 10, 22, 35, 3][len(releases) % 6], emit=True)
+            send(QEvent.Type.MouseButtonPress, x, y)
+            state.update(down=True, stroke_t0=now)
+        elif now - state["stroke_t0"] >= args.stroke_seconds:
+            send(QEvent.Type.MouseButtonRelease, x, y)
+            releases.append((doc.revision, time.perf_counter()))
+            state["down"] = False
+        else:
+            send(QEvent.Type.MouseMove, x, y)
+        if now - state["t0"] >= args.seconds and not state["down"]:
+            paint.stop()
+
+    paint = QTimer()
+    paint.setInterval(8)                      # ~120 mouse events a second, like a fast tablet
+    paint.timeout.connect(on_paint)
+    tick.start()
+    paint.start()
+    while paint.isActive():
+        app.processEvents()
+        time.sleep(0.0005)
+    painting_stalls = list(stalls)
+    deadline = time.perf_counter() + 300
+    while releases and time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.001)
+    tick.stop()
+
+    r = window.renderer
+    figures = {
+        "model": r.name, "device": str(r.device), "canvas": f"{args.size}x{args.size}",
+        "model_size": "x".join(map(str, reversed(r.default_size))),
+        "cpu_cores": os.cpu_count(), "seconds_painted": round(args.seconds, 1),
+        "mouse_events": len(handler_ms), "renders": window.controller.renders,
+        "longest_stall_ms": round(max(painting_stalls, default=0.0), 1),
+        "stall_p99_ms": round(percentile(painting_stalls, 99), 1),
+        "mouse_handler_p99_ms": round(percentile(handler_ms, 99), 2),
+        "mouse_handler_max_ms": round(max(handler_ms, default=0.0), 2),
+        "render_ms_median": round(percentile(render_ms, 50), 1),
+        "stroke_to_photo_ms_median": round(percentile(stroke_latency, 50), 1),
+        "stroke_to_photo_ms_max": round(max(stroke_latency, default=float("nan")), 1),
+        "edit_to_photo_ms_median": round(percentile(edit_latency, 50), 1),
+        "strokes": len(stroke_latency),
+    }
+    window.doc.mark_saved()
+    window.close()
+    print(json.dumps(figures, indent=1))
+    ok = figures["longest_stall_ms"] <= 50
+    print(f"longest UI stall while painting: {figures['longest_stall_ms']} ms ({'OK' if ok else 'OVER'} the 50 ms "
+          f"budget); stroke-to-photo median {figures['stroke_to_photo_ms_median']} ms "
+          f"(render {figures['render_ms_median']} ms) with {r.name} on {r.device}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1))
+    return 0 if ok else 2
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    os._exit(code)  # skip interpreter teardown: only the figures matter here
