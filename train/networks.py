@@ -32,15 +32,39 @@ class Networks:
     label_to_channel: list[int]
 
 
-def load_label_set(spec: str) -> tuple[LabelSet, list[int]]:
-    """('ade20k' or a CSV path) -> (label set, label-to-channel list)."""
+def load_label_set(spec: str, input_classes: str = "") -> tuple[LabelSet, list[int]]:
+    """('ade20k' or a CSV path, --input_classes) -> (label set, label-to-channel list)."""
     if spec == "ade20k":
-        return ade20k(), ade20k_label_to_channel()
+        labels, mapping = ade20k(), ade20k_label_to_channel()
+    else:
+        try:
+            labels = LabelSet.from_csv(spec)
+        except GauguinError as e:
+            raise TrainError(f"--label_set: {e}") from None
+        mapping = list(range(len(labels)))
+    if input_classes:
+        mapping = restricted_label_to_channel(parse_input_classes(input_classes, labels), len(labels))
+    return labels, mapping
+
+
+def parse_input_classes(spec: str, labels: LabelSet) -> list[int]:
+    if spec == "procedural":
+        from train.procedural import OUTDOOR_CLASSES
+        return sorted(OUTDOOR_CLASSES)
     try:
-        labels = LabelSet.from_csv(spec)
-    except GauguinError as e:
-        raise TrainError(f"--label_set: {e}") from None
-    return labels, list(range(len(labels)))
+        ids = sorted({int(x) for x in spec.split(",") if x.strip()})
+    except ValueError:
+        raise TrainError(f"--input_classes {spec}: give comma-separated class ids or 'procedural'") from None
+    bad = [i for i in ids if not 0 <= i <= labels.max_id]
+    if bad or not ids:
+        raise TrainError(f"--input_classes: ids must lie in 0..{labels.max_id} (got {bad or 'none'})")
+    return ids
+
+
+def restricted_label_to_channel(ids: list[int], num_labels: int) -> list[int]:
+    """Channel k for the k-th listed class; one shared last channel for every other id."""
+    channel = {c: k for k, c in enumerate(ids)}
+    return [channel.get(i, len(ids)) for i in range(num_labels)]
 
 
 def encoder_input_size(crop: int) -> int:
@@ -66,7 +90,7 @@ def build_networks(cfg: TrainConfig, init: ModelBundle | None = None,
                    init_discriminator: dict[str, torch.Tensor] | None = None) -> Networks:
     """Fresh networks seeded by the caller, or G (and E) taken from `init` for fine-tuning."""
     if init is None:
-        label_set, label_to_channel = load_label_set(cfg.label_set)
+        label_set, label_to_channel = load_label_set(cfg.label_set, cfg.input_classes)
         semantic_nc = max(label_to_channel) + 1
         g_cfg = generator_config(cfg, semantic_nc)
         e_cfg = EncoderConfig(ndf=cfg.num_encoder_filters, z_dim=cfg.z_dim,

@@ -30,6 +30,7 @@ class TrainConfig:
     label_dir: str | None = None
     dataset_size: int = 10000
     label_set: str = "ade20k"
+    input_classes: str = ""
     img_height: int = 286
     img_width: int = 286
     crop_size: int = 256
@@ -131,6 +132,10 @@ def build_parser(prog: str = "gauguin-train") -> argparse.ArgumentParser:
     g.add_argument("--dataset_size", type=int, default=d.dataset_size, help="scenes per epoch for --dataset "
                                                                               "procedural")
     g.add_argument("--label_set", default=d.label_set, help="'ade20k' or a CSV class table (id,name,r,g,b)")
+    g.add_argument("--input_classes", default=d.input_classes,
+                   help="comma-separated class ids that get an input channel of their own ('procedural': the "
+                        "classes the procedural generator paints); every other id shares one last channel. "
+                        "Fewer channels make SPADE much cheaper. Default: one channel per class")
     g.add_argument("--semantic_label_path", help="file with the semantic labels (a CSV class table); same as "
                                                  "--label_set PATH")
     g.add_argument("--img_height", type=int, default=d.img_height, help="height images are resized to")

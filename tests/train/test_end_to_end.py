@@ -75,3 +75,26 @@ def test_float16_export_keeps_full_precision_training_state(pairs, tmp_path):
     assert json.loads((run / "latest" / "training_state.json").read_text())["full_precision_weights"]
     assert main(tiny_args(images, labels, run, "--max_iters", "3", "--save_dtype", "float16")) == 0  # resumes
     assert json.loads((run / "latest" / "training_state.json").read_text())["iteration"] == 3
+
+
+def test_input_classes_give_listed_classes_their_own_channels(pairs, tmp_path):
+    images, labels = pairs
+    run = tmp_path / "run"
+    assert main(tiny_args(images, labels, run, "--max_iters", "1", "--input_classes", "3,10,22")) == 0
+    bundle = load_checkpoint(run / "latest")
+    assert bundle.generator_config.semantic_nc == 4
+    mapping = bundle.label_to_channel
+    assert (mapping[3], mapping[10], mapping[22]) == (0, 1, 2)
+    assert mapping[0] == mapping[5] == mapping[150] == 3  # everything else shares the last channel
+    mask = tmp_path / "mask.png"
+    lab = np.full((32, 64), 5, np.uint8)
+    lab[16:] = 22
+    Image.fromarray(lab).save(mask)
+    result = render(run / "latest", mask, tmp_path / "out.png")
+    assert result.returncode == 0, result.stderr
+
+
+def test_input_classes_reject_ids_outside_the_label_set(pairs, tmp_path, capsys):
+    images, labels = pairs
+    assert main(tiny_args(images, labels, tmp_path / "run", "--max_iters", "1", "--input_classes", "3,999")) == 2
+    assert "--input_classes" in capsys.readouterr().err
