@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from .fast_patterns import Patterns, build_patterns
-from .fast_spade import FastSpade
+from .fast_spade import FastSpade, TapCache
 from .fast_winograd import Conv3x3
 from .model import SPADEGenerator, SPADEResBlock
 
@@ -123,8 +123,12 @@ class FastGenerator:
 
     # -- caches ---------------------------------------------------------------------------------------------
     def clear_cache(self) -> None:
+        """Forget everything kept from earlier frames (the next frame costs what a first frame costs)."""
         self._labels = self._previous = None
         self._style = None
+        for block in self.blocks.values():
+            for spade in block.spades():
+                spade.taps = TapCache()
 
     def _label_cache(self, classes: torch.Tensor) -> _LabelCache:
         cache = self._labels

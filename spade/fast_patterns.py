@@ -62,9 +62,13 @@ def _triples(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, base: int) -> tu
     return _unique_ids(inverse.reshape(a.shape))
 
 
-def _windows3(grid: torch.Tensor) -> torch.Tensor:
-    """(H, W) -> (H-2, W-2, 9): every 3x3 window, taps in row-major (conv weight) order."""
-    return grid.unfold(0, 3, 1).unfold(1, 3, 1).reshape(grid.shape[0] - 2, grid.shape[1] - 2, 9)
+def _windows_at(grid: torch.Tensor, where: torch.Tensor, out_width: int) -> torch.Tensor:
+    """(k, 9): the 3x3 windows of grid whose top-left corners are at flat positions `where` of an
+    (H-2, out_width) grid of window positions; taps in row-major (conv weight) order."""
+    width = grid.shape[1]
+    ys, xs = where // out_width, where % out_width
+    taps = torch.tensor([dy * width + dx for dy in range(3) for dx in range(3)], device=grid.device)
+    return grid.reshape(-1)[(ys * width + xs)[:, None] + taps]
 
 
 def build_patterns(classes: torch.Tensor, pad: int) -> Patterns:
@@ -75,10 +79,10 @@ def build_patterns(classes: torch.Tensor, pad: int) -> Patterns:
     grid[2:-2, 2:-2] = classes
     rows, n_rows, _ = _triples(grid[:, :-2], grid[:, 1:-1], grid[:, 2:], base)          # (h+4, w+2)
     pi, n_pi, pi_where = _triples(rows[:-2], rows[1:-1], rows[2:], n_rows)              # (h+2, w+2)
-    pi_classes = _windows3(grid).reshape(-1, 9)[pi_where]
+    pi_classes = _windows_at(grid, pi_where, w + 2)
     rows5, n_rows5, _ = _triples(pi[:, :-2], pi[:, 1:-1], pi[:, 2:], n_pi)              # (h+2, w)
     rho, _, rho_where = _triples(rows5[:-2], rows5[1:-1], rows5[2:], n_rows5)           # (h, w)
-    rho_parts = _windows3(pi).reshape(-1, 9)[rho_where]
+    rho_parts = _windows_at(pi, rho_where, w)
     inside = pi_classes[:, 4] != pad
     compact = torch.cumsum(inside, 0) - 1
     n_inside = int(inside.sum())

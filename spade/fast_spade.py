@@ -3,9 +3,13 @@
 Per model (once): mlp_shared's 3x3 conv becomes 9 embedding tables (a conv on a one-hot map is a sum of
 lookups), gamma and beta are fused into one matrix, and eval BatchNorm is kept as (mean, 1/std).
 Per label map and resolution: gamma/beta are evaluated once per distinct 5x5 window and folded with the
-norm into a per-window affine (a, b). Per frame: out = x * a[window] + b[window], one fused pass.
+norm into a per-window affine (a, b). Per frame: out = x * a[window] + b[window], in cache-sized chunks.
+The per-3x3-window products are kept across label maps (`TapCache`): after a stroke only the windows the
+stroke created are new.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -15,6 +19,43 @@ from .fast_patterns import Patterns
 from .model import SPADE
 
 CHUNK_ELEMENTS = 1 << 17  # features per chunk in `apply` (512 KiB of float32 per gathered table)
+TAP_CACHE_SLACK = 2       # a TapCache holding this many times the windows a frame needs starts afresh
+
+
+class TapCache:
+    """Rows W_t @ actv(window) for the 3x3 windows seen so far, keyed by the window's 9 classes.
+
+    A row depends on nothing but the 9 classes (and the fixed weights), so reusing it is exact. Row 0 is
+    the zero row that windows centred outside the image point to.
+    """
+
+    def __init__(self) -> None:
+        self.keys: dict[bytes, int] = {}
+        self.rows: torch.Tensor | None = None
+        self.count = 1
+
+    def lookup(self, windows: torch.Tensor, width: int,
+               compute: Callable[[torch.Tensor, torch.Tensor], object]) -> torch.Tensor:
+        """Row index of each of the (n, 9) distinct windows; compute(windows, out) writes the rows of the
+        windows not seen yet into out (k, width)."""
+        keys = [row.tobytes() for row in windows.to(torch.int32).cpu().numpy()]
+        if len(self.keys) > TAP_CACHE_SLACK * max(len(keys), 64):
+            self.keys, self.rows, self.count = {}, None, 1
+        missing = [i for i, key in enumerate(keys) if key not in self.keys]
+        if missing:
+            need = self.count + len(missing)
+            if self.rows is None or need > self.rows.shape[0]:
+                grown = torch.empty(max(need, 2 * self.count, 64), width, device=windows.device)
+                grown[0].zero_()
+                if self.rows is not None:
+                    grown[1:self.count] = self.rows[1:self.count]
+                self.rows = grown
+            subset = windows if len(missing) == len(keys) else windows[torch.tensor(missing, device=windows.device)]
+            compute(subset, self.rows[self.count:need])
+            for j, i in enumerate(missing):
+                self.keys[keys[i]] = self.count + j
+            self.count = need
+        return torch.tensor([self.keys[key] for key in keys], dtype=torch.int64, device=windows.device)
 
 
 class FastSpade:
@@ -24,6 +65,8 @@ class FastSpade:
         conv = spade.mlp_shared[0]
         hidden, label_nc = conv.weight.shape[:2]
         self.label_nc = label_nc
+        self.hidden = hidden
+        self.taps = TapCache()
         weight = conv.weight.detach().float()
         embed = torch.zeros(9, label_nc + 1, hidden)
         embed[:, :label_nc] = weight.permute(2, 3, 1, 0).reshape(9, label_nc, hidden)
@@ -54,26 +97,28 @@ class FastSpade:
         pad = patterns.pad
         if pad != self.label_nc:
             raise ValueError(f"patterns were built for {pad} classes, this SPADE has {self.label_nc}")
-        actv = F.embedding_bag(patterns.pi_classes + self.tap_offsets, self.embed, mode="sum")
-        actv = torch.relu_(actv + self.shared_bias)
         n_in, n_rho, width = patterns.num_inside, patterns.num_patterns, 2 * self.norm_nc
         if n_rho <= n_in:
-            actv = torch.cat([actv, actv.new_zeros(1, actv.shape[1])])  # the zero activation outside
+            actv = torch.cat([self._activations(patterns.pi_classes), self.shared_bias.new_zeros(1, self.hidden)])
             gb = torch.addmm(self.gb_bias, actv[patterns.rho_parts].reshape(n_rho, -1), self.gb_weight)
         else:
             # each 3x3 window's contribution through each of the 9 taps (one product per distinct 3x3
-            # window instead of per 5x5 window), then a sum of 9 lookups per 5x5 window
-            taps = actv.new_empty(n_in + 1, 9 * width)
-            torch.mm(actv, self.gb_taps, out=taps[:n_in])
-            taps[n_in].zero_()
-            rows = patterns.rho_parts * 9 + torch.arange(9, device=actv.device)
-            gb = F.embedding_bag(rows, taps.view(-1, width), mode="sum").add_(self.gb_bias)
+            # window, kept across frames, instead of one per 5x5 window), then 9 lookups per 5x5 window
+            index = self.taps.lookup(patterns.pi_classes, 9 * width,
+                                     lambda w, out: torch.mm(self._activations(w), self.gb_taps, out=out))
+            index = torch.cat([index, index.new_zeros(1)])
+            rows = index[patterns.rho_parts] * 9 + torch.arange(9, device=index.device)
+            gb = F.embedding_bag(rows, self.taps.rows.view(-1, width), mode="sum").add_(self.gb_bias)
         gamma, beta = gb.split(self.norm_nc, 1)
         scale = gamma + 1
         if self.batch:
             scale = scale * self.inv_std
             beta = beta - self.mean * scale
         return scale.to(dtype).contiguous(), beta.to(dtype).contiguous()
+
+    def _activations(self, windows: torch.Tensor) -> torch.Tensor:
+        """mlp_shared (3x3 conv on the one-hot map, ReLU) at the centre of each (k, 9) class window."""
+        return torch.relu_(F.embedding_bag(windows + self.tap_offsets, self.embed, mode="sum") + self.shared_bias)
 
     def apply(self, x: torch.Tensor, rho: torch.Tensor, tables: tuple[torch.Tensor, torch.Tensor],
               negative_slope: float | None = None) -> torch.Tensor:

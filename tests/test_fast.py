@@ -12,6 +12,7 @@ from spade import SpadeRenderer
 from spade.checkpoint import ModelBundle, ade20k_label_to_channel
 from spade.fast import FastGenerator
 from spade.fast_patterns import build_patterns
+from spade.fast_spade import TapCache
 from spade.fast_sample import brush_stroke, painted_landscape
 from spade.fast_winograd import winograd_conv3x3, winograd_weight
 from spade.labels import ade20k
@@ -222,3 +223,28 @@ def test_cuda_float32_is_exact_and_float16_is_close():
     half = FastGenerator(g, "cuda", torch.float16)(classes, z.cuda()).cpu()
     assert (exact - ref).abs().max().item() < TOL
     assert (half - ref).abs().max().item() < 0.1
+
+
+def test_the_tap_cache_computes_each_window_once_and_forgets_when_too_full():
+    calls = []
+
+    def rows_of(windows: torch.Tensor) -> torch.Tensor:
+        return windows.float().sum(1, keepdim=True).repeat(1, 3)
+
+    def compute(windows: torch.Tensor, out: torch.Tensor) -> None:
+        calls.append(windows.shape[0])
+        out.copy_(rows_of(windows))
+
+    cache = TapCache()
+    first = torch.tensor([[1] * 9, [2] * 9, [3] * 9])
+    index = cache.lookup(first, 3, compute)
+    assert calls == [3] and 0 not in index.tolist()
+    assert torch.equal(cache.rows[index], rows_of(first))
+    index = cache.lookup(torch.tensor([[3] * 9, [4] * 9]), 3, compute)
+    assert calls == [3, 1]
+    assert cache.rows[index][:, 0].tolist() == [27.0, 36.0]
+    assert cache.rows[0].abs().sum() == 0
+    many = torch.arange(200 * 9).reshape(200, 9)
+    cache.lookup(many, 3, compute)
+    cache.lookup(first[:1], 3, compute)                  # 204 known windows > 2 x 64: start afresh
+    assert len(cache.keys) == 1
