@@ -331,3 +331,23 @@ def test_overlay_and_settings_persist(make_window, tmp_path):
     w.close()
     w2 = make_window()
     assert w2.brush_slider.value() == 57
+
+
+def test_command_line_arguments():
+    from gauguin_app.main import parse_args
+    args = parse_args(["work.gauguin", "--model", "m", "--device", "cpu"])
+    assert (args.document, args.model, args.device) == ("work.gauguin", "m", "cpu")
+    with pytest.raises(SystemExit):
+        parse_args(["--device", "tpu"])
+
+
+def test_examples_menu_opens_an_example(make_window):
+    from spade.paths import EXAMPLES_DIR
+    w = make_window()
+    actions = w.examples_menu.actions()
+    if not sorted(EXAMPLES_DIR.glob("*.png")):
+        assert not w.examples_menu.isEnabled()
+        return
+    actions[0].trigger()
+    first = sorted(EXAMPLES_DIR.glob("*.png"))[0]
+    assert np.array_equal(w.doc.labels, read_mask(first)) and first.stem in w.windowTitle()
