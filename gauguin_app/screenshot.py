@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             send(QEvent.Type.MouseMove, cx + 0.004 * k, cy - 0.012 * k)
         send(QEvent.Type.MouseButtonRelease, cx + 0.044, cy - 0.13)
     t0 = time.time()
-    while (window.controller.busy or window.controller.shown_revision != doc.revision) and time.time() - t0 < 300:
+    while window.renderer is not None and time.time() - t0 < 300 and (
+            window.controller.busy or window.controller.shown_revision != doc.revision):
         app.processEvents()
         time.sleep(0.01)
     hover = QPointF(canvas.offset.x() + 0.55 * iw * canvas.scale, canvas.offset.y() + 0.3 * ih * canvas.scale)
