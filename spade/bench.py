@@ -8,7 +8,8 @@ architecture, ngf 64, random weights) on the same mask, then a brush stroke over
 each (the fast path's caches hold the unedited frame), then a new style on the same mask (VAE models).
 On CUDA, the full model also runs in float16 at 256 and 512.
 
-Times are medians over --repeat runs (after one warm-up). peak_mem_mb: on CUDA the allocator's peak during
+Times are medians (or minima, --stat min) over --repeat runs after a warm-up, reference and fast runs
+interleaved so that both see the same load on a shared machine. peak_mem_mb: on CUDA the allocator's peak during
 one fast frame; on the CPU the growth of the process's resident memory during one fast frame (sampled every
 millisecond, after handing freed heap pages back to the system), caches it fills included.
 """
@@ -95,19 +96,12 @@ def read_labels(path: str | None, size: int) -> tuple[np.ndarray, str]:
     return labels, mask_path.name
 
 
-def median_ms(frame: Callable[[], object], repeat: int, sync: Callable[[], None],
-              prepare: Callable[[], object] = lambda: None) -> float:
-    """Median wall time of frame() over `repeat` runs after one warm-up; prepare() runs untimed before each."""
-    times = []
-    for i in range(repeat + 1):
-        prepare()
-        sync()
-        start = time.perf_counter()
-        frame()
-        sync()
-        if i:
-            times.append((time.perf_counter() - start) * 1000.0)
-    return statistics.median(times)
+def timed_ms(fn: Callable[[], object], sync: Callable[[], None]) -> float:
+    sync()
+    start = time.perf_counter()
+    fn()
+    sync()
+    return (time.perf_counter() - start) * 1000.0
 
 
 class PeakMemory:
@@ -164,7 +158,7 @@ def _rss_bytes() -> int:
 
 def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None, device: torch.device,
              repeat: int, before: np.ndarray | None = None, z_before: torch.Tensor | None = None,
-             dtype: torch.dtype = torch.float32) -> dict:
+             dtype: torch.dtype = torch.float32, stat: Callable[[list[float]], float] = statistics.median) -> dict:
     """One case. With `before` or `z_before`, the fast path first renders that frame (untimed), so its
     caches hold the previous frame as in the app; otherwise its caches are cleared before each frame."""
     g = model.generator.to(device)
@@ -182,13 +176,18 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
         prepare = fast.clear_cache
     with torch.inference_mode():
         ref = g(seg, z)
-        reference_ms = median_ms(lambda: g(seg, z), max(1, repeat // 2), sync)
         prepare()
         diff = (fast(classes, z).float() - ref.float()).abs().max().item()
-        fast_ms = median_ms(lambda: fast(classes, z), repeat, sync, prepare)
+        reference_times, fast_times = [], []
+        for i in range(repeat):  # interleaved, so that both see the same load on a shared machine
+            if i < max(1, (repeat + 1) // 2):
+                reference_times.append(timed_ms(lambda: g(seg, z), sync))
+            prepare()
+            fast_times.append(timed_ms(lambda: fast(classes, z), sync))
         prepare()
         with PeakMemory(device) as mem:
             fast(classes, z)
+    reference_ms, fast_ms = stat(reference_times), stat(fast_times)
     g.cpu()
     return {"name": name, "size": list(labels.shape), "reference_ms": round(reference_ms, 1),
             "fast_ms": round(fast_ms, 1), "speedup": round(reference_ms / fast_ms, 2),
@@ -208,7 +207,7 @@ def run(args: argparse.Namespace) -> list[dict]:
     z_given = z if given.generator.config.use_vae else None
     print(f"# mask: {mask_name} {labels.shape[1]}x{labels.shape[0]}; stroke edits "
           f"{(stroke != labels).mean() * 100:.1f}% of the pixels; device {device}, {torch.get_num_threads()} "
-          f"threads; {platform.processor() or platform.machine()}", file=sys.stderr)
+          f"threads; {platform.processor() or platform.machine()}; {args.stat} of {args.repeat} runs", file=sys.stderr)
     cases = []
 
     def add(case: dict) -> None:
@@ -216,16 +215,18 @@ def run(args: argparse.Namespace) -> list[dict]:
         print(f"# {case['name']}: reference {case['reference_ms']} ms, fast {case['fast_ms']} ms "
               f"({case['speedup']}x), max |diff| {case['max_abs_diff']}", file=sys.stderr)
 
-    add(run_case(f"{given.name}: frame", given, labels, z_given, device, args.repeat))
-    add(run_case(f"{full.name}: frame", full, labels, None, device, args.repeat))
-    add(run_case(f"{given.name}: stroke", given, stroke, z_given, device, args.repeat, before=labels))
-    add(run_case(f"{full.name}: stroke", full, stroke, None, device, args.repeat, before=labels))
+    stat = min if args.stat == "min" else statistics.median
+    add(run_case(f"{given.name}: frame", given, labels, z_given, device, args.repeat, stat=stat))
+    add(run_case(f"{full.name}: frame", full, labels, None, device, args.repeat, stat=stat))
+    add(run_case(f"{given.name}: stroke", given, stroke, z_given, device, args.repeat, before=labels, stat=stat))
+    add(run_case(f"{full.name}: stroke", full, stroke, None, device, args.repeat, before=labels, stat=stat))
     if z_given is not None:
-        add(run_case(f"{given.name}: new style", given, labels, z_new, device, args.repeat, z_before=z))
+        add(run_case(f"{given.name}: new style", given, labels, z_new, device, args.repeat, z_before=z, stat=stat))
     if device.type == "cuda":
         for size in (256, 512):
             big, _ = read_labels(args.mask, size)
-            add(run_case(f"{full.name}: frame, float16", full, big, None, device, args.repeat, dtype=torch.float16))
+            add(run_case(f"{full.name}: frame, float16", full, big, None, device, args.repeat, dtype=torch.float16,
+                         stat=stat))
     return cases
 
 
@@ -245,7 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     parser.add_argument("--size", type=int, default=256, help="square side the mask is resized to (default 256)")
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs per case (median reported)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="timed fast runs per case (reference: half as many), interleaved (default 5)")
+    parser.add_argument("--stat", choices=("median", "min"), default="median",
+                        help="statistic reported over the runs; min suits a busy shared machine")
     parser.add_argument("--json", action="store_true", help="print {\"cases\": [...]} as JSON on stdout")
     args = parser.parse_args(argv)
     try:

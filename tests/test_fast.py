@@ -248,3 +248,18 @@ def test_the_tap_cache_computes_each_window_once_and_forgets_when_too_full():
     cache.lookup(many, 3, compute)
     cache.lookup(first[:1], 3, compute)                  # 204 known windows > 2 x 64: start afresh
     assert len(cache.keys) == 1
+
+
+def test_bench_cases_report_the_documented_fields():
+    from spade.bench import Model, run_case
+
+    g = random_generator(10, use_vae=True)
+    model = Model("tiny", g, ade20k_label_to_channel())
+    labels = painted_landscape(64, 64, 3)
+    z = torch.randn(1, 256, generator=torch.Generator().manual_seed(6))
+    cases = [run_case("frame", model, labels, z, torch.device("cpu"), 2),
+             run_case("stroke", model, brush_stroke(labels, 35), z, torch.device("cpu"), 2, before=labels),
+             run_case("style", model, labels, -z, torch.device("cpu"), 2, z_before=z, stat=min)]
+    for case in cases:
+        assert set(case) == {"name", "size", "reference_ms", "fast_ms", "speedup", "max_abs_diff", "peak_mem_mb"}
+        assert case["size"] == [64, 64] and case["max_abs_diff"] < TOL and case["fast_ms"] > 0
