@@ -92,7 +92,8 @@ def read_labels(path: str | None, size: int) -> tuple[np.ndarray, str]:
     mask_path = Path(path) if path is not None else DEFAULT_MASK
     labels = read_mask(mask_path, ade20k())
     if labels.shape != (size, size):
-        labels = np.asarray(Image.fromarray(labels.astype(np.uint8)).resize((size, size), Image.Resampling.NEAREST))
+        image = Image.fromarray(labels.astype(np.uint8))
+        labels = np.asarray(image.resize((size, size), Image.Resampling.NEAREST))
     return labels, mask_path.name
 
 
@@ -207,7 +208,8 @@ def run(args: argparse.Namespace) -> list[dict]:
     z_given = z if given.generator.config.use_vae else None
     print(f"# mask: {mask_name} {labels.shape[1]}x{labels.shape[0]}; stroke edits "
           f"{(stroke != labels).mean() * 100:.1f}% of the pixels; device {device}, {torch.get_num_threads()} "
-          f"threads; {platform.processor() or platform.machine()}; {args.stat} of {args.repeat} runs", file=sys.stderr)
+          f"threads; {platform.processor() or platform.machine()}; {args.stat} of {args.repeat} runs",
+          file=sys.stderr)
     cases = []
 
     def add(case: dict) -> None:

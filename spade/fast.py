@@ -31,7 +31,8 @@ from .model import SPADEGenerator, SPADEResBlock
 LEAK = 0.2
 
 
-def _conv_weight(conv: torch.nn.Conv2d, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _conv_weight(conv: torch.nn.Conv2d, device: torch.device,
+                 dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
     w = conv.weight.detach().to(device, dtype).contiguous(memory_format=torch.channels_last)
     b = conv.bias.detach().to(device, dtype) if conv.bias is not None else None
     return w, b
@@ -198,6 +199,8 @@ class FastGenerator:
         h, w = classes.shape
         if not c.use_vae and (h % c.downscale or w % c.downscale):
             raise ValueError(f"height and width must be multiples of {c.downscale}; got {w}x{h}")
+        if classes.numel() and (int(classes.min()) < 0 or int(classes.max()) >= self.label_nc):
+            raise ValueError(f"channel ids must lie in 0..{self.label_nc - 1}")
         with self._lock, torch.inference_mode():
             cache = self._label_cache(classes)
             x = self._first_features(cache, z, (h // c.downscale, w // c.downscale))

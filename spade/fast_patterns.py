@@ -53,7 +53,8 @@ def _unique_ids(key: torch.Tensor) -> tuple[torch.Tensor, int, torch.Tensor]:
     return inverse.reshape(key.shape), n, where
 
 
-def _triples(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, base: int) -> tuple[torch.Tensor, int, torch.Tensor]:
+def _triples(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
+             base: int) -> tuple[torch.Tensor, int, torch.Tensor]:
     """Ids of the triples (a, b, c) elementwise, where every entry is in [0, base)."""
     if base ** 3 < _INT64_LIMIT:
         return _unique_ids((a * base + b) * base + c)

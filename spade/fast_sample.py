@@ -18,7 +18,8 @@ def painted_landscape(height: int = 256, width: int = 256, seed: int = 0) -> np.
 
     def wobble(base: float, amp: float, freqs: tuple[float, ...]) -> np.ndarray:
         phases = rng.uniform(0, 2 * np.pi, len(freqs))
-        return base + sum(amp / (i + 1) * np.sin(2 * np.pi * f * u + p) for i, (f, p) in enumerate(zip(freqs, phases)))
+        waves = (amp / (i + 1) * np.sin(2 * np.pi * f * u + p) for i, (f, p) in enumerate(zip(freqs, phases)))
+        return base + sum(waves)
 
     lab = np.full((height, width), SKY, np.uint8)
     lab[v > wobble(0.32, 0.06, (1.3, 3.7, 9.1))] = MOUNTAIN

@@ -50,7 +50,9 @@ class TapCache:
                 if self.rows is not None:
                     grown[1:self.count] = self.rows[1:self.count]
                 self.rows = grown
-            subset = windows if len(missing) == len(keys) else windows[torch.tensor(missing, device=windows.device)]
+            subset = windows
+            if len(missing) < len(keys):
+                subset = windows[torch.tensor(missing, device=windows.device)]
             compute(subset, self.rows[self.count:need])
             for j, i in enumerate(missing):
                 self.keys[keys[i]] = self.count + j

@@ -66,7 +66,8 @@ def channels(labels: np.ndarray) -> torch.Tensor:
 def label_maps(h: int, w: int, seed: int = 0) -> dict[str, torch.Tensor]:
     """Random, painted, degenerate: per-pixel noise, blocks, one class, single pixels at borders and corners."""
     g = torch.Generator().manual_seed(seed)
-    blocks = torch.randint(0, NC, (h // 8 + 1, w // 8 + 1), generator=g).repeat_interleave(8, 0).repeat_interleave(8, 1)
+    blocks = torch.randint(0, NC, (h // 8 + 1, w // 8 + 1), generator=g)
+    blocks = blocks.repeat_interleave(8, 0).repeat_interleave(8, 1)
     singles = torch.full((h, w), 4)
     for y, x in [(0, 0), (0, w - 1), (h - 1, 0), (h - 1, w - 1), (0, w // 2), (h // 2, 0), (h // 2, w // 3),
                  (1, 1), (h - 2, w - 3)]:
@@ -263,3 +264,11 @@ def test_bench_cases_report_the_documented_fields():
     for case in cases:
         assert set(case) == {"name", "size", "reference_ms", "fast_ms", "speedup", "max_abs_diff", "peak_mem_mb"}
         assert case["size"] == [64, 64] and case["max_abs_diff"] < TOL and case["fast_ms"] > 0
+
+
+def test_channel_ids_out_of_range_are_refused():
+    fast = FastGenerator(random_generator(0))
+    with pytest.raises(ValueError):
+        fast(torch.full((64, 64), NC))
+    with pytest.raises(ValueError):
+        fast(torch.full((64, 64), -1))
