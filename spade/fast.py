@@ -33,7 +33,8 @@ LEAK = 0.2
 
 def _conv_weight(conv: torch.nn.Conv2d, device: torch.device,
                  dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
-    w = conv.weight.detach().to(device, dtype).contiguous(memory_format=torch.channels_last)
+    """The module's own tensors (no copy on the same device and dtype)."""
+    w = conv.weight.detach().to(device, dtype)
     b = conv.bias.detach().to(device, dtype) if conv.bias is not None else None
     return w, b
 

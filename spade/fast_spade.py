@@ -67,7 +67,6 @@ class FastSpade:
         conv = spade.mlp_shared[0]
         hidden, label_nc = conv.weight.shape[:2]
         self.label_nc = label_nc
-        self.hidden = hidden
         self.taps = TapCache()
         weight = conv.weight.detach().float()
         embed = torch.zeros(9, label_nc + 1, hidden)
@@ -77,7 +76,6 @@ class FastSpade:
         self.shared_bias = conv.bias.detach().float().to(device)
         gb = torch.cat([spade.mlp_gamma.weight, spade.mlp_beta.weight]).detach().float()
         self.norm_nc = spade.mlp_gamma.weight.shape[0]
-        self.gb_weight = gb.permute(2, 3, 1, 0).reshape(9 * hidden, 2 * self.norm_nc).contiguous().to(device)
         self.gb_taps = gb.permute(1, 2, 3, 0).reshape(hidden, 9 * 2 * self.norm_nc).contiguous().to(device)
         self.gb_bias = torch.cat([spade.mlp_gamma.bias, spade.mlp_beta.bias]).detach().float().to(device)
         norm = spade.param_free_norm
@@ -99,18 +97,15 @@ class FastSpade:
         pad = patterns.pad
         if pad != self.label_nc:
             raise ValueError(f"patterns were built for {pad} classes, this SPADE has {self.label_nc}")
-        n_in, n_rho, width = patterns.num_inside, patterns.num_patterns, 2 * self.norm_nc
-        if n_rho <= n_in:
-            actv = torch.cat([self._activations(patterns.pi_classes), self.shared_bias.new_zeros(1, self.hidden)])
-            gb = torch.addmm(self.gb_bias, actv[patterns.rho_parts].reshape(n_rho, -1), self.gb_weight)
-        else:
-            # each 3x3 window's contribution through each of the 9 taps (one product per distinct 3x3
-            # window, kept across frames, instead of one per 5x5 window), then 9 lookups per 5x5 window
-            index = self.taps.lookup(patterns.pi_classes, 9 * width,
-                                     lambda w, out: torch.mm(self._activations(w), self.gb_taps, out=out))
-            index = torch.cat([index, index.new_zeros(1)])
-            rows = index[patterns.rho_parts] * 9 + torch.arange(9, device=index.device)
-            gb = F.embedding_bag(rows, self.taps.rows.view(-1, width), mode="sum").add_(self.gb_bias)
+        # each distinct 3x3 window's contribution through each of the 9 taps of the gamma/beta conv (one
+        # product per 3x3 window, kept across frames), then a sum of 9 lookups per distinct 5x5 window;
+        # measured faster than one product per 5x5 window even on the 8x8 grid
+        width = 2 * self.norm_nc
+        index = self.taps.lookup(patterns.pi_classes, 9 * width,
+                                 lambda w, out: torch.mm(self._activations(w), self.gb_taps, out=out))
+        index = torch.cat([index, index.new_zeros(1)])
+        rows = index[patterns.rho_parts] * 9 + torch.arange(9, device=index.device)
+        gb = F.embedding_bag(rows, self.taps.rows.view(-1, width), mode="sum").add_(self.gb_bias)
         gamma, beta = gb.split(self.norm_nc, 1)
         scale = gamma + 1
         if self.batch:
