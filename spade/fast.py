@@ -10,10 +10,12 @@ this module does about it:
   between frames, per resolution, so a frame with only a new style recomputes only the trunk, and after
   a stroke only the resolutions whose (nearest-downsampled) map changed redo their label work; what
   depends on the style only (the VAE first layer) is kept when only the labels change.
-- The trunk (the residual blocks' conv_0 / conv_1 / conv_s) runs in channels_last, which oneDNN prefers.
+- The trunk (the residual blocks' conv_0 / conv_1 / conv_s) runs in channels_last, which oneDNN prefers;
+  its wide 3x3 convolutions on grids up to 32x32 use Winograd F(2x2, 3x3) (spade/fast_winograd.py).
 
-The trunk cannot be updated sparsely after a stroke and stay exact: the 3x3 convolutions on the 8x8 and
-16x16 grids give every output pixel a receptive field covering the whole image (see docs/performance.md).
+The trunk cannot be updated sparsely after a stroke and stay exact: the 3x3 convolutions on the coarse
+grids (8x8 and 16x16 at 256x256) give every output pixel a receptive field covering the whole image
+(see docs/performance.md).
 """
 from __future__ import annotations
 

@@ -2,10 +2,11 @@
 
 Per model (once): mlp_shared's 3x3 conv becomes 9 embedding tables (a conv on a one-hot map is a sum of
 lookups), gamma and beta are fused into one matrix, and eval BatchNorm is kept as (mean, 1/std).
-Per label map and resolution: gamma/beta are evaluated once per distinct 5x5 window and folded with the
-norm into a per-window affine (a, b). Per frame: out = x * a[window] + b[window], in cache-sized chunks.
-The per-3x3-window products are kept across label maps (`TapCache`): after a stroke only the windows the
-stroke created are new.
+Per label map and resolution: mlp_shared is evaluated once per distinct 3x3 window, its products with
+the 9 taps of the gamma/beta conv once per distinct 3x3 window, and gamma/beta once per distinct 5x5
+window as a sum of 9 of those products; eval BatchNorm is folded in, giving a per-window affine (a, b).
+Per frame: out = x * a[window] + b[window], in cache-sized chunks. The per-3x3-window products are kept
+across label maps (`TapCache`): after a stroke only the windows the stroke created are new.
 """
 from __future__ import annotations
 
