@@ -20,7 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .errors import CheckpointError
-from .labels import LabelSet, ade20k
+from .labels import LabelSet, ade20k, default_permissions
 from .model import ConvEncoder, EncoderConfig, GeneratorConfig, SPADEGenerator
 
 FORMAT = "gauguin-spade"
@@ -86,6 +86,8 @@ def save_checkpoint(path: str | Path, generator: SPADEGenerator, encoder: ConvEn
     try:
         save_file(tensors, str(tmp / WEIGHTS_NAME))
         (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=1))
+        default_permissions(tmp)
+        default_permissions(tmp / WEIGHTS_NAME)
         if path.exists():
             old = path.with_name(f".{path.name}-old")
             os.replace(path, old)

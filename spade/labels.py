@@ -135,6 +135,21 @@ def read_mask(path: str | Path, label_set: LabelSet | None = None) -> np.ndarray
         raise MaskError(f"cannot read mask {path}: {e}") from None
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once: os.umask is process-wide and not thread-safe to query later
+
+
+def default_permissions(path: str | Path) -> None:
+    """Give a file or folder made by tempfile (0600/0700) the permissions a plain open()/mkdir() would."""
+    mode = 0o777 if os.path.isdir(path) else 0o666
+    os.chmod(path, mode & ~_UMASK)
+
+
 def atomic_write(path: str | Path, write) -> None:
     """Call write(tmp_path) then move the result into place, so a failure leaves no partial file."""
     path = Path(path)
@@ -142,6 +157,7 @@ def atomic_write(path: str | Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        default_permissions(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

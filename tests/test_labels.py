@@ -74,3 +74,12 @@ def test_custom_label_set_from_csv(tmp_path):
     ls = LabelSet.from_csv(tmp_path / "c.csv")
     assert ls.names == ("void", "road", "car") and ls.max_id == 2
     assert LabelSet.from_dict(ls.to_dict()).names == ls.names
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+    write_index_png(tmp_path / "m.png", landscape())
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(tmp_path / "m.png").st_mode) == 0o666 & ~mask

@@ -134,3 +134,12 @@ def test_checkpoint_needing_code_is_refused(tmp_path):
     torch.save({"fc.weight": torch.zeros(1), "obj": Evil()}, tmp_path / "latest_net_G.pth")
     with pytest.raises(CheckpointError, match="unpickled"):
         SpadeRenderer.load(tmp_path, "cpu")
+
+
+def test_checkpoint_folders_get_ordinary_permissions(tiny_model):
+    import os
+    import stat
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(tiny_model).st_mode) == 0o777 & ~mask
+    assert stat.S_IMODE(os.stat(tiny_model / "model.safetensors").st_mode) == 0o666 & ~mask
