@@ -10,13 +10,13 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (QCheckBox, QDockWidget, QLabel, QMainWindow, QSlider, QSplitter, QToolBar, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QDockWidget, QLabel, QMainWindow, QProgressBar, QSlider, QSplitter,
+                               QToolBar, QWidget)
 
 from spade import GauguinError, SpadeRenderer, read_mask, write_color_png, write_index_png
-from spade.errors import CheckpointError
 from spade.inference import read_style_image
 from spade.labels import ade20k, labels_from_image
-from spade.paths import EXAMPLES_DIR, STYLES_DIR
+from spade.paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR, STYLES_DIR
 
 from . import prompts
 from .canvas import SketchCanvas
@@ -28,6 +28,7 @@ from .icons import app_icon, tool_icon
 from .palette import Palette
 from .photo_view import PhotoView
 from .recovery import RecoveryStore
+from .model_loader import LoadRequest, ModelLoader
 from .render_worker import RenderController
 from .rendering import RenderJob, RenderResult
 from .settings import AppSettings
@@ -49,6 +50,13 @@ TOOL_HELP = {"brush": "paint the current class with a round brush",
              "line": "drag a straight line as wide as the brush",
              "polygon": "click corners (double-click or Enter closes), or drag a freehand lasso",
              "eyedropper": "pick the class under the cursor (Alt+click or right-click with any tool)"}
+
+
+def _same_path(a: str, b: str) -> bool:
+    try:
+        return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        return a == b
 
 
 def default_labels(height: int, width: int) -> np.ndarray:
@@ -82,6 +90,10 @@ class MainWindow(QMainWindow):
         self.controller.result_ready.connect(self._on_result)
         self.controller.render_failed.connect(self._on_render_failed)
         self.controller.busy_changed.connect(self.photo.set_busy)
+        self.loader = ModelLoader(self)
+        self.loader.loaded.connect(self._on_model_loaded)
+        self.loader.failed.connect(self._on_model_failed)
+        self.loader.busy_changed.connect(self._on_loading_changed)
 
         self._build_layout()
         self._build_actions()
@@ -92,14 +104,11 @@ class MainWindow(QMainWindow):
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start(self.settings.autosave_seconds * 1000)
 
-        if renderer is not None:
-            self.set_renderer(renderer, model_path or "")
-        elif load_model:
-            self.load_model(model_path or self.settings.model_path or None, startup=True)
-        else:
-            self.set_renderer(None)
+        self.set_renderer(renderer, model_path or "")
         size = self.renderer.default_size if self.renderer else (256, 256)
-        self.set_document(Document(default_labels(*size)))
+        self.set_document(Document(default_labels(*size)), starter=True)
+        if renderer is None and load_model:
+            self.load_model(model_path or self.settings.model_path or None, startup=True)
         self.palette.select(self.palette.current, emit=True)
         geometry, state = self.settings.window_state()
         if geometry is not None:
@@ -264,9 +273,18 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel()
         self.device_label = QLabel()
         self.render_label = QLabel("render —")
-        for w in (self.cursor_label, self.model_label, self.device_label, self.render_label):
+        self.loading_label = QLabel()
+        self.loading_bar = QProgressBar()
+        self.loading_bar.setRange(0, 0)
+        self.loading_bar.setFixedWidth(90)
+        self.loading_bar.setMaximumHeight(14)
+        self.loading_bar.setTextVisible(False)
+        for w in (self.loading_label, self.loading_bar, self.cursor_label, self.model_label, self.device_label,
+                  self.render_label):
             w.setContentsMargins(8, 0, 8, 0)
             sb.addPermanentWidget(w)
+        self.loading_label.setVisible(False)
+        self.loading_bar.setVisible(False)
 
     def _connect(self) -> None:
         self.palette.class_selected.connect(self._class_selected)
@@ -284,9 +302,13 @@ class MainWindow(QMainWindow):
         self.style_panel.blend_changed.connect(self.set_blend)
 
     # == document ========================================================================================
-    def set_document(self, doc: Document) -> None:
-        """Show `doc` (replacing the current one; the caller has asked about unsaved changes)."""
+    def set_document(self, doc: Document, starter: bool = False) -> None:
+        """Show `doc` (replacing the current one; the caller has asked about unsaved changes).
+
+        `starter` marks the sketch the app opens with: a model that finishes loading later may resize it.
+        """
         self.doc = doc
+        self._starter_doc = starter
         doc.listeners.append(self._on_doc_changed)
         doc.style_listeners.append(self._on_style_changed)
         self.canvas.set_document(doc)
@@ -456,40 +478,43 @@ class MainWindow(QMainWindow):
             self._refresh_style_panel()
             self.request_render()
 
-    def load_model(self, path: str | None, startup: bool = False) -> bool:
-        """Load a model (None: the bundled one); on failure keep the current one and say why."""
-        self.setCursor(Qt.CursorShape.WaitCursor)
-        try:
-            renderer = SpadeRenderer.load(path, self.settings.device)
-        except CheckpointError as e:
-            if startup and path is None:
-                self.set_renderer(None)
-                return False
-            if startup and path:
-                self.set_renderer(None)
-                return self.load_model(None, startup=True) if path == self.settings.model_path else False
-            prompts.show_error(self, f"Cannot load the model: {e}")
-            return False
-        except GauguinError as e:
-            if startup:
-                self.set_renderer(None)
-            prompts.show_error(self, f"Cannot load the model: {e}")
-            return False
-        except Exception as e:  # a broken file must not close the app
-            if startup:
-                self.set_renderer(None)
-            prompts.show_error(self, f"Cannot load the model: {type(e).__name__}: {e}")
-            return False
-        finally:
-            self.unsetCursor()
-        self.set_renderer(renderer, str(path or ""))
-        if path is not None and not startup:
-            self.settings.model_path = str(Path(path).resolve())
-            self.settings.set_folder("model", path)
-        elif path is None and not startup:
-            self.settings.model_path = ""
+    def load_model(self, path: str | None, startup: bool = False) -> LoadRequest:
+        """Start loading a model (None: the bundled one) on the loader thread; painting goes on meanwhile.
+
+        The current model keeps rendering until the new one is ready; a failure keeps it and says why.
+        """
+        return self.loader.request(path, self.settings.device, startup)
+
+    def _on_loading_changed(self, busy: bool) -> None:
+        req = self.loader.pending
+        if busy and req is not None:
+            self.loading_label.setText(f"Loading {Path(req.path).name if req.path else 'the bundled model'}…")
+        self.loading_label.setVisible(busy)
+        self.loading_bar.setVisible(busy)
+
+    def _on_model_loaded(self, req: LoadRequest, renderer: SpadeRenderer) -> None:
+        ref = str(Path(req.path).expanduser().resolve()) if req.path else str(DEFAULT_MODEL_DIR.resolve())
+        self.set_renderer(renderer, ref)
+        if not req.startup:
+            self.settings.model_path = ref if req.path else ""
+            if req.path:
+                self.settings.set_folder("model", req.path)
+        if self._starter_doc and not self.doc.dirty and self.doc.shape != renderer.default_size:
+            self.set_document(Document(default_labels(*renderer.default_size)), starter=True)
         self.statusBar().showMessage(f"Loaded model {renderer.name} on {renderer.device}", 5000)
-        return True
+
+    def _on_model_failed(self, req: LoadRequest, message: str) -> None:
+        """At startup a missing bundled model is the empty state, and a remembered model that went away falls
+        back to the bundled one; everything else is a message, and the current model stays."""
+        if req.startup and req.path is None:
+            self.statusBar().showMessage(f"No model loaded: {message}", 10000)
+            return
+        if req.startup and req.path == self.settings.model_path:
+            self.statusBar().showMessage(f"The last model could not be loaded ({message}); "
+                                         "loading the bundled model", 10000)
+            self.load_model(None, startup=True)
+            return
+        prompts.show_error(self, f"Cannot load the model: {message}")
 
     def load_model_folder(self) -> None:
         path = prompts.ask_folder(self, "Load model folder", self.settings.folder("model"))
@@ -634,10 +659,34 @@ class MainWindow(QMainWindow):
             self._fill_recent_menu()
         self.last_mask_path = None if doc.path is not None else path
         self.set_document(doc)
-        if doc.model_ref and self.model_ref and Path(doc.model_ref).name != Path(self.model_ref).name:
-            self.statusBar().showMessage(f"This document was made with the model {doc.model_ref}", 8000)
-        self.statusBar().showMessage(f"Opened {path.name}", 4000)
+        note = self._document_model_note(doc) if doc.path is not None else ""
+        self.statusBar().showMessage(f"Opened {path.name}" + (f" — {note}" if note else ""), 15000 if note else 4000)
         return True
+
+    def _is_current_model(self, ref: str) -> bool:
+        """Whether `ref` (a document's model) is the loaded model or the one being loaded."""
+        pending = self.loader.pending
+        for current in (self.model_ref, (pending.path or str(DEFAULT_MODEL_DIR)) if pending else ""):
+            if current and _same_path(current, ref):
+                return True
+        return self.renderer is not None and ref == self.renderer.name and not Path(ref).exists()
+
+    def _document_model_note(self, doc: Document) -> str:
+        """A document renders the same photo only with the model it was made with: offer to load that model
+        when it is elsewhere on disk, else say that the photo comes from another model."""
+        ref = doc.model_ref
+        if not ref or self._is_current_model(ref):
+            return ""
+        name = Path(ref).name or ref
+        current = f"the model {self.renderer.name}" if self.renderer else "no model loaded"
+        if Path(ref).exists():
+            loaded = f"the loaded model is {self.renderer.name}" if self.renderer else "no model is loaded"
+            if prompts.ask_yes_no(self, f"{doc.path.name} was made with the model “{name}” ({ref}); {loaded}. "
+                                        f"Load “{name}” to get the same photo?", "Different model"):
+                self.load_model(ref)
+                return f"loading its model {name}"
+            return f"made with the model {name}; rendering with {current}"
+        return f"made with the model {name}, which is not found ({ref}); rendering with {current}"
 
     def open_example(self, path: Path) -> None:
         self.open_path(path)
@@ -661,7 +710,7 @@ class MainWindow(QMainWindow):
 
     def save_to(self, path: str | Path) -> bool:
         path = Path(path)
-        self.doc.model_ref = self.model_ref or (self.renderer.name if self.renderer else "")
+        self.doc.model_ref = self.model_ref or self.doc.model_ref
         try:
             write_document(path, self.doc)
         except (DocumentError, OSError, ValueError) as e:
@@ -794,7 +843,8 @@ class MainWindow(QMainWindow):
         if device != s.device:
             s.device = device
             if self.renderer is not None:
-                self.load_model(self.model_ref or None)
+                bundled = self.model_ref in ("", str(DEFAULT_MODEL_DIR.resolve()))
+                self.load_model(None if bundled else self.model_ref)
 
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{key}</b>&nbsp;&nbsp;</td><td>{label}: {TOOL_HELP[t]}</td></tr>"
@@ -819,6 +869,7 @@ class MainWindow(QMainWindow):
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.autosave_timer.stop()
+        self.loader.shutdown()
         self.controller.shutdown()
         if self.recovery is not None:
             self.recovery.discard()

@@ -89,7 +89,7 @@ def make_window(qtbot, tmp_path, prompts, tiny_model_path):
 
     made = []
 
-    def make(model_path=tiny_model_path, recovery_dir=None, **kw) -> MainWindow:
+    def make(model_path=tiny_model_path, recovery_dir=None, wait_model=True, **kw) -> MainWindow:
         settings = AppSettings.at(tmp_path / "settings.ini")
         settings.device = "cpu"
         recovery = RecoveryStore(recovery_dir or tmp_path / "recovery")
@@ -99,12 +99,15 @@ def make_window(qtbot, tmp_path, prompts, tiny_model_path):
         w.resize(1200, 700)
         w.show()
         made.append(w)
+        if wait_model:
+            wait_for_model(qtbot, w)
         return w
 
     yield make
     prompts.save_changes = "discard"
     for w in made:
         w.close()
+        w.loader.shutdown()
         w.controller.shutdown()
 
 
@@ -112,3 +115,8 @@ def wait_for_photo(qtbot, window, timeout: int = 15000) -> None:
     """Wait until the photo shows the document's current revision."""
     qtbot.waitUntil(lambda: not window.controller.busy
                     and window.controller.shown_revision == window.doc.revision, timeout=timeout)
+
+
+def wait_for_model(qtbot, window, timeout: int = 15000) -> None:
+    """Wait until no model load is in flight (models load on a thread)."""
+    qtbot.waitUntil(lambda: not window.loader.busy, timeout=timeout)

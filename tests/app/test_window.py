@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 
 from spade import ade20k, read_mask, write_color_png, write_index_png
 
-from .conftest import wait_for_photo
+from .conftest import wait_for_model, wait_for_photo
 
 SKY, TREE, GRASS, MOUNTAIN, SEA = (ade20k().id_of(n) for n in ("sky", "tree", "grass", "mountain", "sea"))
 
@@ -209,11 +209,12 @@ def test_empty_state_without_a_model_still_paints(make_window, prompts):
     assert w.export("photo") is False and "no photo" in prompts.errors[-1]
 
 
-def test_bad_model_keeps_the_current_one(make_window, prompts, tmp_path):
+def test_bad_model_keeps_the_current_one(make_window, qtbot, prompts, tmp_path):
     w = make_window()
     name = w.renderer.name
     (tmp_path / "junk.pth").write_bytes(b"nonsense")
-    assert w.load_model(str(tmp_path / "junk.pth")) is False
+    w.load_model(str(tmp_path / "junk.pth"))
+    wait_for_model(qtbot, w)
     assert w.renderer.name == name and prompts.errors and "\n" not in prompts.errors[-1]
 
 
