@@ -119,6 +119,10 @@ class SketchCanvas(QWidget):
         self.scale = max(min(s, MAX_SCALE), MIN_SCALE)
         self.offset = QPointF((self.width() - w * self.scale) / 2, (self.height() - h * self.scale) / 2)
 
+    def actual_size(self) -> None:
+        """One sketch pixel per screen pixel, keeping the pixel at the widget's centre in place."""
+        self.zoom_by(1.0 / self.scale)
+
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
         anchor = anchor or QPointF(self.width() / 2, self.height() / 2)
         new = max(min(self.scale * factor, MAX_SCALE), MIN_SCALE)
@@ -132,6 +136,7 @@ class SketchCanvas(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if self.fit_mode:
             self._apply_fit()
+            self.view_changed.emit()
         super().resizeEvent(event)
 
     # -- painting the widget ----------------------------------------------------------------------------

@@ -39,9 +39,9 @@ MASK_FILTER = "Masks (*.png *.bmp *.tif *.tiff *.gif *.webp)"
 OPEN_FILTER = f"Gauguin documents and masks (*{SUFFIX} *.png *.bmp *.tif *.tiff *.gif *.webp);;All files (*)"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff);;All files (*)"
 EMPTY_STATE = ("No model loaded.\n\nChoose Model ▸ Load Model Folder… (Ctrl+M) for a Gauguin checkpoint folder, "
-               "or Model ▸ Load Model File… for an official SPADE checkpoint (latest_net_G.pth). "
-               "From a terminal: gauguin --model PATH.\n\nPaint away meanwhile: the photo appears as soon as a "
-               "model is loaded.")
+               "or Model ▸ Load Model File… for an official SPADE checkpoint (latest_net_G.pth).\n"
+               "From a terminal: gauguin\u00a0\u2011\u2011model\u00a0PATH\n\n"
+               "Paint away meanwhile: the photo appears as soon as a model is loaded.")
 TOOL_KEYS = {"brush": ("Brush", "B"), "eraser": ("Eraser", "E"), "fill": ("Fill", "G"), "line": ("Line", "L"),
              "polygon": ("Polygon / Lasso", "P"), "eyedropper": ("Eyedropper", "I")}
 TOOL_HELP = {"brush": "paint the current class with a round brush",
@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = m.addMenu("Open &Recent")
         self.examples_menu = m.addMenu("E&xamples")
         self._fill_examples_menu()
+        self._fill_recent_menu()
         m.addSeparator()
         self.save_action = self._action("&Save", self.save, "Ctrl+S", "Save the document")
         m.addAction(self.save_action)
@@ -205,9 +206,12 @@ class MainWindow(QMainWindow):
         m.addAction(self._action("Bigger Brush", lambda: self.change_brush(+1), "]", "Bigger brush"))
 
         m = mb.addMenu("&View")
-        m.addAction(self._action("Zoom &In", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn))
+        m.addAction(self._action("Zoom &In", lambda: self.canvas.zoom_by(1.25),
+                                 [QKeySequence(QKeySequence.StandardKey.ZoomIn), QKeySequence("Ctrl+=")]))
         m.addAction(self._action("Zoom &Out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut))
         m.addAction(self._action("&Fit to Window", self.canvas.fit, "Ctrl+0"))
+        m.addAction(self._action("&Actual Size (100%)", self.canvas.actual_size, "Ctrl+1",
+                                 "One sketch pixel per screen pixel"))
         self.overlay_action = self._action("Sketch &Overlay on Photo", self.toggle_overlay, "O",
                                            "Show the sketch over the photo", True)
         m.addAction(self.overlay_action)
@@ -261,10 +265,10 @@ class MainWindow(QMainWindow):
         opts.addWidget(self.overlay_check)
         opts.addWidget(self.overlay_opacity)
         opts.addSeparator()
-        dice = QAction("\u2684 Random style", self)
-        dice.setToolTip(self.random_style_action.toolTip())
-        dice.triggered.connect(lambda: self.random_style("a", -1))
-        opts.addAction(dice)
+        self.dice_action = QAction("\u2684 Random style", self)
+        self.dice_action.setToolTip(self.random_style_action.toolTip())
+        self.dice_action.triggered.connect(lambda: self.random_style("a", -1))
+        opts.addAction(self.dice_action)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, opts)
 
     def _build_status_bar(self) -> None:
@@ -273,14 +277,16 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel()
         self.device_label = QLabel()
         self.render_label = QLabel("render —")
+        self.zoom_label = QLabel()
+        self.zoom_label.setToolTip("Canvas zoom (Ctrl+0 fit, Ctrl+1 100%)")
         self.loading_label = QLabel()
         self.loading_bar = QProgressBar()
         self.loading_bar.setRange(0, 0)
         self.loading_bar.setFixedWidth(90)
         self.loading_bar.setMaximumHeight(14)
         self.loading_bar.setTextVisible(False)
-        for w in (self.loading_label, self.loading_bar, self.cursor_label, self.model_label, self.device_label,
-                  self.render_label):
+        for w in (self.loading_label, self.loading_bar, self.cursor_label, self.zoom_label, self.model_label,
+                  self.device_label, self.render_label):
             w.setContentsMargins(8, 0, 8, 0)
             sb.addPermanentWidget(w)
         self.loading_label.setVisible(False)
@@ -290,6 +296,7 @@ class MainWindow(QMainWindow):
         self.palette.class_selected.connect(self._class_selected)
         self.canvas.class_picked.connect(lambda cid: self.palette.select(cid))
         self.canvas.cursor_moved.connect(self._cursor_moved)
+        self.canvas.view_changed.connect(lambda: self.zoom_label.setText(f"{self.canvas.scale * 100:.0f}%"))
         self.canvas.stroke_finished.connect(self._stroke_finished)
         self.brush_slider.valueChanged.connect(self._brush_changed)
         self.brush_slider.setValue(self.settings.brush_size)
@@ -369,6 +376,10 @@ class MainWindow(QMainWindow):
         self.style_panel.show_style(self.doc.style)
         ok = bool(r and r.uses_style)
         self.random_style_action.setEnabled(ok)
+        self.dice_action.setEnabled(ok)
+        self.dice_action.setToolTip(self.random_style_action.toolTip() if ok else
+                                    "Random style: needs a model with a style input" if r else
+                                    "Random style: load a model first")
         self.style_photo_action.setEnabled(ok and r.has_encoder)
 
     def undo(self) -> None:
@@ -507,7 +518,6 @@ class MainWindow(QMainWindow):
         """At startup a missing bundled model is the empty state, and a remembered model that went away falls
         back to the bundled one; everything else is a message, and the current model stays."""
         if req.startup and req.path is None:
-            self.statusBar().showMessage(f"No model loaded: {message}", 10000)
             return
         if req.startup and req.path == self.settings.model_path:
             self.statusBar().showMessage(f"The last model could not be loaded ({message}); "
