@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,19 @@ SUFFIX = ".gauguin"
 
 class DocumentError(GauguinError):
     """A document that cannot be read or written."""
+
+
+def _damage(error: BaseException) -> str:
+    """What went wrong in words a user can act on (the exception's class name means nothing to them)."""
+    if isinstance(error, zipfile.BadZipFile):
+        return "truncated, or not a zip archive"
+    if isinstance(error, (zlib.error, EOFError)):
+        return "its compressed data is corrupt or cut short"
+    if isinstance(error, (NotImplementedError, RuntimeError)):
+        return "encrypted or compressed in a way Gauguin does not read"
+    if isinstance(error, json.JSONDecodeError):
+        return "its manifest is not valid JSON"
+    return type(error).__name__
 
 
 def _source_to_dict(s: StyleSource) -> dict:
@@ -124,8 +138,8 @@ def read_document(path: str | Path, label_set: LabelSet | None = None) -> tuple[
     except FileNotFoundError:
         raise DocumentError(f"file not found: {path}") from None
     except (zipfile.BadZipFile, json.JSONDecodeError, UnidentifiedImageError, ValueError, TypeError,
-            AttributeError, OSError) as e:
-        raise DocumentError(f"{path.name} is damaged or not a Gauguin document ({type(e).__name__})") from None
+            AttributeError, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error) as e:
+        raise DocumentError(f"{path.name} is damaged or not a Gauguin document ({_damage(e)})") from None
     doc.path = path
     doc.mark_saved()
     return doc, manifest
