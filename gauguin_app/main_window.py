@@ -860,7 +860,8 @@ class MainWindow(QMainWindow):
         rows = "".join(f"<tr><td><b>{key}</b>&nbsp;&nbsp;</td><td>{label}: {TOOL_HELP[t]}</td></tr>"
                        for t, (label, key) in TOOL_KEYS.items())
         more = [("[ / ]", "smaller / bigger brush"), ("Space + drag, middle drag", "pan"), ("Wheel", "zoom"),
-                ("Ctrl+0", "fit to window"), ("O", "sketch overlay on the photo"), ("R", "random style"),
+                ("Ctrl+0 / Ctrl+1", "fit to window / 100%"),
+                ("Ctrl+Shift+Backspace", "fill the canvas with the current class"), ("O", "sketch overlay on the photo"), ("R", "random style"),
                 ("Ctrl+Z / Ctrl+Shift+Z, Ctrl+Y", "undo / redo"), ("Ctrl+S / Ctrl+O", "save / open"),
                 ("Ctrl+E", "export the photo"), ("Esc", "cancel the line or polygon")]
         rows += "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in more)
