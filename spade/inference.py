@@ -71,7 +71,9 @@ def read_style_image(path: str | Path) -> Image.Image:
         with Image.open(path) as img:
             img.load()
             return to_rgb(img)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+    except UnidentifiedImageError:
+        raise StyleError(f"cannot read style image {path}: not an image format Pillow can open") from None
+    except (OSError, SyntaxError, ValueError) as e:
         raise StyleError(f"cannot read style image {path}: {e}") from None
 
 

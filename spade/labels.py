@@ -131,7 +131,9 @@ def read_mask(path: str | Path, label_set: LabelSet | None = None) -> np.ndarray
         with Image.open(path) as img:
             img.load()
             return labels_from_image(img, label_set, source=str(path))
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+    except UnidentifiedImageError:
+        raise MaskError(f"cannot read mask {path}: not an image format Pillow can open") from None
+    except (OSError, SyntaxError) as e:
         raise MaskError(f"cannot read mask {path}: {e}") from None
 
 

@@ -50,7 +50,7 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         if isinstance(e, pickle.UnpicklingError) and ("Weights only load failed" in text or "global" in text):
             raise CheckpointError(f"{path}: refusing to load: the file would need code to be unpickled "
                                   f"({_unsupported_global(text) or first})") from None
-        raise CheckpointError(f"{path}: truncated or not a PyTorch checkpoint ({first})") from None
+        raise CheckpointError(f"{path}: truncated or not a PyTorch checkpoint") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
