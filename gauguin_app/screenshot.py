@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     w, h = (int(v) for v in args.size.split("x"))
     window.resize(w, h)
     window.show()
+    t0 = time.time()
+    while window.loader.busy and time.time() - t0 < 120:  # the model loads on its own thread
+        app.processEvents()
+        time.sleep(0.01)
     examples = sorted(EXAMPLES_DIR.glob("*.png"))
     chosen = [p for p in examples if p.stem == args.example] or examples[:1]
     if chosen:

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from spade import load_model, read_mask  # noqa: E402
 from spade.paths import EXAMPLES_DIR, STYLES_DIR  # noqa: E402
 
-STYLES = ("day_lake.png", "sunset_lake.png", "snow_forest.png")
+STYLES = ("day_lake.png", "golden_hour_meadow.png", "sunset_lake.png")
 SKETCHES = ("lake_mountains.png", "forest_river.png", "beach.png", "meadow_trees.png")
 
 

@@ -1,0 +1,93 @@
+"""The bundled model (assets/model): it loads, renders every example sketch recognisably, styles change it,
+and its training recipe still runs."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from spade import load_model, read_mask
+from spade.paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR, STYLES_DIR
+from train.procedural import OUTDOOR_CLASSES
+
+ROOT = Path(__file__).resolve().parent.parent
+SKY, GRASS, LAKE = 3, 10, 129
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    return load_model(None, "cpu")
+
+
+def example(renderer, name: str) -> np.ndarray:
+    labels = read_mask(EXAMPLES_DIR / name)
+    h, w = renderer.default_size
+    return np.asarray(Image.fromarray(labels).resize((w, h), Image.Resampling.NEAREST))
+
+
+def mean_rgb(photo: np.ndarray, labels: np.ndarray, cls: int) -> np.ndarray:
+    """Mean colour of a class, away from its borders (the pixels whose 5x5 neighbourhood is all that class)."""
+    inside = labels == cls
+    for dy in range(-2, 3):
+        for dx in range(-2, 3):
+            inside &= np.roll(labels, (dy, dx), axis=(0, 1)) == cls
+    assert inside.sum() > 20, f"class {cls} too small in the test sketch"
+    return photo[inside].astype(np.float64).mean(0)
+
+
+def test_bundled_model_describes_itself(renderer):
+    assert DEFAULT_MODEL_DIR.joinpath("config.json").is_file()
+    assert renderer.has_encoder and renderer.uses_style
+    known = set(np.flatnonzero(renderer.trained_classes).tolist())
+    assert known == set(OUTDOOR_CLASSES)
+    record = renderer.bundle.training
+    assert "--dataset procedural" in record["command_line"] and record["seed"] == 1
+    assert record["iterations"] > 1000 and record["hardware"]["device"]
+    assert {"G_GAN", "G_L1", "D_real", "KLD"} <= set(record["final_losses"])
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES_DIR.glob("*.png")))
+def test_every_example_renders(renderer, name):
+    labels = example(renderer, name)
+    photo = renderer.render(labels, renderer.encode_style(STYLES_DIR / "day_lake.png"))
+    assert photo.shape == (*renderer.default_size, 3)
+    assert photo.std() > 20  # a picture, not a flat colour
+
+
+def test_regions_are_recognisable_by_day(renderer):
+    labels = example(renderer, "lake_mountains.png")
+    photo = renderer.render(labels, renderer.encode_style(STYLES_DIR / "day_lake.png"))
+    sky, lake = mean_rgb(photo, labels, SKY), mean_rgb(photo, labels, LAKE)
+    r, g, b = sky
+    assert b > r + 20 and sky.mean() > 110, f"day sky should be bright and blue, got {sky}"
+    forest = example(renderer, "meadow_trees.png")
+    photo = renderer.render(forest, renderer.encode_style(STYLES_DIR / "day_lake.png"))
+    r, g, b = mean_rgb(photo, forest, GRASS)
+    assert g > r and g > b, f"grass should be green, got {(r, g, b)}"
+    assert lake[2] > lake[0], f"lake water should be blue-ish, got {lake}"
+
+
+def test_style_changes_the_setting(renderer):
+    labels = example(renderer, "lake_mountains.png")
+    day = renderer.render(labels, renderer.encode_style(STYLES_DIR / "day_lake.png"))
+    sunset = renderer.render(labels, renderer.encode_style(STYLES_DIR / "sunset_lake.png"))
+    assert np.abs(day.astype(int) - sunset.astype(int)).mean() > 10
+    day_sky, sunset_sky = mean_rgb(day, labels, SKY), mean_rgb(sunset, labels, SKY)
+    assert sunset_sky[0] - sunset_sky[2] > day_sky[0] - day_sky[2] + 30, (day_sky, sunset_sky)
+
+
+def test_the_recipe_still_trains_end_to_end(tmp_path):
+    env = dict(os.environ, PYTHON=sys.executable)
+    run = subprocess.run(["bash", "scripts/train_bundled_model.sh", "--max_iters", "2", "--num_workers", "0",
+                          "--dataset_size", "8", "--checkpoint_dir", str(tmp_path / "run"), "--save_model_freq",
+                          "2", "--save_img_freq", "2", "--print_info_freq", "1"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    model = load_model(tmp_path / "run" / "latest", "cpu")
+    assert model.default_size == load_model(None, "cpu").default_size
+    assert model.render(np.full(model.default_size, SKY, np.uint8), model.random_style(0)).shape[-1] == 3
