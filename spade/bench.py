@@ -190,7 +190,7 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
             fast(classes, z)
     reference_ms, fast_ms = stat(reference_times), stat(fast_times)
     g.cpu()
-    return {"name": name, "size": list(labels.shape), "reference_ms": round(reference_ms, 1),
+    return {"name": name, "size": list(ref.shape[-2:]), "reference_ms": round(reference_ms, 1),
             "fast_ms": round(fast_ms, 1), "speedup": round(reference_ms / fast_ms, 2),
             "max_abs_diff": float(f"{diff:.3g}"), "peak_mem_mb": round(mem.peak_mb, 1)}
 
@@ -202,6 +202,11 @@ def run(args: argparse.Namespace) -> list[dict]:
     labels, mask_name = read_labels(args.mask, args.size)
     stroke = brush_stroke(labels, ROCK, 0.02)
     given, full = given_model(args.model, args.size), full_model()
+    given_labels, given_stroke = labels, stroke
+    if given.generator.config.use_vae and given.generator.config.output_size() != labels.shape:
+        h, w = given.generator.config.output_size()  # a VAE model renders exactly its training size
+        given_labels = np.asarray(Image.fromarray(labels.astype(np.uint8)).resize((w, h), Image.Resampling.NEAREST))
+        given_stroke = brush_stroke(given_labels, ROCK, 0.02)
     z_dim = given.generator.config.z_dim
     z = torch.randn(1, z_dim, generator=torch.Generator().manual_seed(0))
     z_new = torch.randn(1, z_dim, generator=torch.Generator().manual_seed(1))
@@ -218,12 +223,14 @@ def run(args: argparse.Namespace) -> list[dict]:
               f"({case['speedup']}x), max |diff| {case['max_abs_diff']}", file=sys.stderr)
 
     stat = min if args.stat == "min" else statistics.median
-    add(run_case(f"{given.name}: frame", given, labels, z_given, device, args.repeat, stat=stat))
+    add(run_case(f"{given.name}: frame", given, given_labels, z_given, device, args.repeat, stat=stat))
     add(run_case(f"{full.name}: frame", full, labels, None, device, args.repeat, stat=stat))
-    add(run_case(f"{given.name}: stroke", given, stroke, z_given, device, args.repeat, before=labels, stat=stat))
+    add(run_case(f"{given.name}: stroke", given, given_stroke, z_given, device, args.repeat, before=given_labels,
+                 stat=stat))
     add(run_case(f"{full.name}: stroke", full, stroke, None, device, args.repeat, before=labels, stat=stat))
     if z_given is not None:
-        add(run_case(f"{given.name}: new style", given, labels, z_new, device, args.repeat, z_before=z, stat=stat))
+        add(run_case(f"{given.name}: new style", given, given_labels, z_new, device, args.repeat, z_before=z,
+                     stat=stat))
     if device.type == "cuda":
         for size in (256, 512):
             big, _ = read_labels(args.mask, size)
