@@ -70,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = AppSettings.at(tmp / "settings.ini")
     settings.device = args.device
     window = MainWindow(settings, model_path=model, recovery=None)
+    started = time.perf_counter()
+    while window.loader.busy and time.perf_counter() - started < 120:  # models load on their own thread
+        app.processEvents()
+        time.sleep(0.01)
     if window.renderer is None:
         print(f"cannot load model {model}", file=sys.stderr)
         return 1
