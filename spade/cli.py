@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from .device import DEVICE_CHOICES
@@ -33,6 +34,20 @@ def build_parser(prog: str = "main.py render") -> argparse.ArgumentParser:
     return p
 
 
+def render_any_size(renderer, labels: np.ndarray, style) -> np.ndarray:
+    """Render; a model that renders one fixed size (VAE) gets the mask resized to it (nearest) and the photo is
+    scaled back to the mask's size, with a note on stderr. Other sizes a model cannot render stay errors."""
+    h, w = labels.shape
+    if not renderer.uses_style or (h, w) == renderer.default_size:
+        return renderer.render(labels, style)
+    mh, mw = renderer.default_size
+    print(f"note: this model renders exactly {mw}x{mh}; the {w}x{h} mask was resized to it and the photo "
+          f"scaled back to {w}x{h}", file=sys.stderr)
+    small = np.asarray(Image.fromarray(labels).resize((mw, mh), Image.Resampling.NEAREST))
+    photo = Image.fromarray(renderer.render(small, style)).resize((w, h), Image.Resampling.BICUBIC)
+    return np.asarray(photo)
+
+
 def render_command(argv: list[str] | None = None, prog: str = "main.py render") -> int:
     args = build_parser(prog).parse_args(argv)
     from .inference import SpadeRenderer  # torch import is slow: after argument checks
@@ -50,13 +65,13 @@ def render_command(argv: list[str] | None = None, prog: str = "main.py render") 
             style = renderer.encode_style(args.style)
         elif renderer.uses_style:
             style = renderer.random_style(args.seed)
-        rgb = renderer.render(labels, style)
-        save_image(out, Image.fromarray(rgb))
+        photo = Image.fromarray(render_any_size(renderer, labels, style))
+        save_image(out, photo)
     except GauguinError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"wrote {out} ({rgb.shape[1]}x{rgb.shape[0]}, model {renderer.name} on {renderer.device})")
+    print(f"wrote {out} ({photo.width}x{photo.height}, model {renderer.name} on {renderer.device})")
     return 0

@@ -183,3 +183,12 @@ def test_main_py_render_in_a_subprocess(tiny_model, mask_png, tmp_path):
     usage = subprocess.run([sys.executable, "main.py", "render", "--mask", mask_png], cwd=ROOT,
                            capture_output=True, text=True)
     assert usage.returncode == 2 and "--out" in usage.stderr
+
+
+def test_fixed_size_model_takes_any_mask_size_with_a_note(tiny_vae_model, tmp_path, capsys):
+    write_index_png(tmp_path / "big.png", landscape(96, 160))
+    code, out, err = run(["--model", tiny_vae_model, "--mask", tmp_path / "big.png", "--out", tmp_path / "o.png"],
+                         capsys)
+    assert code == 0, err
+    assert "renders exactly 64x64" in err and "160x96" in err
+    assert Image.open(tmp_path / "o.png").size == (160, 96)
