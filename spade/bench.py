@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
 import torch
@@ -44,6 +44,8 @@ from .labels import ade20k, read_mask
 from .model import GeneratorConfig, SPADEGenerator
 from .paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR
 
+M = TypeVar("M", bound=torch.nn.Module)
+
 DEFAULT_MASK = EXAMPLES_DIR / "lake_mountains.png"
 STAND_IN = dict(ngf=32, spade_hidden=64, use_vae=True)
 
@@ -55,21 +57,25 @@ class Model:
     label_to_channel: list[int]
 
 
-def random_weights_(g: SPADEGenerator, seed: int) -> SPADEGenerator:
-    """Random, well-scaled weights and BatchNorm statistics (fresh BatchNorm has mean 0, var 1)."""
+def random_weights_(module: M, seed: int, bias_scale: float = 0.1) -> M:
+    """Random, well-scaled weights and BatchNorm statistics (fresh BatchNorm has mean 0, var 1); spectral-norm
+    vectors u and v get random unit vectors. Returns the module in eval mode."""
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for name, t in g.state_dict(keep_vars=True).items():
+        for name, t in module.state_dict(keep_vars=True).items():
             if not t.is_floating_point():
                 continue
             if name.endswith("running_var"):
                 t.copy_(torch.rand(t.shape, generator=gen) * 1.5 + 0.5)
             elif name.endswith("running_mean") or name.endswith("bias"):
-                t.copy_(torch.randn(t.shape, generator=gen) * 0.1)
+                t.copy_(torch.randn(t.shape, generator=gen) * bias_scale)
+            elif name.endswith("_u") or name.endswith("_v"):
+                v = torch.randn(t.shape, generator=gen)
+                t.copy_(v / v.norm())
             else:
                 fan_in = t[0].numel() if t.dim() > 1 else 1
                 t.copy_(torch.randn(t.shape, generator=gen) / fan_in ** 0.5)
-    return g.eval()
+    return module.eval()
 
 
 def given_model(path: str | None, size: int) -> Model:

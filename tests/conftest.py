@@ -7,28 +7,9 @@ import numpy as np
 import pytest
 import torch
 
+from spade.bench import random_weights_ as randomize_
 from spade.checkpoint import save_checkpoint
 from spade.model import ConvEncoder, EncoderConfig, GeneratorConfig, SPADEGenerator
-
-
-def randomize_(module: torch.nn.Module, seed: int) -> torch.nn.Module:
-    """Give every tensor (weights, spectral-norm u/v, BatchNorm stats) a random, well-scaled value."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, t in module.state_dict(keep_vars=True).items():
-            if not t.is_floating_point():
-                continue
-            if name.endswith("running_var"):
-                t.copy_(torch.rand(t.shape, generator=g) * 1.5 + 0.5)
-            elif name.endswith("running_mean") or name.endswith("bias"):
-                t.copy_(torch.randn(t.shape, generator=g) * 0.1)
-            elif name.endswith("_u") or name.endswith("_v"):
-                v = torch.randn(t.shape, generator=g)
-                t.copy_(v / v.norm())
-            else:
-                fan_in = t[0].numel() if t.dim() > 1 else 1
-                t.copy_(torch.randn(t.shape, generator=g) / fan_in ** 0.5)
-    return module
 
 
 def official_state(module: torch.nn.Module, layout: str = "current") -> dict[str, torch.Tensor]:

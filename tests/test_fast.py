@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from spade import SpadeRenderer
+from spade.bench import random_weights_
 from spade.checkpoint import ModelBundle, ade20k_label_to_channel
 from spade.fast import FastGenerator
 from spade.fast_patterns import build_patterns
@@ -36,20 +37,7 @@ def random_generator(seed: int = 0, **overrides) -> SPADEGenerator:
     cfg = dict(ngf=4, spade_hidden=8, crop_size=64, spectral=False)
     cfg.update(overrides)
     torch.manual_seed(seed)
-    g = SPADEGenerator(GeneratorConfig(**cfg))
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, t in g.state_dict(keep_vars=True).items():
-            if not t.is_floating_point():
-                continue
-            if name.endswith("running_var"):
-                t.copy_(torch.rand(t.shape, generator=gen) * 1.5 + 0.5)
-            elif name.endswith("running_mean") or name.endswith("bias"):
-                t.copy_(torch.randn(t.shape, generator=gen) * 0.3)
-            else:
-                fan_in = t[0].numel() if t.dim() > 1 else 1
-                t.copy_(torch.randn(t.shape, generator=gen) / fan_in ** 0.5)
-    return g.eval()
+    return random_weights_(SPADEGenerator(GeneratorConfig(**cfg)), seed, bias_scale=0.3)
 
 
 def reference(g: SPADEGenerator, classes: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
