@@ -91,3 +91,15 @@ def test_the_recipe_still_trains_end_to_end(tmp_path):
     model = load_model(tmp_path / "run" / "latest", "cpu")
     assert model.default_size == load_model(None, "cpu").default_size
     assert model.render(np.full(model.default_size, SKY, np.uint8), model.random_style(0)).shape[-1] == 3
+
+
+def test_a_sketch_it_never_saw_is_recognisable(renderer):
+    """A hand-built layout (a sine ridge, straight shores, a round tree), unlike any procedural training scene."""
+    from tests.conftest import landscape
+    labels = landscape(*renderer.default_size)
+    photo = renderer.render(labels, renderer.encode_style(STYLES_DIR / "day_lake.png"))
+    sky, water, grass = (mean_rgb(photo, labels, c) for c in (SKY, 22, GRASS))
+    assert sky[2] > sky[0] + 40 and sky.mean() > 110, f"sky should be bright and blue, got {sky}"
+    assert water[2] > water[0], f"water should be blue-ish, got {water}"
+    assert grass[1] > grass[0] and grass[1] > grass[2], f"grass should be green, got {grass}"
+    assert sky.mean() > water.mean() > 0
