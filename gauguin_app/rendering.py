@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 import numpy as np
 import torch
 
-from spade import SizeError, SpadeRenderer, Style
+from spade import SpadeRenderer, Style
 
 from .document import StyleSettings, StyleSource
 from .painting import resize_nearest
@@ -74,25 +74,6 @@ class RenderResult:
     labels_shape: tuple[int, int] = (0, 0)
 
 
-def model_size_for(renderer: SpadeRenderer, height: int, width: int) -> tuple[int, int]:
-    """The size the model renders a canvas of (height, width) at: the canvas size when the model can,
-    else the model's fixed size (VAE models) or the nearest multiple of its downscale factor."""
-    try:
-        renderer.check_size(height, width)
-        return height, width
-    except SizeError:
-        pass
-    if not renderer.uses_style:
-        d = renderer.bundle.generator_config.downscale
-        size = (max(d, round(height / d) * d), max(d, round(width / d) * d))
-        try:
-            renderer.check_size(*size)
-            return size
-        except SizeError:
-            pass
-    return renderer.default_size
-
-
 def latent_key(renderer: SpadeRenderer, source: StyleSource) -> str:
     return f"{renderer.name}|{source.key}"
 
@@ -127,7 +108,7 @@ def render_job(job: RenderJob) -> RenderResult:
     """Run one job (on the worker thread). Model errors propagate to the caller."""
     t0 = time.perf_counter()
     h, w = job.labels.shape
-    labels = resize_nearest(job.labels, *model_size_for(job.renderer, h, w))
+    labels = resize_nearest(job.labels, *job.renderer.renderable_size(h, w))
     style, new = resolve_style(job.renderer, job.style, job.latents)
     image = job.renderer.render(labels, style)
     return RenderResult(job.revision, job.generation, image, (time.perf_counter() - t0) * 1000.0, new,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -11,6 +12,9 @@ from PIL import Image
 from .device import DEVICE_CHOICES
 from .errors import GauguinError
 from .labels import read_mask, save_image
+
+if TYPE_CHECKING:
+    from .inference import SpadeRenderer, Style
 
 EXIT_BAD_INPUT = 2
 
@@ -34,13 +38,13 @@ def build_parser(prog: str = "main.py render") -> argparse.ArgumentParser:
     return p
 
 
-def render_any_size(renderer, labels: np.ndarray, style) -> np.ndarray:
+def render_any_size(renderer: SpadeRenderer, labels: np.ndarray, style: Style | None) -> np.ndarray:
     """Render; a model that renders one fixed size (VAE) gets the mask resized to it (nearest) and the photo is
     scaled back to the mask's size, with a note on stderr. Other sizes a model cannot render stay errors."""
     h, w = labels.shape
-    if not renderer.uses_style or (h, w) == renderer.default_size:
+    mh, mw = renderer.renderable_size(h, w) if renderer.uses_style else (h, w)
+    if (mh, mw) == (h, w):
         return renderer.render(labels, style)
-    mh, mw = renderer.default_size
     print(f"note: this model renders exactly {mw}x{mh}; the {w}x{h} mask was resized to it and the photo "
           f"scaled back to {w}x{h}", file=sys.stderr)
     small = np.asarray(Image.fromarray(labels).resize((mw, mh), Image.Resampling.NEAREST))
@@ -54,7 +58,7 @@ def render_command(argv: list[str] | None = None, prog: str = "main.py render") 
 
     out = Path(args.out)
     try:
-        if not out.suffix.lower() in Image.registered_extensions():
+        if out.suffix.lower() not in Image.registered_extensions():
             raise GauguinError(f"--out {out}: unknown image extension {out.suffix or '(none)'}; use .png or .jpg")
         if not out.parent.exists() and str(out.parent):
             raise GauguinError(f"--out {out}: folder {out.parent} does not exist")

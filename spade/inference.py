@@ -146,6 +146,18 @@ class SpadeRenderer:
         if problem:
             raise SizeError(problem)
 
+    def renderable_size(self, height: int, width: int) -> tuple[int, int]:
+        """The size to render a (height, width) label map at: its own size when the model can, else the
+        model's fixed size (VAE models) or the nearest multiples of its downscale factor."""
+        if self.generator.check_size(height, width) is None:
+            return height, width
+        if not self.uses_style:
+            d = self.bundle.generator_config.downscale
+            size = (max(d, round(height / d) * d), max(d, round(width / d) * d))
+            if self.generator.check_size(*size) is None:
+                return size
+        return self.default_size
+
     def info(self) -> dict:
         c = self.bundle.generator_config
         params = sum(p.numel() for p in self.generator.parameters())
@@ -187,10 +199,13 @@ class SpadeRenderer:
     # -- rendering ----------------------------------------------------------------------------------------
     def one_hot(self, labels: np.ndarray) -> torch.Tensor:
         """(H, W) class ids -> (1, semantic_nc, H, W) float one-hot through the label-to-channel map."""
-        ids = torch.from_numpy(np.ascontiguousarray(labels).astype(np.int64)).to(self.device)
-        channels = self._channel_lut[ids]
         nc = self.bundle.generator_config.semantic_nc
-        return F.one_hot(channels, nc).permute(2, 0, 1)[None].float()
+        return F.one_hot(self.channels(labels), nc).permute(2, 0, 1)[None].float()
+
+    def channels(self, labels: np.ndarray) -> torch.Tensor:
+        """(H, W) class ids -> (H, W) input channel indices on the model's device."""
+        ids = torch.from_numpy(np.ascontiguousarray(labels).astype(np.int64)).to(self.device)
+        return self._channel_lut[ids]
 
     def validate(self, labels: np.ndarray) -> None:
         if labels.ndim != 2:
@@ -213,8 +228,7 @@ class SpadeRenderer:
             if self.fast and not reference:
                 if self._fast_generator is None:
                     self._fast_generator = FastGenerator(self.generator, self.device)
-                ids = torch.from_numpy(np.ascontiguousarray(labels).astype(np.int64)).to(self.device)
-                out = self._fast_generator(self._channel_lut[ids], z)
+                out = self._fast_generator(self.channels(labels), z)
             else:
                 out = self.generator(self.one_hot(labels), z)
         return out.float().cpu()

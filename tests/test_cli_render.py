@@ -192,3 +192,12 @@ def test_fixed_size_model_takes_any_mask_size_with_a_note(tiny_vae_model, tmp_pa
     assert code == 0, err
     assert "renders exactly 64x64" in err and "160x96" in err
     assert Image.open(tmp_path / "o.png").size == (160, 96)
+
+
+def test_renderable_size_rounds_to_the_models_rule(tiny_model, tiny_vae_model):
+    from spade import load_model
+    plain, vae = load_model(tiny_model, "cpu"), load_model(tiny_vae_model, "cpu")
+    assert plain.renderable_size(96, 160) == (96, 160)
+    assert plain.renderable_size(50, 70) == (64, 64)
+    assert plain.renderable_size(10, 200) == (32, 192)
+    assert vae.renderable_size(96, 160) == (64, 64)

@@ -3,7 +3,7 @@ import numpy as np
 
 from gauguin_app.document import Document, StyleSettings, StyleSource
 from gauguin_app.painting import stroke_segment
-from gauguin_app.rendering import Coalescer, RenderJob, model_size_for, render_job
+from gauguin_app.rendering import Coalescer, RenderJob, render_job
 
 from .conftest import wait_for_photo
 
@@ -21,7 +21,7 @@ def test_coalescer_runs_one_and_keeps_only_the_newest_waiting():
 
 def test_render_job_resizes_to_what_the_model_renders(tiny_renderer):
     labels = np.full((100, 150), 3, np.uint8)
-    assert model_size_for(tiny_renderer, 100, 150) == (64, 64)
+    assert tiny_renderer.renderable_size(100, 150) == (64, 64)
     result = render_job(RenderJob(1, 0, labels, StyleSettings(StyleSource("seed", 5)), tiny_renderer))
     assert result.image.shape == (64, 64, 3) and result.labels_shape == (100, 150)
     again = tiny_renderer.render(np.full((64, 64), 3, np.uint8), tiny_renderer.random_style(5))
