@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The recipe of the bundled model (assets/model): a small VAE SPADE trained on procedural landscapes.
-# Extra arguments are appended to both stages (argparse keeps the last value), e.g. --device cuda.
-# Resumable: run it again after an interruption. When it ends, install the model with
-#   cp runs/bundled/latest/config.json runs/bundled/latest/model.safetensors assets/model/
+# Extra arguments are appended to every stage (argparse keeps the last value), e.g. --device cuda.
+# Resumable: run it again after an interruption. Runs go to $RUNS (default: runs). When it ends, install the model:
+#   cp runs/bundled256/latest/config.json runs/bundled256/latest/model.safetensors assets/model/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
+RUNS="${RUNS:-runs}"
 # Passive OpenMP waiting: much faster when the CPU is shared with anything else.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
@@ -16,10 +17,19 @@ train() {
     --num_discriminator_filters 32 --num_discriminator_layers 3 \
     --input_classes procedural --no_vgg_loss --lambda_l1 10 --batch_size 2 --lr 0.0003 \
     --seed 1 --num_workers 1 --save_model_freq 100 --save_img_freq 100 --print_info_freq 10 \
-    --checkpoint_dir runs/bundled --save_dtype float16 --name gauguin-landscapes "$@"
+    --checkpoint_dir "$RUNS/bundled" --save_dtype float16 --name gauguin-landscapes "$@"
 }
 
-# Stage 1: 6000 iterations; the learning rate decays linearly to zero over the second half.
+# Stage 1, 128 px: 6000 iterations; the learning rate decays linearly to zero over the second half.
 train --max_iters 6000 "$@"
-# Stage 2: resumed with a longer schedule, 10000 iterations in all (the decay restarts at 0.8 of the base rate).
+# Stage 2, 128 px: resumed with a longer schedule, 10000 iterations in all (the decay restarts at 0.8 of the rate).
 train --max_iters 10000 "$@"
+
+# Stage 3, 256 px: the 128 px model grown one level ('normal' -> 'more' upsampling keeps every tensor, see
+# train/networks.py), started from its saved float16 weights with a fresh discriminator, and fine-tuned on
+# 256 px scenes with more snow (the setting stage 2 had not learned) and a lighter L1 term (sharper detail).
+mkdir -p "$RUNS/bundled128"
+cp "$RUNS/bundled/latest/config.json" "$RUNS/bundled/latest/model.safetensors" "$RUNS/bundled128/"
+train --img_height 256 --img_width 256 --crop_size 256 --init_from "$RUNS/bundled128" \
+  --checkpoint_dir "$RUNS/bundled256" \
+  --seed 2 --lr 0.0002 --lambda_l1 5 --procedural_settings snow=0.3 --max_iters 3000 "$@"

@@ -168,6 +168,27 @@ def test_dataset_wrapper() -> None:
         ds[5]
 
 
+def test_setting_weights_change_the_mix() -> None:
+    only_snow = {name: 0.0 for name in SETTINGS} | {"snow": 1.0}
+    assert {generate_scene(s, 32, weights=only_snow).setting for s in range(10)} == {"snow"}
+    default = [generate_scene(s, 32).setting for s in range(200)]
+    more_snow = [generate_scene(s, 32, weights={"snow": 0.5}).setting for s in range(200)]
+    assert more_snow.count("snow") > 2 * default.count("snow") > 0
+    assert [generate_scene(s, 32, weights={"snow": 0.5}).setting for s in range(20)] == more_snow[:20]
+    with pytest.raises(ValueError, match="unknown setting"):
+        generate_scene(0, 32, weights={"rain": 1.0})
+
+
+def test_dataset_setting_weights() -> None:
+    pytest.importorskip("torch")
+    from train.procedural import ProceduralDataset
+
+    night = ProceduralDataset(3, size=32, setting_weights={n: 0.0 for n in SETTINGS} | {"dusk": 1.0})
+    for i in range(3):
+        expected = generate_scene(i, 32, "dusk").image.astype(np.float32) / 127.5 - 1
+        assert np.allclose(night[i]["image"].permute(1, 2, 0).numpy(), expected, atol=1e-6)
+
+
 def _make_assets_module():
     spec = importlib.util.spec_from_file_location("make_assets", ROOT / "scripts" / "make_assets.py")
     mod = importlib.util.module_from_spec(spec)

@@ -22,7 +22,7 @@ from spade.inference import to_rgb
 from spade.labels import LabelSet, labels_from_image
 
 from .errors import TrainError
-from .options import TrainConfig
+from .options import TrainConfig, parse_setting_weights
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 LABEL_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff", ".gif", ".webp")
@@ -187,7 +187,8 @@ def _procedural(cfg: TrainConfig) -> Dataset:
         from train.procedural import ProceduralDataset
     except ImportError as e:
         raise TrainError(f"--dataset procedural: the procedural generator is not available ({e})") from None
-    return ProceduralDataset(cfg.dataset_size, size=max(cfg.img_height, cfg.img_width), base_seed=cfg.seed)
+    return ProceduralDataset(cfg.dataset_size, size=max(cfg.img_height, cfg.img_width), base_seed=cfg.seed,
+                             setting_weights=parse_setting_weights(cfg.procedural_settings))
 
 
 def build_dataset(cfg: TrainConfig, label_set: LabelSet) -> Dataset:

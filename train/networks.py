@@ -86,6 +86,25 @@ def discriminator_config(cfg: TrainConfig, semantic_nc: int) -> DiscriminatorCon
                                spectral=True)
 
 
+def fine_tune_generator_config(cfg: TrainConfig, init: GeneratorConfig) -> GeneratorConfig:
+    """The architecture of --init_from, trained at --crop_size.
+
+    A VAE generator renders exactly one size, because its first layer maps z to a fixed grid. It can still be
+    grown to twice its size: one more upsampling step ('normal' -> 'more') keeps the grid and every tensor's
+    shape, so the trained weights carry over and only the finer layers have to adapt.
+    """
+    if not init.use_vae:
+        return replace(init, crop_size=cfg.crop_size)
+    if cfg.crop_size == init.crop_size:
+        return init
+    if cfg.crop_size == 2 * init.crop_size and init.num_upsampling_layers == "normal" and init.aspect_ratio == 1.0:
+        return replace(init, crop_size=cfg.crop_size, num_upsampling_layers="more")
+    grow = (f", or --crop_size {2 * init.crop_size} to grow it one level"
+            if init.num_upsampling_layers == "normal" else "")
+    raise TrainError(f"--init_from {cfg.init_from} is a VAE model that renders exactly {init.crop_size}px: "
+                     f"fine-tune it with --crop_size {init.crop_size}{grow}")
+
+
 def build_networks(cfg: TrainConfig, init: ModelBundle | None = None,
                    init_discriminator: dict[str, torch.Tensor] | None = None) -> Networks:
     """Fresh networks seeded by the caller, or G (and E) taken from `init` for fine-tuning."""
@@ -102,8 +121,7 @@ def build_networks(cfg: TrainConfig, init: ModelBundle | None = None,
             if len(wanted) != len(label_set):
                 raise TrainError(f"--label_set has {len(wanted)} classes but --init_from {cfg.init_from} was "
                                  f"trained on {len(label_set)} ({label_set.name})")
-        g_cfg = replace(init.generator_config, crop_size=cfg.crop_size if not init.generator_config.use_vae
-                        else init.generator_config.crop_size)
+        g_cfg = fine_tune_generator_config(cfg, init.generator_config)
         semantic_nc = g_cfg.semantic_nc
         e_cfg = init.encoder_config if g_cfg.use_vae else None
         if g_cfg.use_vae and not init.has_encoder:

@@ -29,6 +29,7 @@ class TrainConfig:
     image_dir: str | None = None
     label_dir: str | None = None
     dataset_size: int = 10000
+    procedural_settings: str = ""
     label_set: str = "ade20k"
     input_classes: str = ""
     img_height: int = 286
@@ -131,6 +132,10 @@ def build_parser(prog: str = "gauguin-train") -> argparse.ArgumentParser:
                                        "file stems as the photos")
     g.add_argument("--dataset_size", type=int, default=d.dataset_size, help="scenes per epoch for --dataset "
                                                                               "procedural")
+    g.add_argument("--procedural_settings", default=d.procedural_settings,
+                   help="for --dataset procedural: sampling weights of some lighting settings, overriding the "
+                        "defaults (day 0.36, golden_hour 0.16, sunset 0.14, dusk 0.08, overcast 0.14, snow 0.12), "
+                        "e.g. 'snow=0.3'")
     g.add_argument("--label_set", default=d.label_set, help="'ade20k' or a CSV class table (id,name,r,g,b)")
     g.add_argument("--input_classes", default=d.input_classes,
                    help="comma-separated class ids that get an input channel of their own ('procedural': the "
@@ -224,6 +229,24 @@ def build_parser(prog: str = "gauguin-train") -> argparse.ArgumentParser:
     return p
 
 
+def parse_setting_weights(spec: str) -> dict[str, float]:
+    """'snow=0.3,day=0.2' -> {"snow": 0.3, "day": 0.2}, checked against the procedural settings."""
+    from train.procedural.scene import setting_weights
+
+    weights = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, sep, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value) if sep else float("nan")
+        except ValueError:
+            weights[name.strip()] = float("nan")
+    try:
+        setting_weights(weights)
+    except ValueError as e:
+        raise TrainError(f"--procedural_settings {spec}: {e} (give NAME=WEIGHT pairs, e.g. snow=0.3)") from None
+    return weights
+
+
 def _positive(name: str, value: float, allow_zero: bool = False) -> None:
     if value < 0 or (value == 0 and not allow_zero) or (isinstance(value, float) and math.isnan(value)):
         raise TrainError(f"--{name} must be {'non-negative' if allow_zero else 'positive'}; got {value}")
@@ -265,6 +288,8 @@ def validate(cfg: TrainConfig) -> None:
                          "state dict, e.g. vgg19-dcbb9e9d.pth) or turn the loss off with --no_vgg_loss")
     if cfg.vgg_weights and cfg.use_vgg and not Path(cfg.vgg_weights).is_file():
         raise TrainError(f"--vgg_weights {cfg.vgg_weights}: file not found")
+    if cfg.procedural_settings:
+        parse_setting_weights(cfg.procedural_settings)
     if cfg.init_from and not Path(cfg.init_from).exists():
         raise TrainError(f"--init_from {cfg.init_from}: not found")
     if cfg.label_set != "ade20k" and not Path(cfg.label_set).is_file():

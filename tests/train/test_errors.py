@@ -45,7 +45,9 @@ def test_unknown_option_value_exits_2(capsys):
     (["--init_from", "/nonexistent/model"], "--init_from /nonexistent/model: not found"),
     (["--label_set", "/nonexistent.csv"], "no such class table"),
     (["--batch_size", "7"], "fewer than one batch of 7"),
-], ids=["crop", "multiple", "prob", "lr", "init", "labelset", "batch"])
+    (["--procedural_settings", "rain=1"], "--procedural_settings rain=1: unknown setting 'rain'"),
+    (["--procedural_settings", "snow=lots"], "give NAME=WEIGHT pairs"),
+], ids=["crop", "multiple", "prob", "lr", "init", "labelset", "batch", "settings", "weight"])
 def test_bad_options(pairs, tmp_path, capsys, extra, expected):
     images, labels = pairs
     assert expected in run_main(tiny_args(images, labels, tmp_path / "run", *extra), capsys)

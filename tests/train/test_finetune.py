@@ -85,3 +85,28 @@ def test_ttur_and_linear_decay(pairs, tmp_path):
     cfg = parse_config(tiny_args(*pairs, tmp_path / "run2", "--no_TTUR", "--beta1", "0.5", "--beta2", "0.999"))
     t = Trainer(cfg, DistInfo(), torch.device("cpu"))
     assert (t.lr_G, t.lr_D) == (2e-4, 2e-4) and t.opt_D.param_groups[0]["betas"] == (0.5, 0.999)
+
+
+def test_a_vae_model_grows_to_twice_its_size(pairs, tmp_path):
+    """A VAE model renders one size; fine-tuning at twice that size adds one upsampling step and keeps every
+    trained tensor, so the grown model starts from the small one's weights."""
+    small = tmp_path / "small"
+    assert main(tiny_args(*pairs, small, "--max_iters", "1", "--use_vae")) == 0
+    big = tmp_path / "big"
+    assert main(tiny_args(*pairs, big, "--max_iters", "1", "--use_vae", "--init_from", str(small / "latest"),
+                          "--img_height", "64", "--img_width", "64", "--crop_size", "64")) == 0
+    grown = load_checkpoint(big / "latest")
+    assert grown.generator_config.num_upsampling_layers == "more"
+    assert grown.generator_config.output_size() == (64, 64)
+    assert _close_to(_generator(small / "latest"), _generator(big / "latest"), 5e-4)
+
+
+def test_a_vae_model_cannot_change_to_other_sizes(pairs, tmp_path, capsys):
+    small = tmp_path / "small"
+    assert main(tiny_args(*pairs, small, "--max_iters", "1", "--use_vae")) == 0
+    capsys.readouterr()
+    code = main(tiny_args(*pairs, tmp_path / "odd", "--max_iters", "1", "--use_vae", "--init_from",
+                          str(small / "latest"), "--img_height", "96", "--img_width", "96", "--crop_size", "96"))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "renders exactly 32px" in err[0] and "--crop_size 64 to grow it" in err[0]

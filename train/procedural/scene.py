@@ -29,16 +29,33 @@ def _size(size: int | tuple[int, int]) -> tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
-def generate_scene(seed: int, size: int | tuple[int, int] = 256, setting: str | None = None) -> Scene:
+def setting_weights(overrides: dict[str, float] | None = None) -> dict[str, float]:
+    """The default sampling weights of the settings, with ``overrides`` (e.g. ``{"snow": 0.3}``) applied."""
+    weights = dict(_SETTING_WEIGHTS)
+    for name, weight in (overrides or {}).items():
+        if name not in weights:
+            raise ValueError(f"unknown setting {name!r}; expected one of {SETTINGS}")
+        if not weight >= 0:
+            raise ValueError(f"the weight of setting {name!r} must be non-negative; got {weight}")
+        weights[name] = float(weight)
+    if sum(weights.values()) <= 0:
+        raise ValueError("at least one setting needs a positive weight")
+    return weights
+
+
+def generate_scene(seed: int, size: int | tuple[int, int] = 256, setting: str | None = None,
+                   weights: dict[str, float] | None = None) -> Scene:
     """A deterministic scene for ``seed``; ``size`` is an int or (height, width).
 
     The layout depends only on the seed and size, so the same seed rendered
-    under different settings shows the same landscape.
+    under different settings shows the same landscape. Without ``setting``, one
+    is drawn with the default weights, or with ``weights`` overriding some of them.
     """
     h, w = _size(size)
     if setting is None:
-        names = list(_SETTING_WEIGHTS)
-        p = np.asarray([_SETTING_WEIGHTS[n] for n in names])
+        table = setting_weights(weights)
+        names = list(table)
+        p = np.asarray([table[n] for n in names])
         setting = names[int(np.random.default_rng([seed, 1]).choice(len(names), p=p / p.sum()))]
     elif setting not in SETTINGS:
         raise ValueError(f"unknown setting {setting!r}; expected one of {SETTINGS}")
