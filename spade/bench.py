@@ -11,7 +11,9 @@ On CUDA, the full model also runs in float16 at 256 and 512.
 Times are medians (or minima, --stat min) over --repeat runs after a warm-up, reference and fast runs
 interleaved so that both see the same load on a shared machine. peak_mem_mb: on CUDA the allocator's peak during
 one fast frame; on the CPU the growth of the process's resident memory during one fast frame (sampled every
-millisecond, after handing freed heap pages back to the system), caches it fills included.
+millisecond, after handing freed heap pages back to the system), caches it fills included. Stroke cases also
+report changed_pixels: the share of output pixels that the edit moves by more than 1e-3 (the exactness bar) in
+the reference output, which any exact update has to recompute.
 """
 from __future__ import annotations
 
@@ -163,6 +165,10 @@ def _rss_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+# An output pixel counts as changed by an edit when a channel moves by more than the exactness bar.
+CHANGED_ABOVE = 1e-3
+
+
 def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None, device: torch.device,
              repeat: int, before: np.ndarray | None = None, z_before: torch.Tensor | None = None,
              dtype: torch.dtype = torch.float32, stat: Callable[[list[float]], float] = statistics.median) -> dict:
@@ -194,11 +200,19 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
         prepare()
         with PeakMemory(device) as mem:
             fast(classes, z)
+        changed = None
+        if before is not None:  # how far the edit reaches: an exact update must recompute these output pixels
+            seg_before = F.one_hot(previous, g.config.semantic_nc).permute(2, 0, 1)[None].float()
+            reach = (g(seg_before, z).float() - ref.float()).abs().amax(1) > CHANGED_ABOVE
+            changed = round(reach.float().mean().item(), 3)
     reference_ms, fast_ms = stat(reference_times), stat(fast_times)
     g.cpu()
-    return {"name": name, "size": list(ref.shape[-2:]), "reference_ms": round(reference_ms, 1),
+    case = {"name": name, "size": list(ref.shape[-2:]), "reference_ms": round(reference_ms, 1),
             "fast_ms": round(fast_ms, 1), "speedup": round(reference_ms / fast_ms, 2),
             "max_abs_diff": float(f"{diff:.3g}"), "peak_mem_mb": round(mem.peak_mb, 1)}
+    if changed is not None:
+        case["changed_pixels"] = changed
+    return case
 
 
 def run(args: argparse.Namespace) -> list[dict]:
@@ -225,8 +239,10 @@ def run(args: argparse.Namespace) -> list[dict]:
 
     def add(case: dict) -> None:
         cases.append(case)
+        reach = (f", changes {case['changed_pixels']:.0%} of the output pixels by more than {CHANGED_ABOVE:g}"
+                 if "changed_pixels" in case else "")
         print(f"# {case['name']}: reference {case['reference_ms']} ms, fast {case['fast_ms']} ms "
-              f"({case['speedup']}x), max |diff| {case['max_abs_diff']}", file=sys.stderr)
+              f"({case['speedup']}x), max |diff| {case['max_abs_diff']}{reach}", file=sys.stderr)
 
     stat = min if args.stat == "min" else statistics.median
     add(run_case(f"{given.name}: frame", given, given_labels, z_given, device, args.repeat, stat=stat))

@@ -82,14 +82,18 @@ def test_style_changes_the_setting(renderer):
 
 
 def test_the_recipe_still_trains_end_to_end(tmp_path):
-    env = dict(os.environ, PYTHON=sys.executable)
+    """All three stages of scripts/train_bundled_model.sh, two iterations each, on a few scenes."""
+    env = dict(os.environ, PYTHON=sys.executable, RUNS=str(tmp_path))
     run = subprocess.run(["bash", "scripts/train_bundled_model.sh", "--max_iters", "2", "--num_workers", "0",
-                          "--dataset_size", "8", "--checkpoint_dir", str(tmp_path / "run"), "--save_model_freq",
-                          "2", "--save_img_freq", "2", "--print_info_freq", "1"],
+                          "--dataset_size", "8", "--save_model_freq", "2", "--save_img_freq", "2",
+                          "--print_info_freq", "1"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
-    model = load_model(tmp_path / "run" / "latest", "cpu")
-    assert model.default_size == load_model(None, "cpu").default_size
+    small = load_model(tmp_path / "bundled" / "latest", "cpu")
+    model = load_model(tmp_path / "bundled256" / "latest", "cpu")
+    assert small.default_size == (128, 128)
+    assert model.default_size == load_model(None, "cpu").default_size == (256, 256)
+    assert model.bundle.generator_config == load_model(None, "cpu").bundle.generator_config
     assert model.render(np.full(model.default_size, SKY, np.uint8), model.random_style(0)).shape[-1] == 3
 
 

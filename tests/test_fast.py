@@ -249,9 +249,14 @@ def test_bench_cases_report_the_documented_fields():
     cases = [run_case("frame", model, labels, z, torch.device("cpu"), 2),
              run_case("stroke", model, brush_stroke(labels, 35), z, torch.device("cpu"), 2, before=labels),
              run_case("style", model, labels, -z, torch.device("cpu"), 2, z_before=z, stat=min)]
+    fields = {"name", "size", "reference_ms", "fast_ms", "speedup", "max_abs_diff", "peak_mem_mb"}
     for case in cases:
-        assert set(case) == {"name", "size", "reference_ms", "fast_ms", "speedup", "max_abs_diff", "peak_mem_mb"}
+        assert set(case) - {"changed_pixels"} == fields
         assert case["size"] == [64, 64] and case["max_abs_diff"] < TOL and case["fast_ms"] > 0
+    assert [("changed_pixels" in case) for case in cases] == [False, True, False]
+    assert 0 < cases[1]["changed_pixels"] <= 1
+    unchanged = run_case("no-op stroke", model, labels, z, torch.device("cpu"), 1, before=labels)
+    assert unchanged["changed_pixels"] == 0
 
 
 def test_channel_ids_out_of_range_are_refused():
