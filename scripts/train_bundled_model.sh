@@ -32,4 +32,4 @@ mkdir -p "$RUNS/bundled128"
 cp "$RUNS/bundled/latest/config.json" "$RUNS/bundled/latest/model.safetensors" "$RUNS/bundled128/"
 train --img_height 256 --img_width 256 --crop_size 256 --init_from "$RUNS/bundled128" \
   --checkpoint_dir "$RUNS/bundled256" \
-  --seed 2 --lr 0.0002 --lambda_l1 5 --procedural_settings snow=0.3 --max_iters 3000 "$@"
+  --seed 2 --lr 0.0002 --lambda_l1 5 --procedural_settings snow=0.3 --max_iters 4500 "$@"

@@ -8,6 +8,7 @@ loader workers, and a resumed run sees exactly the samples an uninterrupted one 
 from __future__ import annotations
 
 import math
+import signal
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -180,6 +181,14 @@ class AugmentedTensorDataset(Dataset):
             raise TrainError(f"{item.get('path', index)}: label ids outside 0..{self.max_id}")
         image, label = self.augment.crop_and_flip(image, label, seed)
         return {"image": image, "label": label, "path": str(item.get("path", index))}
+
+
+def ignore_stop_signals(_worker_id: int) -> None:
+    """worker_init_fn: Ctrl+C and SIGTERM reach the whole process group (a terminal, a scheduler), and a worker
+    that died of them would crash the main process before it could save; the main process alone handles them,
+    saves a checkpoint and then shuts the workers down."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _procedural(cfg: TrainConfig) -> Dataset:
