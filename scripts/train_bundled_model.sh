@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The recipe of the bundled model (assets/model): a small VAE SPADE trained on procedural landscapes.
 # Extra arguments are appended to every stage (argparse keeps the last value), e.g. --device cuda.
-# Resumable: run it again after an interruption. Runs go to $RUNS (default: runs). When it ends, install the model:
-#   cp runs/bundled256/latest/config.json runs/bundled256/latest/model.safetensors assets/model/
+# Resumable: run it again after an interruption. Runs go to $RUNS (default: runs). When it ends, install the model
+# (with the records of all stages) by:  .venv/bin/python scripts/install_bundled_model.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"

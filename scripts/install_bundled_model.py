@@ -1,0 +1,56 @@
+"""Install the result of scripts/train_bundled_model.sh as the bundled model (assets/model).
+
+    .venv/bin/python scripts/install_bundled_model.py [--runs runs] [--dest assets/model]
+
+Copies the last stage's model (config.json and model.safetensors, never the resume state) and writes the
+whole history into its training record: the last stage's record stays at the top, the record of the model it
+started from goes under "earlier_stages", and "total_elapsed_s" adds up the stages' times.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def combined_record(final: dict, earlier: dict) -> dict:
+    """The final stage's record with the earlier stage's record (without its own history) attached."""
+    stages = list(earlier.get("earlier_stages", [])) + [{k: v for k, v in earlier.items() if k != "earlier_stages"}]
+    total = sum(float(s.get("elapsed_s", 0.0)) for s in stages) + float(final.get("elapsed_s", 0.0))
+    return {**final, "earlier_stages": stages, "total_elapsed_s": round(total, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", default=str(ROOT / "runs"), help="the folder the training script wrote (RUNS)")
+    p.add_argument("--dest", default=str(ROOT / "assets" / "model"))
+    args = p.parse_args(argv)
+    runs, dest = Path(args.runs), Path(args.dest)
+    final_dir, start_dir = runs / "bundled256" / "latest", runs / "bundled128"
+    for folder in (final_dir, start_dir):
+        if not (folder / "config.json").is_file():
+            print(f"error: {folder / 'config.json'} not found: run scripts/train_bundled_model.sh first",
+                  file=sys.stderr)
+            return 2
+    config = json.loads((final_dir / "config.json").read_text())
+    earlier = json.loads((start_dir / "config.json").read_text()).get("training", {})
+    config["training"] = combined_record(config.get("training", {}), earlier)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".install-", dir=dest.parent))
+    staging.chmod(0o755)
+    shutil.copy2(final_dir / "model.safetensors", staging / "model.safetensors")
+    (staging / "config.json").write_text(json.dumps(config, indent=1))
+    if dest.exists():
+        shutil.rmtree(dest)
+    staging.rename(dest)
+    print(f"installed {final_dir} as {dest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
