@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from spade import load_model, read_mask  # noqa: E402
 from spade.paths import EXAMPLES_DIR, STYLES_DIR  # noqa: E402
 
-STYLES = ("day_lake.png", "golden_hour_meadow.png", "sunset_lake.png")
+STYLES = ("day_lake.png", "sunset_lake.png", "snow_forest.png")
 SKETCHES = ("lake_mountains.png", "forest_river.png", "beach.png", "meadow_trees.png")
 
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default=None)
     p.add_argument("--out", default="docs/gallery.png")
-    p.add_argument("--tile", type=int, default=192)
+    p.add_argument("--tile", type=int, default=256)
     args = p.parse_args(argv)
     renderer = load_model(args.model, "cpu")
     styles = [renderer.encode_style(STYLES_DIR / s) for s in STYLES] if renderer.has_encoder else \

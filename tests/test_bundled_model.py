@@ -46,8 +46,10 @@ def test_bundled_model_describes_itself(renderer):
     known = set(np.flatnonzero(renderer.trained_classes).tolist())
     assert known == set(OUTDOOR_CLASSES)
     record = renderer.bundle.training
-    assert "--dataset procedural" in record["command_line"] and record["seed"] == 1
-    assert record["iterations"] > 1000 and record["hardware"]["device"]
+    assert "--dataset procedural" in record["command_line"] and record["seed"] == 2
+    assert record["iterations"] > 1000 and record["hardware"]["device"] and record["crop_size"] == 256
+    first = record["earlier_stages"][0]
+    assert first["seed"] == 1 and first["crop_size"] == 128 and first["iterations"] == 10000
     assert {"G_GAN", "G_L1", "D_real", "KLD"} <= set(record["final_losses"])
 
 
@@ -81,6 +83,14 @@ def test_style_changes_the_setting(renderer):
     assert sunset_sky[0] - sunset_sky[2] > day_sky[0] - day_sky[2] + 30, (day_sky, sunset_sky)
 
 
+def test_snow_covers_the_ground(renderer):
+    labels = example(renderer, "meadow_trees.png")
+    day = renderer.render(labels, renderer.encode_style(STYLES_DIR / "day_lake.png"))
+    snow = renderer.render(labels, renderer.encode_style(STYLES_DIR / "snow_forest.png"))
+    day_grass, snow_grass = mean_rgb(day, labels, GRASS), mean_rgb(snow, labels, GRASS)
+    assert snow_grass.min() > 170 and snow_grass.min() > day_grass.max() + 60, (day_grass, snow_grass)
+
+
 def test_the_recipe_still_trains_end_to_end(tmp_path):
     """All three stages of scripts/train_bundled_model.sh, two iterations each, on a few scenes."""
     env = dict(os.environ, PYTHON=sys.executable, RUNS=str(tmp_path))
@@ -95,6 +105,21 @@ def test_the_recipe_still_trains_end_to_end(tmp_path):
     assert model.default_size == load_model(None, "cpu").default_size == (256, 256)
     assert model.bundle.generator_config == load_model(None, "cpu").bundle.generator_config
     assert model.render(np.full(model.default_size, SKY, np.uint8), model.random_style(0)).shape[-1] == 3
+    install = subprocess.run([sys.executable, "scripts/install_bundled_model.py", "--runs", str(tmp_path), "--dest",
+                              str(tmp_path / "installed")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert install.returncode == 0, install.stderr
+    installed = load_model(tmp_path / "installed", "cpu")
+    assert sorted(p.name for p in (tmp_path / "installed").iterdir()) == ["config.json", "model.safetensors"]
+    record = installed.bundle.training
+    assert record["seed"] == 2 and record["crop_size"] == 256
+    assert [(s["seed"], s["crop_size"]) for s in record["earlier_stages"]] == [(1, 128)]
+
+
+def test_installing_without_a_run_says_what_to_do(tmp_path):
+    run = subprocess.run([sys.executable, "scripts/install_bundled_model.py", "--runs", str(tmp_path / "none"),
+                          "--dest", str(tmp_path / "model")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "run scripts/train_bundled_model.sh first" in run.stderr
+    assert not (tmp_path / "model").exists()
 
 
 def test_a_sketch_it_never_saw_is_recognisable(renderer):
