@@ -8,7 +8,7 @@ loader workers, and a resumed run sees exactly the samples an uninterrupted one 
 from __future__ import annotations
 
 import math
-import signal
+import os
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -183,12 +183,13 @@ class AugmentedTensorDataset(Dataset):
         return {"image": image, "label": label, "path": str(item.get("path", index))}
 
 
-def ignore_stop_signals(_worker_id: int) -> None:
-    """worker_init_fn: Ctrl+C and SIGTERM reach the whole process group (a terminal, a scheduler), and a worker
-    that died of them would crash the main process before it could save; the main process alone handles them,
-    saves a checkpoint and then shuts the workers down."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+def own_process_group(_worker_id: int) -> None:
+    """worker_init_fn: put the worker in a process group of its own.
+
+    Ctrl+C and `kill -TERM -PGID` reach the whole process group, and a worker that died of them would crash the
+    main process before it could save. Out of that group, the main process alone gets the signal, saves a
+    checkpoint and then shuts the workers down (its own SIGTERM to a worker still works as a last resort)."""
+    os.setpgid(0, 0)
 
 
 def _procedural(cfg: TrainConfig) -> Dataset:

@@ -24,7 +24,7 @@ from torch.utils.data import DataLoader
 from spade.errors import GauguinError
 
 from . import distributed as ddp
-from .data import EpochSampler, build_dataset, ignore_stop_signals
+from .data import EpochSampler, build_dataset, own_process_group
 from .errors import TrainError
 from .losses import VGGLoss, feature_matching_loss, hinge_d_loss, hinge_g_loss, kld_loss
 from .networks import Networks, OneHot, build_networks, load_init
@@ -117,7 +117,7 @@ class Trainer:
         self.per_rank_batch = cfg.batch_size // info.world_size
         self.loader = DataLoader(self.dataset, batch_size=self.per_rank_batch, sampler=self.sampler,
                                  num_workers=cfg.num_workers, pin_memory=device.type == "cuda", drop_last=True,
-                                 persistent_workers=False, worker_init_fn=ignore_stop_signals)
+                                 persistent_workers=False, worker_init_fn=own_process_group)
         g_cfg = self.nets.generator.config
         if cfg.crop_size // g_cfg.downscale == 1 and (g_cfg.param_free_norm == "instance" or self.per_rank_batch == 1):
             raise TrainError(f"--crop_size {cfg.crop_size} gives the generator a 1x1 first layer, where "
