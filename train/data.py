@@ -188,8 +188,10 @@ def own_process_group(_worker_id: int) -> None:
 
     Ctrl+C and `kill -TERM -PGID` reach the whole process group, and a worker that died of them would crash the
     main process before it could save. Out of that group, the main process alone gets the signal, saves a
-    checkpoint and then shuts the workers down (its own SIGTERM to a worker still works as a last resort)."""
-    os.setpgid(0, 0)
+    checkpoint and then shuts the workers down (its own SIGTERM to a worker still works as a last resort).
+    Windows has no process groups of this kind, and its console sends Ctrl+C differently: nothing to do there."""
+    if hasattr(os, "setpgid"):
+        os.setpgid(0, 0)
 
 
 def _procedural(cfg: TrainConfig) -> Dataset:

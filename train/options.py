@@ -132,10 +132,11 @@ def build_parser(prog: str = "gauguin-train") -> argparse.ArgumentParser:
                                        "file stems as the photos")
     g.add_argument("--dataset_size", type=int, default=d.dataset_size, help="scenes per epoch for --dataset "
                                                                               "procedural")
+    from train.procedural.scene import setting_weights
+    defaults = ", ".join(f"{name} {weight}" for name, weight in setting_weights().items())
     g.add_argument("--procedural_settings", default=d.procedural_settings,
                    help="for --dataset procedural: sampling weights of some lighting settings, overriding the "
-                        "defaults (day 0.36, golden_hour 0.16, sunset 0.14, dusk 0.08, overcast 0.14, snow 0.12), "
-                        "e.g. 'snow=0.3'")
+                        f"defaults ({defaults}), e.g. 'snow=0.3'")
     g.add_argument("--label_set", default=d.label_set, help="'ade20k' or a CSV class table (id,name,r,g,b)")
     g.add_argument("--input_classes", default=d.input_classes,
                    help="comma-separated class ids that get an input channel of their own ('procedural': the "
@@ -235,10 +236,10 @@ def parse_setting_weights(spec: str) -> dict[str, float]:
 
     weights = {}
     for item in filter(None, (part.strip() for part in spec.split(","))):
-        name, sep, value = item.partition("=")
+        name, _, value = item.partition("=")
         try:
-            weights[name.strip()] = float(value) if sep else float("nan")
-        except ValueError:
+            weights[name.strip()] = float(value)
+        except ValueError:  # no '=' or not a number: reported as an invalid weight below
             weights[name.strip()] = float("nan")
     try:
         setting_weights(weights)

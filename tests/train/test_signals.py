@@ -14,8 +14,8 @@ from .conftest import PYTHON, ROOT, tiny_args
 
 @pytest.mark.parametrize("workers, whole_group", [(0, False), (1, True)], ids=["main-process", "process-group"])
 def test_sigterm_saves_then_exits(pairs, tmp_path, workers, whole_group):
-    """With data-loading workers the signal goes to the whole process group, as a terminal's Ctrl+C or a
-    scheduler's SIGTERM does: the workers must not die of it before the main process has saved."""
+    """With data-loading workers the signal goes to the whole process group, as a terminal's Ctrl+C or
+    `kill -TERM -PGID` does: the workers must not die of it before the main process has saved."""
     run = tmp_path / "run"
     args = tiny_args(*pairs, run, "--max_iters", "100000", "--save_model_freq", "100000", "--save_img_freq",
                      "100000", "--num_workers", str(workers))
