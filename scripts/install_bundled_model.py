@@ -3,8 +3,8 @@
     .venv/bin/python scripts/install_bundled_model.py [--runs runs] [--dest assets/model]
 
 Copies the last stage's model (config.json and model.safetensors, never the resume state) and writes the
-whole history into its training record: the last stage's record stays at the top, the record of the model it
-started from goes under "earlier_stages", and "total_elapsed_s" adds up the stages' times.
+whole history into its training record: the last stage's record stays at the top, the records of the models
+it grew from go under "earlier_stages" (oldest first), and "total_elapsed_s" adds up the stages' times.
 """
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The models scripts/train_bundled_model.sh leaves in RUNS, in training order: stages 1-2 (128 px), 3 and 4.
+STAGES = ("bundled128", "bundled256/latest", "bundled256b/latest")
 
 
-def combined_record(final: dict, earlier: dict) -> dict:
-    """The final stage's record with the earlier stage's record (without its own history) attached."""
-    stages = list(earlier.get("earlier_stages", [])) + [{k: v for k, v in earlier.items() if k != "earlier_stages"}]
-    total = sum(float(s.get("elapsed_s", 0.0)) for s in stages) + float(final.get("elapsed_s", 0.0))
-    return {**final, "earlier_stages": stages, "total_elapsed_s": round(total, 1)}
+def combined_record(final: dict, earlier: list[dict]) -> dict:
+    """The final stage's record with the earlier stages' records (oldest first) attached."""
+    total = sum(float(s.get("elapsed_s", 0.0)) for s in earlier) + float(final.get("elapsed_s", 0.0))
+    return {**final, "earlier_stages": earlier, "total_elapsed_s": round(total, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,14 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dest", default=str(ROOT / "assets" / "model"))
     args = p.parse_args(argv)
     runs, dest = Path(args.runs), Path(args.dest)
-    final_dir, start_dir = runs / "bundled256" / "latest", runs / "bundled128"
-    for folder in (final_dir, start_dir):
+    folders = [runs / stage for stage in STAGES]
+    for folder in folders:
         if not (folder / "config.json").is_file():
             print(f"error: {folder / 'config.json'} not found: run scripts/train_bundled_model.sh first",
                   file=sys.stderr)
             return 2
+    final_dir = folders[-1]
     config = json.loads((final_dir / "config.json").read_text())
-    earlier = json.loads((start_dir / "config.json").read_text()).get("training", {})
+    earlier = [json.loads((f / "config.json").read_text()).get("training", {}) for f in folders[:-1]]
     config["training"] = combined_record(config.get("training", {}), earlier)
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".install-", dir=dest.parent))

@@ -18,8 +18,9 @@ import sys
 import numpy as np
 from PIL import Image
 
-# Classes with large uniform regions in the example sketches: tree, mountain, lake, water, grass.
-MEASURED_CLASSES = {5: "tree", 17: "mountain", 129: "lake", 22: "water", 10: "grass"}
+# Classes that fill large regions of the example sketches.
+MEASURED_CLASSES = {5: "tree", 17: "mountain", 129: "lake", 22: "water", 10: "grass", 30: "field", 27: "sea",
+                    47: "sand", 61: "river", 13: "earth"}
 STYLES = ("day_lake", "sunset_lake", "overcast_river", "snow_forest")
 MIN_PIXELS = 800
 
