@@ -127,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     except GauguinError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if not model_rows:
+        print(f"error: at this model's size no region of the example sketches has the {MIN_PIXELS} interior "
+              f"pixels a measure needs; it works on models of 256 px and more", file=sys.stderr)
+        return 2
     data_rows = data_streaks(lag=args.lag)
     if args.json:
         print(json.dumps({"model": model_rows, "data": data_rows}, indent=1))

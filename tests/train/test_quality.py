@@ -84,3 +84,8 @@ def test_cli_refuses_a_zero_lag(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--lag", "0"])
     assert stop.value.code == 2 and "--lag must be at least 1" in capsys.readouterr().err
+
+
+def test_cli_says_when_a_model_is_too_small_to_measure(tiny_vae_model, capsys):
+    assert main(["--model", str(tiny_vae_model)]) == 2
+    assert "no region of the example sketches" in capsys.readouterr().err
