@@ -165,13 +165,3 @@ def polygon_fill(shape: tuple[int, int], points: Sequence[Point]) -> Region | No
         keep = (ys >= y0) & (ys < y1) & (xs >= x0) & (xs < x1)
         mask[ys[keep] - y0, xs[keep] - x0] = True
     return Region(y0, y1, x0, x1, mask)
-
-
-def resize_nearest(labels: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Nearest-neighbour resize of a label map (keeps ids exact)."""
-    h, w = labels.shape
-    if (h, w) == (height, width):
-        return labels
-    ys = np.minimum((np.arange(height) + 0.5) * h / height, h - 1).astype(np.int64)
-    xs = np.minimum((np.arange(width) + 0.5) * w / width, w - 1).astype(np.int64)
-    return labels[ys[:, None], xs[None, :]]

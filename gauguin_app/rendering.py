@@ -8,10 +8,9 @@ from typing import Generic, TypeVar
 import numpy as np
 import torch
 
-from spade import SpadeRenderer, Style
+from spade import SpadeRenderer, Style, resize_labels
 
 from .document import StyleSettings, StyleSource
-from .painting import resize_nearest
 
 T = TypeVar("T")
 
@@ -108,7 +107,7 @@ def render_job(job: RenderJob) -> RenderResult:
     """Run one job (on the worker thread). Model errors propagate to the caller."""
     t0 = time.perf_counter()
     h, w = job.labels.shape
-    labels = resize_nearest(job.labels, *job.renderer.renderable_size(h, w))
+    labels = resize_labels(job.labels, *job.renderer.renderable_size(h, w))
     style, new = resolve_style(job.renderer, job.style, job.latents)
     image = job.renderer.render(labels, style)
     return RenderResult(job.revision, job.generation, image, (time.perf_counter() - t0) * 1000.0, new,

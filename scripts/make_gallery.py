@@ -8,12 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spade import load_model, read_mask  # noqa: E402
+from spade import load_model, read_mask, resize_labels  # noqa: E402
 from spade.paths import EXAMPLES_DIR, STYLES_DIR  # noqa: E402
 
 STYLES = ("day_lake.png", "sunset_lake.png", "snow_forest.png")
@@ -38,9 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         draw.text((c * t + 6, 5), title, fill=(230, 230, 230))
     for r, name in enumerate(SKETCHES):
         labels = read_mask(EXAMPLES_DIR / name, renderer.label_set)
-        h, w = renderer.default_size
-        if labels.shape != (h, w):
-            labels = np.asarray(Image.fromarray(labels).resize((w, h), Image.Resampling.NEAREST))
+        labels = resize_labels(labels, *renderer.default_size)
         tiles = [renderer.label_set.colorize(labels)] + [renderer.render(labels, s) for s in styles]
         for c, tile in enumerate(tiles):
             sheet.paste(Image.fromarray(tile).resize((t, t), Image.Resampling.LANCZOS), (c * t, head + r * t))

@@ -1,7 +1,7 @@
 """SPADE semantic image synthesis: models, checkpoints and inference (no Qt here)."""
 from .errors import CheckpointError, GauguinError, MaskError, SizeError, StyleError
 from .inference import SpadeRenderer, Style, load_bundle
-from .labels import LabelSet, ade20k, read_mask, write_color_png, write_index_png
+from .labels import LabelSet, ade20k, read_mask, resize_labels, write_color_png, write_index_png
 from .model import (ConvEncoder, DiscriminatorConfig, EncoderConfig, GeneratorConfig, MultiscaleDiscriminator,
                     SPADE, SPADEGenerator, SPADEResBlock)
 
@@ -12,6 +12,6 @@ def load_model(path=None, device: str = "auto") -> SpadeRenderer:
 
 
 __all__ = ["CheckpointError", "GauguinError", "MaskError", "SizeError", "StyleError", "SpadeRenderer", "Style",
-           "load_bundle", "load_model", "LabelSet", "ade20k", "read_mask", "write_color_png", "write_index_png",
+           "load_bundle", "load_model", "LabelSet", "ade20k", "read_mask", "resize_labels", "write_color_png", "write_index_png",
            "ConvEncoder", "DiscriminatorConfig", "EncoderConfig", "GeneratorConfig", "MultiscaleDiscriminator",
            "SPADE", "SPADEGenerator", "SPADEResBlock"]

@@ -34,7 +34,6 @@ from typing import Callable, TypeVar
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
 from .checkpoint import ModelBundle, ade20k_label_to_channel, build_generator
 from .device import pick_device
@@ -42,7 +41,7 @@ from .errors import GauguinError
 from .fast import FastGenerator
 from .fast_sample import ROCK, brush_stroke, painted_landscape
 from .inference import load_bundle
-from .labels import ade20k, read_mask
+from .labels import ade20k, read_mask, resize_labels
 from .model import GeneratorConfig, SPADEGenerator
 from .paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR
 
@@ -99,10 +98,7 @@ def read_labels(path: str | None, size: int) -> tuple[np.ndarray, str]:
         return painted_landscape(size, size), "generated landscape"
     mask_path = Path(path) if path is not None else DEFAULT_MASK
     labels = read_mask(mask_path, ade20k())
-    if labels.shape != (size, size):
-        image = Image.fromarray(labels.astype(np.uint8))
-        labels = np.asarray(image.resize((size, size), Image.Resampling.NEAREST))
-    return labels, mask_path.name
+    return resize_labels(labels, size, size), mask_path.name
 
 
 def timed_ms(fn: Callable[[], object], sync: Callable[[], None]) -> float:
@@ -225,7 +221,7 @@ def run(args: argparse.Namespace) -> list[dict]:
     given_labels, given_stroke = labels, stroke
     if given.generator.config.use_vae and given.generator.config.output_size() != labels.shape:
         h, w = given.generator.config.output_size()  # a VAE model renders exactly its training size
-        given_labels = np.asarray(Image.fromarray(labels.astype(np.uint8)).resize((w, h), Image.Resampling.NEAREST))
+        given_labels = resize_labels(labels, h, w)
         given_stroke = brush_stroke(given_labels, ROCK, 0.02)
     z_dim = given.generator.config.z_dim
     z = torch.randn(1, z_dim, generator=torch.Generator().manual_seed(0))

@@ -11,7 +11,7 @@ from PIL import Image
 
 from .device import DEVICE_CHOICES
 from .errors import GauguinError
-from .labels import read_mask, save_image
+from .labels import read_mask, resize_labels, save_image
 
 if TYPE_CHECKING:
     from .inference import SpadeRenderer, Style
@@ -47,7 +47,7 @@ def render_any_size(renderer: SpadeRenderer, labels: np.ndarray, style: Style | 
         return renderer.render(labels, style)
     print(f"note: this model renders exactly {mw}x{mh}; the {w}x{h} mask was resized to it and the photo "
           f"scaled back to {w}x{h}", file=sys.stderr)
-    small = np.asarray(Image.fromarray(labels).resize((mw, mh), Image.Resampling.NEAREST))
+    small = resize_labels(labels, mh, mw)
     photo = Image.fromarray(renderer.render(small, style)).resize((w, h), Image.Resampling.BICUBIC)
     return np.asarray(photo)
 

@@ -188,3 +188,13 @@ def write_index_png(path: str | Path, labels: np.ndarray) -> None:
 def write_color_png(path: str | Path, labels: np.ndarray, label_set: LabelSet | None = None) -> None:
     """Write the label map in its palette colours (for people; read back with read_mask)."""
     save_image(path, Image.fromarray((label_set or ade20k()).colorize(labels)))
+
+
+def resize_labels(labels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Nearest-neighbour resize of a label map: every output pixel takes the id at its centre, never a blend."""
+    h, w = labels.shape
+    if (h, w) == (height, width):
+        return labels
+    ys = np.minimum((np.arange(height) + 0.5) * h / height, h - 1).astype(np.int64)
+    xs = np.minimum((np.arange(width) + 0.5) * w / width, w - 1).astype(np.int64)
+    return labels[ys[:, None], xs[None, :]]

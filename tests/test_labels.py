@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from spade import MaskError, ade20k, read_mask, write_color_png, write_index_png
+from spade import MaskError, ade20k, read_mask, resize_labels, write_color_png, write_index_png
 from spade.labels import LabelSet
 from tests.conftest import landscape
 
@@ -83,3 +83,14 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     mask = os.umask(0o022)
     os.umask(mask)
     assert stat.S_IMODE(os.stat(tmp_path / "m.png").st_mode) == 0o666 & ~mask
+
+
+def test_resize_labels_keeps_ids_and_matches_pillow_nearest():
+    labels = np.arange(16, dtype=np.uint8).reshape(4, 4)
+    big = resize_labels(labels, 8, 8)
+    assert big.shape == (8, 8) and set(np.unique(big)) == set(range(16))
+    assert (resize_labels(big, 4, 4) == labels).all()
+    mask = np.random.default_rng(0).integers(0, 150, (37, 53), dtype=np.uint8)
+    for h, w in [(256, 256), (20, 90), (37, 53), (5, 7)]:
+        pillow = np.asarray(Image.fromarray(mask).resize((w, h), Image.Resampling.NEAREST))
+        assert (resize_labels(mask, h, w) == pillow).all(), (h, w)

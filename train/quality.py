@@ -16,7 +16,6 @@ import json
 import sys
 
 import numpy as np
-from PIL import Image
 
 # Classes that fill large regions of the example sketches.
 MEASURED_CLASSES = {5: "tree", 17: "mountain", 129: "lake", 22: "water", 10: "grass", 30: "field", 27: "sea",
@@ -76,7 +75,7 @@ def region_rows(photo: np.ndarray, labels: np.ndarray, lag: int, **where: str) -
 
 def model_streaks(model: str | None = None, lag: int = 6) -> list[dict]:
     """Vertical and horizontal streak coherence of a model's renders: every example sketch under the presets."""
-    from spade import load_model, read_mask
+    from spade import load_model, read_mask, resize_labels
     from spade.paths import EXAMPLES_DIR, STYLES_DIR
 
     renderer = load_model(model, "cpu")
@@ -85,8 +84,7 @@ def model_streaks(model: str | None = None, lag: int = 6) -> list[dict]:
     h, w = renderer.default_size
     rows = []
     for path in sorted(EXAMPLES_DIR.glob("*.png")):
-        labels = np.asarray(Image.fromarray(read_mask(path, renderer.label_set)).resize(
-            (w, h), Image.Resampling.NEAREST))
+        labels = resize_labels(read_mask(path, renderer.label_set), h, w)
         for style_name, style in styles.items():
             photo = renderer.render(labels, style)
             rows += region_rows(photo, labels, lag, sketch=path.stem, style=style_name)

@@ -3,7 +3,7 @@ import time
 
 import numpy as np
 
-from gauguin_app.painting import flood_fill, line_points, polygon_fill, resize_nearest, stroke_segment
+from gauguin_app.painting import flood_fill, line_points, polygon_fill, stroke_segment
 
 
 def apply(labels, region, value):
@@ -81,9 +81,3 @@ def test_polygon_fill_triangle_and_concave_shape():
     out = apply(np.zeros((20, 20), np.uint8), polygon_fill((20, 20), u), 1)
     assert out[5, 9] == 0 and out[5, 2] == 1 and out[15, 9] == 1
 
-
-def test_resize_nearest_keeps_ids():
-    labels = np.arange(16, dtype=np.uint8).reshape(4, 4)
-    big = resize_nearest(labels, 8, 8)
-    assert big.shape == (8, 8) and set(np.unique(big)) == set(range(16))
-    assert (resize_nearest(big, 4, 4) == labels).all()
