@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from spade import load_model, read_mask
+from spade import load_model, read_mask, resize_labels
 from spade.paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR, STYLES_DIR
 from train.procedural import OUTDOOR_CLASSES
 
@@ -25,9 +24,7 @@ def renderer():
 
 
 def example(renderer, name: str) -> np.ndarray:
-    labels = read_mask(EXAMPLES_DIR / name)
-    h, w = renderer.default_size
-    return np.asarray(Image.fromarray(labels).resize((w, h), Image.Resampling.NEAREST))
+    return resize_labels(read_mask(EXAMPLES_DIR / name), *renderer.default_size)
 
 
 def mean_rgb(photo: np.ndarray, labels: np.ndarray, cls: int) -> np.ndarray:
@@ -136,11 +133,11 @@ def test_a_sketch_it_never_saw_is_recognisable(renderer):
     assert sky.mean() > water.mean() > 0
 
 
-def test_large_regions_are_less_streaked():
+def test_large_regions_are_less_streaked(renderer):
     """Vertical lines through trees, water and rock (see train.quality). Over the example sketches under four
     presets, the procedural photos score 0.01 on average, the stage-3 model scored 0.17; the shipped model must
     stay well below that. (Its worst region, a field at sunset, still scores 0.45: see the README's note.)"""
     from train.quality import model_streaks, summary
-    s = summary(model_streaks(None))
+    s = summary(model_streaks(renderer))
     assert s["regions"] > 50
     assert s["vertical_mean"] < 0.12, s

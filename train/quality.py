@@ -14,8 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from spade import SpadeRenderer
 
 # Classes that fill large regions of the example sketches.
 MEASURED_CLASSES = {5: "tree", 17: "mountain", 129: "lake", 22: "water", 10: "grass", 30: "field", 27: "sea",
@@ -73,12 +77,11 @@ def region_rows(photo: np.ndarray, labels: np.ndarray, lag: int, **where: str) -
     return rows
 
 
-def model_streaks(model: str | None = None, lag: int = 6) -> list[dict]:
+def model_streaks(renderer: SpadeRenderer, lag: int = 6) -> list[dict]:
     """Vertical and horizontal streak coherence of a model's renders: every example sketch under the presets."""
-    from spade import load_model, read_mask, resize_labels
+    from spade import read_mask, resize_labels
     from spade.paths import EXAMPLES_DIR, STYLES_DIR
 
-    renderer = load_model(model, "cpu")
     styles = {name: renderer.encode_style(STYLES_DIR / f"{name}.png") for name in STYLES} \
         if renderer.has_encoder else {f"seed {s}": renderer.random_style(s) for s in range(len(STYLES))}
     h, w = renderer.default_size
@@ -118,10 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.lag < 1:
         p.error("--lag must be at least 1")
-    from spade.errors import GauguinError
+    from spade import GauguinError, load_model
 
     try:
-        model_rows = model_streaks(args.model, args.lag)
+        model_rows = model_streaks(load_model(args.model, "cpu"), args.lag)
     except GauguinError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
