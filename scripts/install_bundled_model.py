@@ -26,6 +26,22 @@ def combined_record(final: dict, earlier: list[dict]) -> dict:
     return {**final, "earlier_stages": earlier, "total_elapsed_s": round(total, 1)}
 
 
+def replace_folder(new: Path, dest: Path) -> None:
+    """Put the folder new at dest. An existing dest is moved aside first and put back if the move fails, so an
+    interrupted install leaves either the old model or the new one, never a half-deleted folder."""
+    if not dest.exists():
+        new.rename(dest)
+        return
+    old = Path(tempfile.mkdtemp(prefix=".replaced-", dir=dest.parent)) / dest.name
+    dest.rename(old)
+    try:
+        new.rename(dest)
+    except OSError:
+        old.rename(dest)
+        raise
+    shutil.rmtree(old.parent)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", default=str(ROOT / "runs"), help="the folder the training script wrote (RUNS)")
@@ -47,9 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     staging.chmod(0o755)
     shutil.copy2(final_dir / "model.safetensors", staging / "model.safetensors")
     (staging / "config.json").write_text(json.dumps(config, indent=1))
-    if dest.exists():
-        shutil.rmtree(dest)
-    staging.rename(dest)
+    replace_folder(staging, dest)
     print(f"installed {final_dir} as {dest}")
     return 0
 

@@ -112,6 +112,11 @@ def test_the_recipe_still_trains_end_to_end(tmp_path):
     record = installed.bundle.training
     assert record["seed"] == 3 and record["crop_size"] == 256
     assert [(s["seed"], s["crop_size"]) for s in record["earlier_stages"]] == [(1, 128), (2, 256)]
+    again = subprocess.run([sys.executable, "scripts/install_bundled_model.py", "--runs", str(tmp_path), "--dest",
+                            str(tmp_path / "installed")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in (tmp_path / "installed").iterdir()) == ["config.json", "model.safetensors"]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "install left a temporary folder"
 
 
 def test_installing_without_a_run_says_what_to_do(tmp_path):
