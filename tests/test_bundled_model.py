@@ -43,12 +43,13 @@ def test_bundled_model_describes_itself(renderer):
     known = set(np.flatnonzero(renderer.trained_classes).tolist())
     assert known == set(OUTDOOR_CLASSES)
     record = renderer.bundle.training
-    assert "--dataset procedural" in record["command_line"] and record["seed"] == 3
+    assert "--dataset procedural" in record["command_line"] and record["seed"] == 4
     assert record["iterations"] > 1000 and record["hardware"]["device"] and record["crop_size"] == 256
-    first, grown = record["earlier_stages"]
+    first, grown, tuned = record["earlier_stages"]
     assert first["seed"] == 1 and first["crop_size"] == 128 and first["iterations"] == 10000
     assert grown["seed"] == 2 and grown["crop_size"] == 256 and grown["iterations"] == 4500
-    assert record["total_elapsed_s"] > first["elapsed_s"] + grown["elapsed_s"]
+    assert tuned["seed"] == 3 and tuned["iterations"] == 4000
+    assert record["total_elapsed_s"] > first["elapsed_s"] + grown["elapsed_s"] + tuned["elapsed_s"]
     assert {"G_GAN", "G_L1", "D_real", "KLD"} <= set(record["final_losses"])
 
 
@@ -91,7 +92,7 @@ def test_snow_covers_the_ground(renderer):
 
 
 def test_the_recipe_still_trains_end_to_end(tmp_path):
-    """All four stages of scripts/train_bundled_model.sh, two iterations each, on a few scenes."""
+    """All five stages of scripts/train_bundled_model.sh, two iterations each, on a few scenes."""
     env = dict(os.environ, PYTHON=sys.executable, RUNS=str(tmp_path))
     run = subprocess.run(["bash", "scripts/train_bundled_model.sh", "--max_iters", "2", "--num_workers", "0",
                           "--dataset_size", "8", "--save_model_freq", "2", "--save_img_freq", "2",
@@ -99,7 +100,7 @@ def test_the_recipe_still_trains_end_to_end(tmp_path):
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     small = load_model(tmp_path / "bundled" / "latest", "cpu")
-    model = load_model(tmp_path / "bundled256b" / "latest", "cpu")
+    model = load_model(tmp_path / "bundled256c" / "latest", "cpu")
     assert small.default_size == (128, 128)
     assert model.default_size == load_model(None, "cpu").default_size == (256, 256)
     assert model.bundle.generator_config == load_model(None, "cpu").bundle.generator_config
@@ -110,8 +111,8 @@ def test_the_recipe_still_trains_end_to_end(tmp_path):
     installed = load_model(tmp_path / "installed", "cpu")
     assert sorted(p.name for p in (tmp_path / "installed").iterdir()) == ["config.json", "model.safetensors"]
     record = installed.bundle.training
-    assert record["seed"] == 3 and record["crop_size"] == 256
-    assert [(s["seed"], s["crop_size"]) for s in record["earlier_stages"]] == [(1, 128), (2, 256)]
+    assert record["seed"] == 4 and record["crop_size"] == 256
+    assert [(s["seed"], s["crop_size"]) for s in record["earlier_stages"]] == [(1, 128), (2, 256), (3, 256)]
     again = subprocess.run([sys.executable, "scripts/install_bundled_model.py", "--runs", str(tmp_path), "--dest",
                             str(tmp_path / "installed")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
@@ -139,10 +140,10 @@ def test_a_sketch_it_never_saw_is_recognisable(renderer):
 
 
 def test_large_regions_are_less_streaked(renderer):
-    """Vertical lines through trees, water and rock (see train.quality). Over the example sketches under four
-    presets, the procedural photos score 0.01 on average, the stage-3 model scored 0.17; the shipped model must
-    stay well below that. (Its worst region, a field at sunset, still scores 0.45: see the README's note.)"""
+    """Vertical lines through trees, water, rock and fields (see train.quality). Over the example sketches under
+    four presets, the procedural photos score 0.007 on average (worst region 0.13); the stage-3 model scored 0.17
+    (0.43) and stage 4 0.088 (0.45, a field at sunset). The shipped stage 5 must stay below both of stage 4's."""
     from train.quality import model_streaks, summary
     s = summary(model_streaks(renderer))
     assert s["regions"] > 50
-    assert s["vertical_mean"] < 0.12, s
+    assert s["vertical_mean"] < 0.07 and s["vertical_max"] < 0.35, s
