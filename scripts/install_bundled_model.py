@@ -32,14 +32,16 @@ def replace_folder(new: Path, dest: Path) -> None:
     if not dest.exists():
         new.rename(dest)
         return
-    old = Path(tempfile.mkdtemp(prefix=".replaced-", dir=dest.parent)) / dest.name
-    dest.rename(old)
+    aside = Path(tempfile.mkdtemp(prefix=".replaced-", dir=dest.parent))
     try:
-        new.rename(dest)
-    except OSError:
-        old.rename(dest)
-        raise
-    shutil.rmtree(old.parent)
+        dest.rename(aside / dest.name)
+        try:
+            new.rename(dest)
+        except OSError:
+            (aside / dest.name).rename(dest)
+            raise
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ def load_model(path=None, device: str = "auto") -> SpadeRenderer:
 
 
 __all__ = ["CheckpointError", "GauguinError", "MaskError", "SizeError", "StyleError", "SpadeRenderer", "Style",
-           "load_bundle", "load_model", "LabelSet", "ade20k", "read_mask", "resize_labels", "write_color_png", "write_index_png",
+           "load_bundle", "load_model", "LabelSet", "ade20k", "read_mask", "resize_labels", "write_color_png",
+           "write_index_png",
            "ConvEncoder", "DiscriminatorConfig", "EncoderConfig", "GeneratorConfig", "MultiscaleDiscriminator",
            "SPADE", "SPADEGenerator", "SPADEResBlock"]
