@@ -1,5 +1,9 @@
 """Live rendering: the coalescing queue, and the worker under a burst of edits."""
+import time
+
 import numpy as np
+
+from spade import SpadeRenderer
 
 from gauguin_app.document import Document, StyleSettings, StyleSource
 from gauguin_app.painting import stroke_segment
@@ -45,9 +49,18 @@ def test_burst_of_edits_gives_bounded_renders_and_the_last_photo_matches(make_wi
     assert np.array_equal(w.photo.photo_array, expected)
 
 
-def test_edits_while_rendering_are_coalesced(make_window, qtbot, tiny_renderer):
+def test_edits_while_rendering_are_coalesced(make_window, qtbot, tiny_renderer, monkeypatch):
+    """Edits that arrive while a frame renders are merged into the next frame. Each render is slowed to 30 ms
+    here, so that the 25 edits, 5 ms apart, always arrive faster than the tiny model renders."""
     w = make_window()
     wait_for_photo(qtbot, w)
+    render = SpadeRenderer.render
+
+    def slow_render(self, *args, **kwargs):
+        time.sleep(0.03)
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(SpadeRenderer, "render", slow_render)
     start = w.controller.renders
     doc = w.doc
     for i in range(25):                  # each edit lets the event loop run a little
