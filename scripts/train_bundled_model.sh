@@ -20,6 +20,11 @@ train() {
     --checkpoint_dir "$RUNS/bundled" --save_dtype float16 --name gauguin-landscapes "$@"
 }
 
+# Stages 3-5 train at 256 px.
+train256() {
+  train --img_height 256 --img_width 256 --crop_size 256 "$@"
+}
+
 # Stage 1, 128 px: 6000 iterations; the learning rate decays linearly to zero over the second half.
 train --max_iters 6000 "$@"
 # Stage 2, 128 px: resumed with a longer schedule, 10000 iterations in all (the decay restarts at 0.8 of the rate).
@@ -30,19 +35,19 @@ train --max_iters 10000 "$@"
 # 256 px scenes with more snow (the setting stage 2 had not learned) and a lighter L1 term (sharper detail).
 mkdir -p "$RUNS/bundled128"
 cp "$RUNS/bundled/latest/config.json" "$RUNS/bundled/latest/model.safetensors" "$RUNS/bundled128/"
-train --img_height 256 --img_width 256 --crop_size 256 --init_from "$RUNS/bundled128" \
+train256 --init_from "$RUNS/bundled128" \
   --checkpoint_dir "$RUNS/bundled256" \
   --seed 2 --lr 0.0002 --lambda_l1 5 --procedural_settings snow=0.3 --max_iters 4500 "$@"
 
 # Stage 4, 256 px: stage 3's generator, encoder and discriminator fine-tuned at half its learning rate with three
 # times its L1 weight. This halved the vertical streaks stage 3 left in trees, water and rock (python -m
 # train.quality: mean coherence 0.17 -> 0.09 over the example sketches); fields at sunset kept theirs.
-train --img_height 256 --img_width 256 --crop_size 256 --init_from "$RUNS/bundled256/latest" \
+train256 --init_from "$RUNS/bundled256/latest" \
   --checkpoint_dir "$RUNS/bundled256b" \
   --seed 3 --lr 0.0001 --lambda_l1 15 --procedural_settings snow=0.3 --max_iters 4000 "$@"
 
 # Stage 5, 256 px: stage 4 fine-tuned with twice its L1 weight and sunset drawn for 30% of the scenes, the setting
 # in which stage 4 still painted fields with vertical streaks (python -m train.quality, worst region 0.45).
-train --img_height 256 --img_width 256 --crop_size 256 --init_from "$RUNS/bundled256b/latest" \
+train256 --init_from "$RUNS/bundled256b/latest" \
   --checkpoint_dir "$RUNS/bundled256c" \
   --seed 4 --lr 0.0001 --lambda_l1 30 --procedural_settings snow=0.2,sunset=0.3 --max_iters 3000 "$@"

@@ -87,4 +87,3 @@ def test_polygon_fill_triangle_and_concave_shape():
     u = [(0, 0), (4, 0), (4, 10), (14, 10), (14, 0), (18, 0), (18, 18), (0, 18)]
     out = apply(np.zeros((20, 20), np.uint8), polygon_fill((20, 20), u), 1)
     assert out[5, 9] == 0 and out[5, 2] == 1 and out[15, 9] == 1
-
