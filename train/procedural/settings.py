@@ -18,7 +18,9 @@ class Setting:
     ``sun_height`` is the sun's height above the horizon as a fraction of the
     image height (negative: below the horizon, > horizon row: off-frame).
     ``backlight`` in [0, 1] is how much the sun shines toward the camera, which
-    darkens the faces of mountains and trees.
+    darkens the faces of mountains and trees. ``cloud_kind`` names the noise of
+    the cloud layer, ``cloud_scale`` its texel density (below 1: larger, softer
+    clouds) and ``cloud_relief`` the contrast of the clouds' self-shadowing.
     """
 
     name: str
@@ -38,6 +40,9 @@ class Setting:
     exposure: float
     saturation: float
     snow: bool = False
+    cloud_kind: str = "fbm"
+    cloud_scale: float = 1.0
+    cloud_relief: float = 0.9
 
 
 _BASE = {
@@ -73,8 +78,8 @@ _BASE = {
         "overcast", zenith=(0.58, 0.60, 0.64), mid=(0.68, 0.70, 0.72), horizon=(0.78, 0.79, 0.80),
         sun=(0.95, 0.95, 0.95), sun_strength=0.15, ambient=(0.66, 0.68, 0.72),
         sun_height=0.8, backlight=0.0, glow=0.0, cloud_cover=0.95,
-        cloud_lit=(0.82, 0.83, 0.85), cloud_shade=(0.50, 0.52, 0.56), haze=0.7,
-        exposure=0.95, saturation=0.75,
+        cloud_lit=(0.82, 0.83, 0.85), cloud_shade=(0.62, 0.64, 0.67), haze=0.7,
+        exposure=0.95, saturation=0.75, cloud_kind="smooth", cloud_scale=0.35, cloud_relief=0.6,
     ),
     "snow": Setting(
         "snow", zenith=(0.45, 0.60, 0.82), mid=(0.66, 0.75, 0.88), horizon=(0.86, 0.89, 0.93),

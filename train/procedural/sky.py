@@ -32,17 +32,17 @@ def render_sky(geo: Geometry, st: Setting, sun_xy: tuple[float, float], rows: in
 
     # clouds on a plane above the camera: flattened and smaller near the horizon
     yd = np.maximum(hz - ys, 0.0) + 0.1 * hz + 1.0
-    c = 1.4 * hz  # about one texel per pixel at the top of the frame
+    c = 1.4 * hz * st.cloud_scale  # at scale 1, about one texel per pixel at the top of the frame
     gy = c * hz / yd
     gx = (xs - geo.cx) * (c / yd) * 0.7
-    field = noise.Field(rng, "fbm")
+    field = noise.Field(rng, st.cloud_kind)
     n = field(gy, gx)
     thr = (0.5 - st.cloud_cover) * 2.4
     dens = noise.smoothstep(thr - 0.2, thr + 0.9, n)
     dens *= noise.smoothstep(0.0, 0.12, t)
     # cheap self-shadowing: density toward the sun minus density here
     to_sun = 3.0 if sx > geo.cx else -3.0
-    lit = np.clip(0.6 + 0.9 * (n - field(gy - 2.0, gx + to_sun)), 0.0, 1.0)
+    lit = np.clip(0.6 + st.cloud_relief * (n - field(gy - 2.0, gx + to_sun)), 0.0, 1.0)
     near_sun = np.exp(-d / 0.25)[..., None]
     c_lit = np.asarray(st.cloud_lit, np.float32) * (1.0 + 0.4 * near_sun * st.glow)
     ccol = _mix(np.broadcast_to(np.asarray(st.cloud_shade, np.float32), col.shape), c_lit, lit)
