@@ -67,6 +67,7 @@ class TrainConfig:
     total_epochs: int = 200
     decay_epoch: int = 100
     max_iters: int | None = None
+    discriminator_warmup: int = 0
     # run
     device: str = "auto"
     seed: int = 0
@@ -199,6 +200,10 @@ def build_parser(prog: str = "gauguin-train") -> argparse.ArgumentParser:
                    help="epoch from which the learning rate decays linearly to zero")
     g.add_argument("--max_iters", type=int, help="stop after this many iterations in all (overrides epochs; "
                                                  "the decay then spans the same fraction of these iterations)")
+    g.add_argument("--discriminator_warmup", type=int, default=d.discriminator_warmup, metavar="N",
+                   help="train only the discriminator for the first N iterations (the generator and encoder stay "
+                        "fixed): with --init_from and no discriminator beside it, a new one learns to judge "
+                        "before its random verdicts reach the trained generator")
 
     g = p.add_argument_group("run")
     g.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps (torchrun: one GPU per "
@@ -260,7 +265,8 @@ def validate(cfg: TrainConfig) -> None:
                  "num_discriminator_layers", "spade_hidden", "total_epochs", "print_info_freq", "save_img_freq",
                  "save_model_freq", "dataset_size", "lr"):
         _positive(name, getattr(cfg, name))
-    for name in ("lambda_kld", "lambda_features", "lambda_vgg", "lambda_l1", "decay_epoch", "num_workers"):
+    for name in ("lambda_kld", "lambda_features", "lambda_vgg", "lambda_l1", "decay_epoch", "num_workers",
+                 "discriminator_warmup"):
         _positive(name, getattr(cfg, name), allow_zero=True)
     if cfg.max_iters is not None:
         _positive("max_iters", cfg.max_iters)

@@ -231,8 +231,9 @@ class Trainer:
         d_plain = _unwrap(self.D)
         losses: dict[str, torch.Tensor] = {}
 
+        warmup = iteration < cfg.discriminator_warmup  # the generator and encoder stay as they are
         d_plain.requires_grad_(False)
-        with self._autocast():
+        with torch.no_grad() if warmup else nullcontext(), self._autocast():
             z = None
             if self.use_vae:
                 mu, logvar = self.E(real)
@@ -254,11 +255,12 @@ class Trainer:
                 losses["G_VGG"] = self.vgg_loss(fake, real) * cfg.lambda_vgg
             if cfg.lambda_l1 > 0:
                 losses["G_L1"] = nn.functional.l1_loss(fake.float(), real.float()) * cfg.lambda_l1
-        g_total = sum(losses.values())
-        self.opt_G.zero_grad(set_to_none=True)
-        self.scaler_G.scale(g_total).backward()
-        self.scaler_G.step(self.opt_G)
-        self.scaler_G.update()
+        if not warmup:
+            g_total = sum(losses.values())
+            self.opt_G.zero_grad(set_to_none=True)
+            self.scaler_G.scale(g_total).backward()
+            self.scaler_G.step(self.opt_G)
+            self.scaler_G.update()
 
         d_plain.requires_grad_(True)
         fake = fake.detach()

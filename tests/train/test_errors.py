@@ -42,12 +42,13 @@ def test_unknown_option_value_exits_2(capsys):
     (["--crop_size", "48", "--img_height", "48", "--img_width", "48"], "must be a multiple of 32"),
     (["--prob_dataset", "0"], "--prob_dataset must lie in (0, 1]"),
     (["--lr", "-1"], "--lr must be positive"),
+    (["--discriminator_warmup", "-5"], "--discriminator_warmup must be non-negative"),
     (["--init_from", "/nonexistent/model"], "--init_from /nonexistent/model: not found"),
     (["--label_set", "/nonexistent.csv"], "no such class table"),
     (["--batch_size", "7"], "fewer than one batch of 7"),
     (["--procedural_settings", "rain=1"], "--procedural_settings rain=1: unknown setting 'rain'"),
     (["--procedural_settings", "snow=lots"], "give NAME=WEIGHT pairs"),
-], ids=["crop", "multiple", "prob", "lr", "init", "labelset", "batch", "settings", "weight"])
+], ids=["crop", "multiple", "prob", "lr", "warmup", "init", "labelset", "batch", "settings", "weight"])
 def test_bad_options(pairs, tmp_path, capsys, extra, expected):
     images, labels = pairs
     assert expected in run_main(tiny_args(images, labels, tmp_path / "run", *extra), capsys)

@@ -43,6 +43,27 @@ def test_init_from_our_checkpoint(pairs, trained, tmp_path):
     assert load_checkpoint(tmp_path / "ft" / "latest").training["init_from"] == str(trained)
 
 
+def _discriminator(folder) -> dict[str, torch.Tensor]:
+    state = load_file(str(folder / "training_state.safetensors"))
+    return {k: v for k, v in state.items() if k.startswith("discriminator.") and k.endswith("weight_orig")}
+
+
+def test_discriminator_warmup_keeps_the_generator(pairs, trained, tmp_path):
+    """During --discriminator_warmup only the discriminator learns; the generator's weights stay exactly as given."""
+    assert main(tiny_args(*pairs, tmp_path / "warm", "--max_iters", "2", "--discriminator_warmup", "2",
+                          "--init_from", str(trained))) == 0
+    before, after = _generator(trained), _generator(tmp_path / "warm" / "latest")
+    weights = [k for k in before if k.endswith(("weight_orig", "bias")) and "norm" not in k.split(".")[-2]]
+    assert weights and all(torch.equal(before[k], after[k]) for k in weights)
+    d_after = _discriminator(tmp_path / "warm" / "latest")
+    assert d_after and any(not torch.equal(d_after[k], v) for k, v in _discriminator(trained).items())
+    # past the warm-up the generator learns again
+    assert main(tiny_args(*pairs, tmp_path / "warm", "--max_iters", "3", "--discriminator_warmup", "2",
+                          "--init_from", str(trained))) == 0
+    moved = _generator(tmp_path / "warm" / "latest")
+    assert any(not torch.equal(before[k], moved[k]) for k in weights)
+
+
 def test_init_from_official_layout(pairs, trained, tmp_path):
     official = tmp_path / "official"
     official.mkdir()
