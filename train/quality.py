@@ -7,6 +7,10 @@ them: the correlation between an image's fine detail (the image minus its 7x7 lo
 few pixels further down (vertical streaks) or to the right (horizontal streaks), inside one region. Procedural
 training photos score about 0.01; a model whose trees show visible vertical lines scores 0.2 to 0.4.
 
+It also measures grain in the sky: the RMS of the sky's fine detail (grey levels) under each preset, next to the
+same figure for procedural photos of each setting. A sky should be smooth; a model that learned a grainy cloud
+texture shows it under every sketch.
+
     python -m train.quality [--model PATH] [--lag 6] [--json]
 """
 from __future__ import annotations
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
 MEASURED_CLASSES = {5: "tree", 17: "mountain", 129: "lake", 22: "water", 10: "grass", 30: "field", 27: "sea",
                     47: "sand", 61: "river", 13: "earth"}
 STYLES = ("day_lake", "sunset_lake", "overcast_river", "snow_forest")
+SKY = 3
 MIN_PIXELS = 800
 
 
@@ -67,6 +72,14 @@ def streak_coherence(image: np.ndarray, mask: np.ndarray, lag: int = 6, axis: in
     return float((a * b).mean() / (a.std() * b.std() + 1e-9))
 
 
+def detail_rms(image: np.ndarray, mask: np.ndarray) -> float:
+    """RMS of the fine detail inside `mask`, away from its border, in grey levels; NaN below MIN_PIXELS."""
+    inside = interior(np.asarray(mask, bool))
+    if inside.sum() < MIN_PIXELS:
+        return float("nan")
+    return float(np.sqrt(np.mean(fine_detail(image)[inside] ** 2)))
+
+
 def region_rows(photo: np.ndarray, labels: np.ndarray, lag: int, **where: str) -> list[dict]:
     """One row per measured class with enough interior for both directions."""
     rows = []
@@ -92,6 +105,42 @@ def model_streaks(renderer: SpadeRenderer, lag: int = 6) -> list[dict]:
             photo = renderer.render(labels, style)
             rows += region_rows(photo, labels, lag, sketch=path.stem, style=style_name)
     return rows
+
+
+def _mean_by(rows: list[tuple[str, float]]) -> dict[str, float]:
+    groups: dict[str, list[float]] = {}
+    for key, value in rows:
+        if not np.isnan(value):
+            groups.setdefault(key, []).append(value)
+    return {key: round(float(np.mean(values)), 2) for key, values in groups.items()}
+
+
+def model_sky_grain(renderer: SpadeRenderer) -> dict[str, float]:
+    """Sky fine-detail RMS of the model's renders, per preset, averaged over the example sketches."""
+    from spade import read_mask, resize_labels
+    from spade.paths import EXAMPLES_DIR, STYLES_DIR
+
+    styles = {name: renderer.encode_style(STYLES_DIR / f"{name}.png") for name in STYLES} \
+        if renderer.has_encoder else {f"seed {s}": renderer.random_style(s) for s in range(len(STYLES))}
+    h, w = renderer.default_size
+    rows = []
+    for path in sorted(EXAMPLES_DIR.glob("*.png")):
+        labels = resize_labels(read_mask(path, renderer.label_set), h, w)
+        rows += [(name, detail_rms(renderer.render(labels, style), labels == SKY)) for name, style in styles.items()]
+    return _mean_by(rows)
+
+
+def data_sky_grain(count: int = 6, size: int = 256) -> dict[str, float]:
+    """The same figure for procedural photos of each setting (`count` scenes each)."""
+    from train.procedural import SETTINGS
+    from train.procedural.scene import generate_scene
+
+    rows = []
+    for setting in SETTINGS:
+        for seed in range(count):
+            scene = generate_scene(seed, size, setting)
+            rows.append((setting, detail_rms(scene.image, scene.labels == SKY)))
+    return _mean_by(rows)
 
 
 def data_streaks(count: int = 12, size: int = 256, lag: int = 6) -> list[dict]:
@@ -124,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     from spade import GauguinError, load_model
 
     try:
-        model_rows = model_streaks(load_model(args.model, "cpu"), args.lag)
+        renderer = load_model(args.model, "cpu")
+        model_rows = model_streaks(renderer, args.lag)
     except GauguinError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -133,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
               f"pixels a measure needs; it works on models of 256 px and more", file=sys.stderr)
         return 2
     data_rows = data_streaks(lag=args.lag)
+    grain = {"model": model_sky_grain(renderer), "procedural data": data_sky_grain()}
     if args.json:
-        print(json.dumps({"model": model_rows, "data": data_rows}, indent=1))
+        print(json.dumps({"model": model_rows, "data": data_rows, "sky_grain": grain}, indent=1))
         return 0
     for title, rows in (("model", model_rows), ("procedural data", data_rows)):
         s = summary(rows)
@@ -143,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     worst = sorted(model_rows, key=lambda r: -r["vertical"])[:5]
     print("most streaked: " + ", ".join(f"{r['sketch']}/{r['style']}/{r['class']} {r['vertical']:+.2f}"
                                         for r in worst))
+    for title, figures in grain.items():
+        print(f"sky grain, {title}: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()))
     return 0
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from spade.checkpoint import save_checkpoint
 from tests.conftest import make_encoder, make_generator
-from train.quality import main, streak_coherence
+from train.quality import detail_rms, main, streak_coherence
 
 
 def noise(seed: int = 0, size: int = 96) -> np.ndarray:
@@ -52,6 +52,16 @@ def test_a_region_too_small_gives_nan():
     assert math.isnan(streak_coherence(noise(), small))
 
 
+def test_sky_grain_tells_grain_from_a_smooth_gradient():
+    everywhere = np.ones((96, 96), bool)
+    gradient = np.broadcast_to(np.linspace(60, 200, 96)[:, None, None], (96, 96, 3))
+    assert detail_rms(gradient, everywhere) < 0.5
+    assert detail_rms(noise(), everywhere) > 10  # 20 grey levels of pixel noise, less what a 7x7 mean keeps
+    small = np.zeros((96, 96), bool)
+    small[:20, :20] = True
+    assert math.isnan(detail_rms(noise(), small))
+
+
 @pytest.fixture
 def tiny_256_model(tmp_path):
     """Random weights at the bundled model's size, so the example sketches have regions large enough to measure."""
@@ -67,12 +77,15 @@ def test_cli_reports_model_and_data(tiny_256_model, capsys):
     assert {r["sketch"] for r in report["model"]} >= {"lake_mountains", "forest_river"}
     assert {"sketch", "style", "class", "vertical", "horizontal"} <= set(report["data"][0])
     assert max(r["vertical"] for r in report["data"]) < 0.2  # procedural photos have no vertical streaks
+    assert set(report["sky_grain"]["model"]) == {"day_lake", "sunset_lake", "overcast_river", "snow_forest"}
+    assert set(report["sky_grain"]["procedural data"]) >= {"day", "overcast", "snow"}
 
 
 def test_cli_summary(tiny_256_model, capsys):
     assert main(["--model", str(tiny_256_model)]) == 0
     out = capsys.readouterr().out
     assert "model" in out and "procedural data" in out and "most streaked:" in out
+    assert "sky grain, model: day_lake" in out and "sky grain, procedural data: day" in out
 
 
 def test_cli_names_a_missing_model(tmp_path, capsys):
