@@ -59,4 +59,4 @@ mkdir -p "$RUNS/bundled256c_model"
 cp "$RUNS/bundled256c/latest/config.json" "$RUNS/bundled256c/latest/model.safetensors" "$RUNS/bundled256c_model/"
 train256 --init_from "$RUNS/bundled256c_model" \
   --checkpoint_dir "$RUNS/bundled256d" --discriminator_warmup 200 \
-  --seed 5 --lr 0.0001 --lambda_l1 30 --procedural_settings overcast=0.3,sunset=0.2,snow=0.15 --max_iters 2600 "$@"
+  --seed 5 --lr 0.0001 --lambda_l1 30 --procedural_settings overcast=0.3,sunset=0.2,snow=0.15 --max_iters 3600 "$@"
