@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -90,21 +91,25 @@ def region_rows(photo: np.ndarray, labels: np.ndarray, lag: int, **where: str) -
     return rows
 
 
-def model_streaks(renderer: SpadeRenderer, lag: int = 6) -> list[dict]:
-    """Vertical and horizontal streak coherence of a model's renders: every example sketch under the presets."""
+def example_renders(renderer: SpadeRenderer) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
+    """(sketch, style, labels, photo) for every example sketch under every preset (random styles without an
+    encoder), at the model's size."""
     from spade import read_mask, resize_labels
     from spade.paths import EXAMPLES_DIR, STYLES_DIR
 
     styles = {name: renderer.encode_style(STYLES_DIR / f"{name}.png") for name in STYLES} \
         if renderer.has_encoder else {f"seed {s}": renderer.random_style(s) for s in range(len(STYLES))}
     h, w = renderer.default_size
-    rows = []
     for path in sorted(EXAMPLES_DIR.glob("*.png")):
         labels = resize_labels(read_mask(path, renderer.label_set), h, w)
         for style_name, style in styles.items():
-            photo = renderer.render(labels, style)
-            rows += region_rows(photo, labels, lag, sketch=path.stem, style=style_name)
-    return rows
+            yield path.stem, style_name, labels, renderer.render(labels, style)
+
+
+def model_streaks(renderer: SpadeRenderer, lag: int = 6) -> list[dict]:
+    """Vertical and horizontal streak coherence of a model's renders: every example sketch under the presets."""
+    return [row for sketch, style, labels, photo in example_renders(renderer)
+            for row in region_rows(photo, labels, lag, sketch=sketch, style=style)]
 
 
 def _mean_by(rows: list[tuple[str, float]]) -> dict[str, float]:
@@ -117,17 +122,8 @@ def _mean_by(rows: list[tuple[str, float]]) -> dict[str, float]:
 
 def model_sky_grain(renderer: SpadeRenderer) -> dict[str, float]:
     """Sky fine-detail RMS of the model's renders, per preset, averaged over the example sketches."""
-    from spade import read_mask, resize_labels
-    from spade.paths import EXAMPLES_DIR, STYLES_DIR
-
-    styles = {name: renderer.encode_style(STYLES_DIR / f"{name}.png") for name in STYLES} \
-        if renderer.has_encoder else {f"seed {s}": renderer.random_style(s) for s in range(len(STYLES))}
-    h, w = renderer.default_size
-    rows = []
-    for path in sorted(EXAMPLES_DIR.glob("*.png")):
-        labels = resize_labels(read_mask(path, renderer.label_set), h, w)
-        rows += [(name, detail_rms(renderer.render(labels, style), labels == SKY)) for name, style in styles.items()]
-    return _mean_by(rows)
+    return _mean_by([(style, detail_rms(photo, labels == SKY))
+                     for _, style, labels, photo in example_renders(renderer)])
 
 
 def data_sky_grain(count: int = 6, size: int = 256) -> dict[str, float]:
