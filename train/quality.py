@@ -7,6 +7,10 @@ them: the correlation between an image's fine detail (the image minus its 7x7 lo
 few pixels further down (vertical streaks) or to the right (horizontal streaks), inside one region. Procedural
 training photos score about 0.01; a model whose trees show visible vertical lines scores 0.2 to 0.4.
 
+Streaks are only half of it: a model can lose them by losing its texture, painting flat, blurred regions. So each
+region's row also carries its texture, the RMS of its fine detail in grey levels, to hold next to the procedural
+photos' (a model that learned the data paints about as much detail into grass and trees as they have).
+
 It also measures grain in the sky: the RMS of the sky's fine detail (grey levels) under each preset, next to the
 same figure for procedural photos of each setting. A sky should be smooth; a model that learned a grainy cloud
 texture shows it under every sketch.
@@ -82,12 +86,13 @@ def detail_rms(image: np.ndarray, mask: np.ndarray) -> float:
 
 
 def region_rows(photo: np.ndarray, labels: np.ndarray, lag: int, **where: str) -> list[dict]:
-    """One row per measured class with enough interior for both directions."""
+    """One row per measured class with enough interior for both directions: its streaks and its texture."""
     rows = []
     for cls, name in MEASURED_CLASSES.items():
         v, h = (streak_coherence(photo, labels == cls, lag, axis) for axis in (0, 1))
         if not (np.isnan(v) or np.isnan(h)):
-            rows.append({**where, "class": name, "vertical": round(v, 3), "horizontal": round(h, 3)})
+            rows.append({**where, "class": name, "vertical": round(v, 3), "horizontal": round(h, 3),
+                         "detail": round(detail_rms(photo, labels == cls), 2)})
     return rows
 
 
@@ -155,7 +160,8 @@ def summary(rows: list[dict]) -> dict:
     horizontal = np.array([r["horizontal"] for r in rows])
     return {"regions": len(rows), "vertical_mean": round(float(vertical.mean()), 3),
             "vertical_max": round(float(vertical.max()), 3), "horizontal_mean": round(float(horizontal.mean()), 3),
-            "horizontal_max": round(float(horizontal.max()), 3)}
+            "horizontal_max": round(float(horizontal.max()), 3),
+            "detail": _mean_by([(r["class"], r["detail"]) for r in rows])}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     worst = sorted(model_rows, key=lambda r: -r["vertical"])[:5]
     print("most streaked: " + ", ".join(f"{r['sketch']}/{r['style']}/{r['class']} {r['vertical']:+.2f}"
                                         for r in worst))
+    for title, rows in (("model", model_rows), ("procedural data", data_rows)):
+        print(f"texture, {title}: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(summary(rows)["detail"].items())))
     for title, figures in grain.items():
         print(f"sky grain, {title}: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()))
     return 0

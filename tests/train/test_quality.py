@@ -75,7 +75,8 @@ def test_cli_reports_model_and_data(tiny_256_model, capsys):
     assert main(["--model", str(tiny_256_model), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert {r["sketch"] for r in report["model"]} >= {"lake_mountains", "forest_river"}
-    assert {"sketch", "style", "class", "vertical", "horizontal"} <= set(report["data"][0])
+    assert {"sketch", "style", "class", "vertical", "horizontal", "detail"} <= set(report["data"][0])
+    assert all(r["detail"] > 1 for r in report["data"])  # procedural photos are textured everywhere
     assert max(r["vertical"] for r in report["data"]) < 0.2  # procedural photos have no vertical streaks
     assert set(report["sky_grain"]["model"]) == {"day_lake", "sunset_lake", "overcast_river", "snow_forest"}
     assert set(report["sky_grain"]["procedural data"]) >= {"day", "overcast", "snow"}
@@ -85,6 +86,7 @@ def test_cli_summary(tiny_256_model, capsys):
     assert main(["--model", str(tiny_256_model)]) == 0
     out = capsys.readouterr().out
     assert "model" in out and "procedural data" in out and "most streaked:" in out
+    assert "texture, model: " in out and "texture, procedural data: " in out
     assert "sky grain, model: day_lake" in out and "sky grain, procedural data: day" in out
 
 
