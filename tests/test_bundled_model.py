@@ -112,7 +112,7 @@ def test_the_recipe_still_trains_end_to_end(tmp_path):
     assert sorted(p.name for p in (tmp_path / "installed").iterdir()) == ["config.json", "model.safetensors"]
     record = installed.bundle.training
     assert record["seed"] == 5 and record["crop_size"] == 256
-    assert "--discriminator_warmup 200" in record["command_line"]
+    assert "--discriminator_warmup 1500" in record["command_line"]
     assert [(s["seed"], s["crop_size"]) for s in record["earlier_stages"]] == [(1, 128), (2, 256), (3, 256), (4, 256)]
     again = subprocess.run([sys.executable, "scripts/install_bundled_model.py", "--runs", str(tmp_path), "--dest",
                             str(tmp_path / "installed")], cwd=ROOT, capture_output=True, text=True, timeout=120)
