@@ -51,14 +51,3 @@ train256 --init_from "$RUNS/bundled256/latest" \
 train256 --init_from "$RUNS/bundled256b/latest" \
   --checkpoint_dir "$RUNS/bundled256c" \
   --seed 4 --lr 0.0001 --lambda_l1 30 --procedural_settings snow=0.2,sunset=0.3 --max_iters 3000 "$@"
-
-# Stage 6, 256 px: stage 5's generator and encoder fine-tuned on data with the softer overcast sky (large,
-# low-contrast cloud instead of the grainy fine texture the models up to stage 5 had learned), overcast drawn for
-# a quarter of the scenes. Stage 5's discriminator is not kept with the installed model, so a new one is trained
-# alone for the first 1500 iterations: with only 200 (tried first), L1 outweighed its weak verdicts and the
-# generator blurred grass and trees flat within 1000 iterations (python -m train.quality, texture).
-mkdir -p "$RUNS/bundled256c_model"
-cp "$RUNS/bundled256c/latest/config.json" "$RUNS/bundled256c/latest/model.safetensors" "$RUNS/bundled256c_model/"
-train256 --init_from "$RUNS/bundled256c_model" \
-  --checkpoint_dir "$RUNS/bundled256d" --discriminator_warmup 1500 \
-  --seed 5 --lr 0.0001 --lambda_l1 30 --procedural_settings overcast=0.3,sunset=0.2,snow=0.15 --max_iters 3900 "$@"
