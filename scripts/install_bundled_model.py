@@ -2,9 +2,12 @@
 
     .venv/bin/python scripts/install_bundled_model.py [--runs runs] [--dest assets/model]
 
-Copies the last stage's model (config.json and model.safetensors, never the resume state) and writes the
-whole history into its training record: the last stage's record stays at the top, the records of the models
-it grew from go under "earlier_stages" (oldest first), and "total_elapsed_s" adds up the stages' times.
+Copies the last stage's model (config.json and model.safetensors) and its discriminator (discriminator.safetensors,
+float16; the app never reads it, but fine-tuning the installed model with `--init_from` needs it: the generator
+paints texture only because its own discriminator asks for it, see docs/training.md), never the rest of the resume
+state, and writes the whole history into its training record: the last stage's record stays at the top, the
+records of the models it grew from go under "earlier_stages" (oldest first), and "total_elapsed_s" adds up the
+stages' times.
 """
 from __future__ import annotations
 
@@ -16,6 +19,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from train.state import DISCRIMINATOR_TENSORS, STATE_TENSORS, export_discriminator  # noqa: E402
+
 # The models scripts/train_bundled_model.sh leaves in RUNS, in training order: stages 1-2 (128 px), 3, 4 and 5.
 STAGES = ("bundled128", "bundled256/latest", "bundled256b/latest", "bundled256c/latest")
 
@@ -57,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
     final_dir = folders[-1]
+    if not (final_dir / STATE_TENSORS).is_file():
+        print(f"error: {final_dir / STATE_TENSORS} not found: the last stage's discriminator is installed with it",
+              file=sys.stderr)
+        return 2
     config = json.loads((final_dir / "config.json").read_text())
     earlier = [json.loads((f / "config.json").read_text()).get("training", {}) for f in folders[:-1]]
     config["training"] = combined_record(config.get("training", {}), earlier)
@@ -64,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     staging = Path(tempfile.mkdtemp(prefix=".install-", dir=dest.parent))
     staging.chmod(0o755)
     shutil.copy2(final_dir / "model.safetensors", staging / "model.safetensors")
+    export_discriminator(final_dir, staging / DISCRIMINATOR_TENSORS)
     (staging / "config.json").write_text(json.dumps(config, indent=1))
     replace_folder(staging, dest)
     print(f"installed {final_dir} as {dest}")

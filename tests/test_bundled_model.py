@@ -109,14 +109,16 @@ def test_the_recipe_still_trains_end_to_end(tmp_path):
                               str(tmp_path / "installed")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert install.returncode == 0, install.stderr
     installed = load_model(tmp_path / "installed", "cpu")
-    assert sorted(p.name for p in (tmp_path / "installed").iterdir()) == ["config.json", "model.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "installed").iterdir()) == ["config.json", "discriminator.safetensors",
+                                                                         "model.safetensors"]
     record = installed.bundle.training
     assert record["seed"] == 4 and record["crop_size"] == 256
     assert [(s["seed"], s["crop_size"]) for s in record["earlier_stages"]] == [(1, 128), (2, 256), (3, 256)]
     again = subprocess.run([sys.executable, "scripts/install_bundled_model.py", "--runs", str(tmp_path), "--dest",
                             str(tmp_path / "installed")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert sorted(p.name for p in (tmp_path / "installed").iterdir()) == ["config.json", "model.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "installed").iterdir()) == ["config.json", "discriminator.safetensors",
+                                                                         "model.safetensors"]
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "install left a temporary folder"
 
 

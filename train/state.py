@@ -26,6 +26,7 @@ from .errors import TrainError
 STATE_FORMAT = "gauguin-train-state"
 STATE_VERSION = 1
 STATE_TENSORS = "training_state.safetensors"
+DISCRIMINATOR_TENSORS = "discriminator.safetensors"
 STATE_JSON = "training_state.json"
 LATEST = "latest"
 
@@ -182,9 +183,23 @@ def load_training_state(folder: Path) -> LoadedState:
 
 
 def read_discriminator(folder: Path) -> dict[str, torch.Tensor] | None:
-    """The discriminator stored in one of our checkpoint folders, if any (for --init_from)."""
-    path = folder / STATE_TENSORS
-    if not path.is_file():
-        return None
-    tensors = _read_tensors(path)
-    return {k[len("discriminator."):]: v for k, v in tensors.items() if k.startswith("discriminator.")} or None
+    """The discriminator kept in one of our checkpoint folders, if any (for --init_from): a training checkpoint's,
+    or the `discriminator.safetensors` an installed model keeps so that fine-tuning it starts with its own."""
+    for name in (STATE_TENSORS, DISCRIMINATOR_TENSORS):
+        if (folder / name).is_file():
+            tensors = _read_tensors(folder / name)
+            found = {k[len("discriminator."):]: v.float() if v.is_floating_point() else v
+                     for k, v in tensors.items() if k.startswith("discriminator.")}
+            if found:
+                return found
+    return None
+
+
+def export_discriminator(checkpoint: Path, dest: Path, dtype: torch.dtype = torch.float16) -> None:
+    """Write the discriminator of a training checkpoint folder to `dest` (a `discriminator.safetensors`)."""
+    tensors = _read_tensors(checkpoint / STATE_TENSORS)
+    found = {k: v.to(dtype) if v.is_floating_point() else v for k, v in tensors.items()
+             if k.startswith("discriminator.")}
+    if not found:
+        raise TrainError(f"{checkpoint / STATE_TENSORS} holds no discriminator")
+    save_file(found, str(dest))

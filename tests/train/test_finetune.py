@@ -64,6 +64,24 @@ def test_discriminator_warmup_keeps_the_generator(pairs, trained, tmp_path):
     assert any(not torch.equal(before[k], moved[k]) for k in weights)
 
 
+def test_init_from_an_installed_model_keeps_its_discriminator(pairs, trained, tmp_path):
+    """A model folder with discriminator.safetensors (as scripts/install_bundled_model.py writes) fine-tunes with
+    that discriminator; without it a new one is drawn."""
+    from train.state import export_discriminator
+    installed, bare = tmp_path / "installed", tmp_path / "bare"
+    for folder in (installed, bare):
+        folder.mkdir()
+        for name in ("config.json", "model.safetensors"):
+            shutil.copy2(trained / name, folder / name)
+    export_discriminator(trained, installed / "discriminator.safetensors")
+    for folder in (installed, bare):
+        assert main(tiny_args(*pairs, tmp_path / f"ft_{folder.name}", "--max_iters", "1", "--init_from",
+                              str(folder))) == 0
+    given = _discriminator(trained)
+    assert _close_to(given, _discriminator(tmp_path / "ft_installed" / "latest"), 5e-4)
+    assert not _close_to(given, _discriminator(tmp_path / "ft_bare" / "latest"), 5e-4)
+
+
 def test_init_from_official_layout(pairs, trained, tmp_path):
     official = tmp_path / "official"
     official.mkdir()
