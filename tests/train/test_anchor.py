@@ -1,0 +1,98 @@
+"""Anchored fine-tuning (python -m train.anchor): what it writes, that it only learns where the data changed, and
+its errors."""
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from spade import load_model
+from train.anchor import main
+
+
+@pytest.fixture
+def vae_model(tmp_path):
+    """A tiny VAE model that paints in tanh's working range. With random weights and batch-norm statistics every
+    output pixel sits at +-1, where nothing can be learned, so the statistics are measured on procedural scenes."""
+    import torch.nn.functional as F
+
+    from spade.checkpoint import ade20k_label_to_channel, save_checkpoint
+    from tests.conftest import make_encoder, make_generator
+    from train.procedural.scene import generate_scene
+    generator = make_generator(use_vae=True)
+    lut = torch.tensor(ade20k_label_to_channel())
+    segs = torch.cat([F.one_hot(lut[torch.from_numpy(generate_scene(s, (64, 64)).labels.astype("int64"))],
+                                generator.config.semantic_nc).permute(2, 0, 1)[None].float() for s in range(4)])
+    for m in generator.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None  # a plain average over the batch below
+    with torch.no_grad():
+        generator.train()(segs, torch.randn(4, generator.config.z_dim, generator=torch.Generator().manual_seed(0)))
+    path = tmp_path / "tiny_vae"
+    save_checkpoint(path, generator.eval(), make_encoder(input_size=64), training={"note": "random test weights"})
+    return path
+
+
+def _generator(folder) -> dict[str, torch.Tensor]:
+    return {k: v.float() for k, v in load_file(str(folder / "model.safetensors")).items() if k.startswith("generator.")}
+
+
+def _as_written(source, tmp_path) -> dict[str, torch.Tensor]:
+    """The source model's generator as this fine-tune writes one (spectral norm folded, float16)."""
+    from spade.checkpoint import save_checkpoint
+    r = load_model(source, "cpu")
+    save_checkpoint(tmp_path / "as_written", r.generator, r.encoder, dtype=torch.float16)
+    return _generator(tmp_path / "as_written")
+
+
+def run(source, out, *extra: str) -> int:
+    return main(["--model", str(source), "--out", str(out), "--setting", "overcast", "--iters", "2",
+                 "--batch_size", "1", "--device", "cpu", "--print_freq", "1", *extra])
+
+
+def test_writes_a_model_with_its_whole_record(vae_model, tmp_path, capsys):
+    assert run(vae_model, tmp_path / "out", "--share", "1", "--lr", "0.001") == 0  # every scene overcast
+    assert "2/2 L1" in capsys.readouterr().out
+    model = load_model(tmp_path / "out", "cpu")
+    assert model.has_encoder and model.default_size == load_model(vae_model, "cpu").default_size
+    record = model.bundle.training
+    assert record["method"] == "anchored fine-tune" and record["iterations"] == 2 and record["classes"] == ["sky"]
+    assert "--setting overcast" in record["command_line"]
+    assert record["earlier_stages"] == [{"note": "random test weights"}]
+    before, after = _as_written(vae_model, tmp_path), _generator(tmp_path / "out")
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_nothing_is_learned_where_nothing_changed(vae_model, tmp_path):
+    """No procedural scene has a car, so the target is the model's own output everywhere and the weights stay."""
+    assert run(vae_model, tmp_path / "out", "--classes", "car", "--share", "1", "--lr", "0.001") == 0
+    before, after = _as_written(vae_model, tmp_path), _generator(tmp_path / "out")
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (["--classes", "skyy"], "--classes skyy: not classes of the model (skyy)"),
+    (["--classes", ","], "none given"),
+])
+def test_bad_classes_exit_2(vae_model, tmp_path, capsys, extra, expected):
+    assert run(vae_model, tmp_path / "out", *extra) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+def test_a_model_without_style_encoder_is_refused(tiny_model, tmp_path, capsys):
+    assert run(tiny_model, tmp_path / "out") == 2
+    assert "needs a VAE model" in capsys.readouterr().err
+
+
+def test_a_missing_model_is_named(tmp_path, capsys):
+    assert run(tmp_path / "nowhere", tmp_path / "out") == 2
+    assert "error: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra", [["--iters", "0"], ["--share", "0"], ["--lr", "-1"], ["--setting", "rain"]])
+def test_bad_numbers_and_settings_exit_2(vae_model, tmp_path, extra):
+    with pytest.raises(SystemExit) as stop:
+        run(vae_model, tmp_path / "out", *extra)
+    assert stop.value.code == 2
