@@ -2,10 +2,11 @@
 
     .venv/bin/python scripts/install_bundled_model.py [--runs runs] [--dest assets/model]
 
-Copies the last stage's model (config.json and model.safetensors) and its discriminator (discriminator.safetensors,
-float16; the app never reads it, but fine-tuning the installed model with `--init_from` needs it: the generator
-paints texture only because its own discriminator asks for it, see docs/training.md), never the rest of the resume
-state, and writes the whole history into its training record: the last stage's record stays at the top, the
+Copies the last stage's model (config.json and model.safetensors) and the discriminator of the last stage that
+trained one (discriminator.safetensors, float16; an anchored fine-tune, train/anchor.py, trains none). The app
+never reads the discriminator, but fine-tuning the installed model with `--init_from` needs it: the generator
+paints texture only because its own discriminator asks for it (docs/training.md). The rest of the resume state
+stays behind. The whole history goes into the training record: the last stage's record stays at the top, the
 records of the models it grew from go under "earlier_stages" (oldest first), and "total_elapsed_s" adds up the
 stages' times.
 """
@@ -64,9 +65,10 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
     final_dir = folders[-1]
-    if not (final_dir / STATE_TENSORS).is_file():
-        print(f"error: {final_dir / STATE_TENSORS} not found: the last stage's discriminator is installed with it",
-              file=sys.stderr)
+    adversarial = [f for f in folders if (f / STATE_TENSORS).is_file()]
+    if not adversarial:
+        print(f"error: no stage's {STATE_TENSORS} found: the discriminator of the last stage that trained one is "
+              f"installed with the model", file=sys.stderr)
         return 2
     config = json.loads((final_dir / "config.json").read_text())
     earlier = [json.loads((f / "config.json").read_text()).get("training", {}) for f in folders[:-1]]
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     staging = Path(tempfile.mkdtemp(prefix=".install-", dir=dest.parent))
     staging.chmod(0o755)
     shutil.copy2(final_dir / "model.safetensors", staging / "model.safetensors")
-    export_discriminator(final_dir, staging / DISCRIMINATOR_TENSORS)
+    export_discriminator(adversarial[-1], staging / DISCRIMINATOR_TENSORS)
     (staging / "config.json").write_text(json.dumps(config, indent=1))
     replace_folder(staging, dest)
     print(f"installed {final_dir} as {dest}")
