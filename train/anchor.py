@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from spade import GauguinError, load_model
+from spade import GauguinError, SpadeRenderer, load_model
 from spade.checkpoint import save_checkpoint
 from spade.device import pick_device
 
@@ -55,6 +55,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def anchored_batch(student: SpadeRenderer, teacher: SpadeRenderer, seeds: list[int], weights: dict[str, float],
+                   setting: str, ids: list[int], device: torch.device) -> tuple[torch.Tensor, ...]:
+    """(one-hot labels, styles, targets) of one batch of procedural scenes: each target is the photo on the pixels
+    of `ids` in scenes of `setting` and the frozen teacher's own render everywhere else."""
+    h, w = student.default_size
+    segs, zs, targets = [], [], []
+    for seed in seeds:
+        scene = generate_scene(seed, (h, w), weights=weights)
+        photo = torch.from_numpy(scene.image.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
+        seg = student.one_hot(scene.labels)
+        z = teacher.encode_style(Image.fromarray(scene.image)).z.clone().to(device)
+        with torch.no_grad():
+            own = teacher.generator(seg, z).cpu()
+        changed = torch.from_numpy(np.isin(scene.labels, ids) & (scene.setting == setting))[None, None].float()
+        segs.append(seg)
+        zs.append(z)
+        targets.append(own * (1.0 - changed) + photo * changed)
+    return torch.cat(segs), torch.cat(zs), torch.cat(targets).to(device)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
@@ -74,36 +94,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --classes {args.classes}: not classes of the model ({', '.join(unknown) or 'none given'})",
               file=sys.stderr)
         return 2
-    h, w = student.default_size
+    h = student.default_size[0]
     generator = student.generator.train(False)
     for p in (*teacher.generator.parameters(), *teacher.encoder.parameters()):
         p.requires_grad_(False)
     opt = torch.optim.Adam(generator.parameters(), lr=args.lr, betas=(0.0, 0.9))
     others = (1.0 - args.share) / (len(SETTINGS) - 1)
     weights = {s: (args.share if s == args.setting else others) for s in SETTINGS}
-    torch.manual_seed(args.seed)
     start, loss = time.time(), torch.zeros(())
-    for it in range(args.iters):
-        segs, zs, targets = [], [], []
-        for b in range(args.batch_size):
-            scene = generate_scene(args.seed * 1_000_003 + it * args.batch_size + b, (h, w), weights=weights)
-            photo = torch.from_numpy(scene.image.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
-            seg = student.one_hot(scene.labels)
-            z = teacher.encode_style(Image.fromarray(scene.image)).z.clone().to(device)
-            changed = np.isin(scene.labels, ids) & (scene.setting == args.setting)
-            with torch.no_grad():
-                own = teacher.generator(seg, z).cpu()
-            m = torch.from_numpy(changed)[None, None].float()
-            segs.append(seg)
-            zs.append(z)
-            targets.append(own * (1.0 - m) + photo * m)
-        seg, z, target = torch.cat(segs), torch.cat(zs), torch.cat(targets).to(device)
-        loss = (generator(seg, z) - target).abs().mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if (it + 1) % args.print_freq == 0 or it + 1 == args.iters:
-            print(f"{it + 1}/{args.iters} L1 {loss.item():.4f} {time.time() - start:.0f}s", flush=True)
+    try:
+        for it in range(args.iters):
+            seeds = [args.seed * 1_000_003 + it * args.batch_size + b for b in range(args.batch_size)]
+            seg, z, target = anchored_batch(student, teacher, seeds, weights, args.setting, ids, device)
+            loss = (generator(seg, z) - target).abs().mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if (it + 1) % args.print_freq == 0 or it + 1 == args.iters:
+                print(f"{it + 1}/{args.iters} L1 {loss.item():.4f} {time.time() - start:.0f}s", flush=True)
+    except KeyboardInterrupt:
+        print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
+        return 130
     source = student.bundle
     record = {"command_line": shlex.join(["python -m train.anchor", *argv]), "method": "anchored fine-tune",
               "seed": args.seed, "iterations": args.iters, "batch_size": args.batch_size, "lr": args.lr,
