@@ -13,7 +13,6 @@ running statistics, and the result is an inference model (spectral norm folded i
 from __future__ import annotations
 
 import argparse
-import platform
 import shlex
 import sys
 import time
@@ -88,8 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {student.name} has no style encoder; anchored fine-tuning needs a VAE model", file=sys.stderr)
         return 2
     names = [n.strip() for n in args.classes.split(",") if n.strip()]
-    ids = [i for i, n in enumerate(student.label_set.names) if n in names]
-    unknown = sorted(set(names) - {student.label_set.names[i] for i in ids})
+    ids, unknown = [], []
+    for name in names:
+        try:
+            ids.append(student.label_set.id_of(name))
+        except KeyError:
+            unknown.append(name)
     if unknown or not names:
         print(f"error: --classes {args.classes}: not classes of the model ({', '.join(unknown) or 'none given'})",
               file=sys.stderr)
@@ -121,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
               "setting": args.setting, "classes": names, "share": args.share, "crop_size": h,
               "elapsed_s": round(time.time() - start, 1), "final_losses": {"L1": round(loss.item(), 5)},
               "hardware": {"device": str(device), "device_name": torch.cuda.get_device_name(device)
-                           if device.type == "cuda" else cpu_name() or platform.machine(),
+                           if device.type == "cuda" else cpu_name(),
                            "torch": torch.__version__},
               "init_from": args.model or "bundled model", "dataset": "procedural"}
     earlier = {k: v for k, v in source.training.items() if k not in ("earlier_stages", "total_elapsed_s")}

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -111,10 +111,18 @@ def example_renders(renderer: SpadeRenderer) -> Iterator[tuple[str, str, np.ndar
             yield path.stem, style_name, labels, renderer.render(labels, style)
 
 
+Renders = Iterable[tuple[str, str, np.ndarray, np.ndarray]]
+
+
+def streak_rows(renders: Renders, lag: int = 6) -> list[dict]:
+    """region_rows of every (sketch, style, labels, photo)."""
+    return [row for sketch, style, labels, photo in renders
+            for row in region_rows(photo, labels, lag, sketch=sketch, style=style)]
+
+
 def model_streaks(renderer: SpadeRenderer, lag: int = 6) -> list[dict]:
     """Vertical and horizontal streak coherence of a model's renders: every example sketch under the presets."""
-    return [row for sketch, style, labels, photo in example_renders(renderer)
-            for row in region_rows(photo, labels, lag, sketch=sketch, style=style)]
+    return streak_rows(example_renders(renderer), lag)
 
 
 def _mean_by(rows: list[tuple[str, float]]) -> dict[str, float]:
@@ -125,10 +133,9 @@ def _mean_by(rows: list[tuple[str, float]]) -> dict[str, float]:
     return {key: round(float(np.mean(values)), 2) for key, values in groups.items()}
 
 
-def model_sky_grain(renderer: SpadeRenderer) -> dict[str, float]:
-    """Sky fine-detail RMS of the model's renders, per preset, averaged over the example sketches."""
-    return _mean_by([(style, detail_rms(photo, labels == SKY))
-                     for _, style, labels, photo in example_renders(renderer)])
+def sky_grain(renders: Renders) -> dict[str, float]:
+    """Sky fine-detail RMS of renders, per style, averaged over the sketches."""
+    return _mean_by([(style, detail_rms(photo, labels == SKY)) for _, style, labels, photo in renders])
 
 
 def data_sky_grain(count: int = 6, size: int = 256) -> dict[str, float]:
@@ -175,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     from spade import GauguinError, load_model
 
     try:
-        renderer = load_model(args.model, "cpu")
-        model_rows = model_streaks(renderer, args.lag)
+        renders = list(example_renders(load_model(args.model, "cpu")))  # rendered once for both measures
+        model_rows = streak_rows(renders, args.lag)
     except GauguinError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -185,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
               f"pixels a measure needs; it works on models of 256 px and more", file=sys.stderr)
         return 2
     data_rows = data_streaks(lag=args.lag)
-    grain = {"model": model_sky_grain(renderer), "procedural data": data_sky_grain()}
+    grain = {"model": sky_grain(renders), "procedural data": data_sky_grain()}
     if args.json:
         print(json.dumps({"model": model_rows, "data": data_rows, "sky_grain": grain}, indent=1))
         return 0

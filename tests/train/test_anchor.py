@@ -96,3 +96,14 @@ def test_bad_numbers_and_settings_exit_2(vae_model, tmp_path, extra):
     with pytest.raises(SystemExit) as stop:
         run(vae_model, tmp_path / "out", *extra)
     assert stop.value.code == 2
+
+
+def test_ctrl_c_writes_nothing_and_says_so(vae_model, tmp_path, capsys, monkeypatch):
+    import train.anchor
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(train.anchor, "anchored_batch", interrupted)
+    assert run(vae_model, tmp_path / "out") == 130
+    err = capsys.readouterr().err
+    assert "interrupted: nothing written to" in err and "Traceback" not in err and not (tmp_path / "out").exists()
