@@ -39,6 +39,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--share", type=float, default=0.5, help="share of scenes drawn in --setting")
     p.add_argument("--iters", type=int, default=300)
     p.add_argument("--lr", type=float, default=0.0001, help="Adam learning rate, betas (0, 0.9)")
+    p.add_argument("--anchor_weight", type=float, default=1.0,
+                   help="L1 weight of the anchored pixels (the model's own output) against 1 for the changed ones")
     p.add_argument("--batch_size", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
@@ -51,15 +53,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.error("--share must lie in (0, 1]")
     if not args.lr > 0:
         p.error("--lr must be positive")
+    if not args.anchor_weight > 0:
+        p.error("--anchor_weight must be positive")
     return args
 
 
 def anchored_batch(student: SpadeRenderer, teacher: SpadeRenderer, seeds: list[int], weights: dict[str, float],
                    setting: str, ids: list[int], device: torch.device) -> tuple[torch.Tensor, ...]:
-    """(one-hot labels, styles, targets) of one batch of procedural scenes: each target is the photo on the pixels
-    of `ids` in scenes of `setting` and the frozen teacher's own render everywhere else."""
+    """(one-hot labels, styles, targets, changed-pixel masks) of one batch of procedural scenes: each target is the
+    photo on the pixels of `ids` in scenes of `setting` and the frozen teacher's own render everywhere else."""
     h, w = student.default_size
-    segs, zs, targets = [], [], []
+    segs, zs, targets, masks = [], [], [], []
     for seed in seeds:
         scene = generate_scene(seed, (h, w), weights=weights)
         photo = torch.from_numpy(scene.image.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
@@ -71,7 +75,8 @@ def anchored_batch(student: SpadeRenderer, teacher: SpadeRenderer, seeds: list[i
         segs.append(seg)
         zs.append(z)
         targets.append(own * (1.0 - changed) + photo * changed)
-    return torch.cat(segs), torch.cat(zs), torch.cat(targets).to(device)
+        masks.append(changed)
+    return torch.cat(segs), torch.cat(zs), torch.cat(targets).to(device), torch.cat(masks).to(device)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for it in range(args.iters):
             seeds = [args.seed * 1_000_003 + it * args.batch_size + b for b in range(args.batch_size)]
-            seg, z, target = anchored_batch(student, teacher, seeds, weights, args.setting, ids, device)
-            loss = (generator(seg, z) - target).abs().mean()
+            seg, z, target, changed = anchored_batch(student, teacher, seeds, weights, args.setting, ids, device)
+            pixel_weight = changed + args.anchor_weight * (1.0 - changed)
+            loss = ((generator(seg, z) - target).abs() * pixel_weight).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -119,9 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
         return 130
     source = student.bundle
-    record = {"command_line": shlex.join(["python -m train.anchor", *argv]), "method": "anchored fine-tune",
+    record = {"command_line": shlex.join(["python", "-m", "train.anchor", *argv]), "method": "anchored fine-tune",
               "seed": args.seed, "iterations": args.iters, "batch_size": args.batch_size, "lr": args.lr,
-              "setting": args.setting, "classes": names, "share": args.share, "crop_size": h,
+              "anchor_weight": args.anchor_weight, "setting": args.setting, "classes": names, "share": args.share,
+              "crop_size": h,
               "elapsed_s": round(time.time() - start, 1), "final_losses": {"L1": round(loss.item(), 5)},
               "hardware": {"device": str(device), "device_name": torch.cuda.get_device_name(device)
                            if device.type == "cuda" else cpu_name(),

@@ -52,13 +52,14 @@ def run(source, out, *extra: str) -> int:
 
 
 def test_writes_a_model_with_its_whole_record(vae_model, tmp_path, capsys):
-    assert run(vae_model, tmp_path / "out", "--share", "1", "--lr", "0.001") == 0  # every scene overcast
+    assert run(vae_model, tmp_path / "out", "--share", "1", "--lr", "0.001", "--anchor_weight", "3") == 0
     assert "2/2 L1" in capsys.readouterr().out
     model = load_model(tmp_path / "out", "cpu")
     assert model.has_encoder and model.default_size == load_model(vae_model, "cpu").default_size
     record = model.bundle.training
     assert record["method"] == "anchored fine-tune" and record["iterations"] == 2 and record["classes"] == ["sky"]
-    assert "--setting overcast" in record["command_line"]
+    assert record["anchor_weight"] == 3.0 and record["share"] == 1.0
+    assert record["command_line"].startswith("python -m train.anchor --model ") and "--setting overcast" in record["command_line"]
     assert record["earlier_stages"] == [{"note": "random test weights"}]
     before, after = _as_written(vae_model, tmp_path), _generator(tmp_path / "out")
     assert any(not torch.equal(before[k], after[k]) for k in before)
@@ -91,7 +92,8 @@ def test_a_missing_model_is_named(tmp_path, capsys):
     assert "error: " in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("extra", [["--iters", "0"], ["--share", "0"], ["--lr", "-1"], ["--setting", "rain"]])
+@pytest.mark.parametrize("extra", [["--iters", "0"], ["--share", "0"], ["--lr", "-1"], ["--anchor_weight", "0"],
+                                   ["--setting", "rain"]])
 def test_bad_numbers_and_settings_exit_2(vae_model, tmp_path, extra):
     with pytest.raises(SystemExit) as stop:
         run(vae_model, tmp_path / "out", *extra)
