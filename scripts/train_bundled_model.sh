@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The recipe of the bundled model (assets/model): a small VAE SPADE trained on procedural landscapes.
-# Extra arguments are appended to every stage (argparse keeps the last value), e.g. --device cuda.
+# Extra arguments are appended to every training stage (argparse keeps the last value), e.g. --device cuda;
+# the last stage (an anchored fine-tune) takes $ANCHOR_ARGS instead.
 # Resumable: run it again after an interruption. Runs go to $RUNS (default: runs). When it ends, install the model
 # (with the records of all stages) by:  .venv/bin/python scripts/install_bundled_model.py
 set -euo pipefail
@@ -51,3 +52,13 @@ train256 --init_from "$RUNS/bundled256/latest" \
 train256 --init_from "$RUNS/bundled256b/latest" \
   --checkpoint_dir "$RUNS/bundled256c" \
   --seed 4 --lr 0.0001 --lambda_l1 30 --procedural_settings snow=0.2,sunset=0.3 --max_iters 3000 "$@"
+
+# Stage 6, 256 px: stage 5 taught the smoother overcast sky of the procedural data without a discriminator
+# (train/anchor.py): the target is the photo on the sky of overcast scenes and stage 5's own render everywhere
+# else, weighted 4:1 so the rest holds. It takes no training arguments, only $ANCHOR_ARGS (e.g. --device cuda),
+# and does not resume: a finished stage is kept, an interrupted one starts again.
+if [ ! -f "$RUNS/bundled256d/config.json" ]; then
+  # shellcheck disable=SC2086
+  "$PYTHON" -m train.anchor --model "$RUNS/bundled256c/latest" --out "$RUNS/bundled256d" \
+    --setting overcast --classes sky --share 0.5 --seed 0 --lr 0.00005 --anchor_weight 4 --iters 400 ${ANCHOR_ARGS:-}
+fi
