@@ -93,7 +93,7 @@ def test_a_missing_model_is_named(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("extra", [["--iters", "0"], ["--share", "0"], ["--lr", "-1"], ["--anchor_weight", "0"],
-                                   ["--setting", "rain"]])
+                                   ["--streak_length", "0"], ["--setting", "rain"], ["--target", "blur"]])
 def test_bad_numbers_and_settings_exit_2(vae_model, tmp_path, extra):
     with pytest.raises(SystemExit) as stop:
         run(vae_model, tmp_path / "out", *extra)
@@ -109,3 +109,35 @@ def test_ctrl_c_writes_nothing_and_says_so(vae_model, tmp_path, capsys, monkeypa
     assert run(vae_model, tmp_path / "out") == 130
     err = capsys.readouterr().err
     assert "interrupted: nothing written to" in err and "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+def test_destreaking_takes_out_vertical_lines_and_keeps_the_rest():
+    """Lines running down a region go; pixel-to-pixel texture, and everything outside the region, stay."""
+    import numpy as np
+
+    from train.anchor import remove_vertical_streaks
+    from train.quality import detail_rms, streak_coherence
+    rng = np.random.default_rng(0)
+    lines, grain = np.tile(rng.normal(0, 20, (1, 128)), (128, 1)), rng.normal(0, 20, (128, 128))
+    region = np.zeros((128, 128), bool)
+    region[20:110, 10:120] = True
+
+    def destreak(grey):
+        image = torch.tensor(np.stack([grey] * 3)[None], dtype=torch.float32)
+        return remove_vertical_streaks(image, [torch.from_numpy(region)])[0].permute(1, 2, 0).numpy()
+    streaked = 128 + lines + grain
+    out = destreak(streaked)
+    assert streak_coherence(np.stack([streaked] * 3, -1), region) > 0.4 and abs(streak_coherence(out, region)) < 0.05
+    assert np.abs(out[~region] - streaked[~region, None]).max() < 1e-3
+    textured = destreak(128 + grain)
+    assert detail_rms(textured, region) > 0.95 * detail_rms(128 + grain, region)
+
+
+def test_a_destreaked_fine_tune_over_all_settings_records_its_target(vae_model, tmp_path):
+    assert main(["--model", str(vae_model), "--out", str(tmp_path / "out"), "--setting", "all", "--classes",
+                 "mountain,tree,grass", "--target", "destreaked", "--streak_length", "9", "--iters", "2",
+                 "--batch_size", "1", "--device", "cpu", "--lr", "0.001"]) == 0
+    record = load_model(tmp_path / "out", "cpu").bundle.training
+    assert record["target"] == "destreaked" and record["streak_length"] == 9 and record["setting"] == "all"
+    before, after = _as_written(vae_model, tmp_path), _generator(tmp_path / "out")
+    assert any(not torch.equal(before[k], after[k]) for k in before)
