@@ -24,8 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from train.state import DISCRIMINATOR_TENSORS, STATE_TENSORS, export_discriminator  # noqa: E402
 
-# The models scripts/train_bundled_model.sh leaves in RUNS, in training order: stages 1-2 (128 px), 3, 4, 5 and 6.
-STAGES = ("bundled128", "bundled256/latest", "bundled256b/latest", "bundled256c/latest", "bundled256d")
+# The models scripts/train_bundled_model.sh leaves in RUNS, in training order: stages 1-2 (128 px), 3 to 7.
+STAGES = ("bundled128", "bundled256/latest", "bundled256b/latest", "bundled256c/latest", "bundled256d",
+          "bundled256e")
 
 
 def combined_record(final: dict, earlier: list[dict]) -> dict:

@@ -43,15 +43,17 @@ def test_bundled_model_describes_itself(renderer):
     known = set(np.flatnonzero(renderer.trained_classes).tolist())
     assert known == set(OUTDOOR_CLASSES)
     record = renderer.bundle.training
-    assert record["method"] == "anchored fine-tune" and record["setting"] == "overcast" and record["classes"] == ["sky"]
+    assert record["method"] == "anchored fine-tune" and record["target"] == "destreaked" and record["setting"] == "all"
     assert record["crop_size"] == 256 and record["iterations"] >= 100 and record["hardware"]["device"]
-    first, grown, tuned, retuned = record["earlier_stages"]
+    first, grown, tuned, retuned, overcast = record["earlier_stages"]
+    assert overcast["method"] == "anchored fine-tune" and overcast["setting"] == "overcast"
+    assert overcast["classes"] == ["sky"] and overcast["anchor_weight"] == 4
     assert "--dataset procedural" in retuned["command_line"] and retuned["seed"] == 4
     assert first["seed"] == 1 and first["crop_size"] == 128 and first["iterations"] == 10000
     assert grown["seed"] == 2 and grown["crop_size"] == 256 and grown["iterations"] == 4500
     assert tuned["seed"] == 3 and tuned["iterations"] == 4000
     assert retuned["iterations"] == 3000 and {"G_GAN", "G_L1", "D_real", "KLD"} <= set(retuned["final_losses"])
-    stages = (first, grown, tuned, retuned, record)
+    stages = (first, grown, tuned, retuned, overcast, record)
     assert record["total_elapsed_s"] == pytest.approx(sum(s["elapsed_s"] for s in stages), abs=1)
 
 
@@ -94,7 +96,7 @@ def test_snow_covers_the_ground(renderer):
 
 
 def test_the_recipe_still_trains_end_to_end(tmp_path):
-    """All six stages of scripts/train_bundled_model.sh, two iterations each, on a few scenes."""
+    """All seven stages of scripts/train_bundled_model.sh, two iterations each, on a few scenes."""
     env = dict(os.environ, PYTHON=sys.executable, RUNS=str(tmp_path), ANCHOR_ARGS="--iters 2 --batch_size 1")
     run = subprocess.run(["bash", "scripts/train_bundled_model.sh", "--max_iters", "2", "--num_workers", "0",
                           "--dataset_size", "8", "--save_model_freq", "2", "--save_img_freq", "2",
@@ -102,7 +104,7 @@ def test_the_recipe_still_trains_end_to_end(tmp_path):
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     small = load_model(tmp_path / "bundled" / "latest", "cpu")
-    model = load_model(tmp_path / "bundled256d", "cpu")
+    model = load_model(tmp_path / "bundled256e", "cpu")
     assert small.default_size == (128, 128)
     assert model.default_size == load_model(None, "cpu").default_size == (256, 256)
     assert model.bundle.generator_config == load_model(None, "cpu").bundle.generator_config
@@ -114,9 +116,10 @@ def test_the_recipe_still_trains_end_to_end(tmp_path):
     assert sorted(p.name for p in (tmp_path / "installed").iterdir()) == ["config.json", "discriminator.safetensors",
                                                                          "model.safetensors"]
     record = installed.bundle.training
-    assert record["method"] == "anchored fine-tune" and record["iterations"] == 2
+    assert record["method"] == "anchored fine-tune" and record["target"] == "destreaked" and record["iterations"] == 2
     assert record["command_line"].endswith("--iters 2 --batch_size 1")
-    assert [(s["seed"], s["crop_size"]) for s in record["earlier_stages"]] == [(1, 128), (2, 256), (3, 256), (4, 256)]
+    assert [(s["seed"], s["crop_size"]) for s in record["earlier_stages"]] == [(1, 128), (2, 256), (3, 256), (4, 256),
+                                                                              (0, 256)]
     again = subprocess.run([sys.executable, "scripts/install_bundled_model.py", "--runs", str(tmp_path), "--dest",
                             str(tmp_path / "installed")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
@@ -135,7 +138,8 @@ def test_installing_without_a_run_says_what_to_do(tmp_path):
 def test_installing_needs_a_discriminator(tmp_path):
     """Every stage's record is there but no stage's resume state (and so no discriminator)."""
     import json
-    for stage in ("bundled128", "bundled256/latest", "bundled256b/latest", "bundled256c/latest", "bundled256d"):
+    for stage in ("bundled128", "bundled256/latest", "bundled256b/latest", "bundled256c/latest", "bundled256d",
+                  "bundled256e"):
         (tmp_path / stage).mkdir(parents=True)
         (tmp_path / stage / "config.json").write_text(json.dumps({"training": {}}))
     run = subprocess.run([sys.executable, "scripts/install_bundled_model.py", "--runs", str(tmp_path),
