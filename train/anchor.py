@@ -47,7 +47,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         "its vertical streaks")
     p.add_argument("--streak_length", type=int, default=21,
                    help="--target destreaked: the vertical run (pixels) over which detail counts as a streak")
-    p.add_argument("--share", type=float, default=0.5, help="share of scenes drawn in --setting (not with all)")
+    p.add_argument("--share", type=float, default=None,
+                   help="share of scenes drawn in --setting (default 0.5; not with --setting all)")
     p.add_argument("--iters", type=int, default=300)
     p.add_argument("--lr", type=float, default=0.0001, help="Adam learning rate, betas (0, 0.9)")
     p.add_argument("--anchor_weight", type=float, default=1.0,
@@ -60,7 +61,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     for name in ("iters", "batch_size", "print_freq", "streak_length"):
         if getattr(args, name) < 1:
             p.error(f"--{name} must be at least 1")
-    if not 0 < args.share <= 1:
+    if args.share is not None and args.setting == "all":
+        p.error("--share picks how often --setting is drawn; with --setting all, scenes are drawn as in training")
+    if args.share is None:
+        args.share = 0.5 if args.setting != "all" else None
+    elif not 0 < args.share <= 1:
         p.error("--share must lie in (0, 1]")
     if not args.lr > 0:
         p.error("--lr must be positive")
@@ -146,9 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     for p in (*teacher.generator.parameters(), *teacher.encoder.parameters()):
         p.requires_grad_(False)
     opt = torch.optim.Adam(generator.parameters(), lr=args.lr, betas=(0.0, 0.9))
-    others = (1.0 - args.share) / (len(SETTINGS) - 1)
-    weights = None if args.setting == "all" else \
-        {s: (args.share if s == args.setting else others) for s in SETTINGS}
+    weights = None
+    if args.setting != "all":
+        others = (1.0 - args.share) / (len(SETTINGS) - 1)
+        weights = {s: (args.share if s == args.setting else others) for s in SETTINGS}
     start, loss = time.time(), torch.zeros(())
     try:
         for it in range(args.iters):

@@ -139,5 +139,12 @@ def test_a_destreaked_fine_tune_over_all_settings_records_its_target(vae_model, 
                  "--batch_size", "1", "--device", "cpu", "--lr", "0.001"]) == 0
     record = load_model(tmp_path / "out", "cpu").bundle.training
     assert record["target"] == "destreaked" and record["streak_length"] == 9 and record["setting"] == "all"
+    assert record["share"] is None
     before, after = _as_written(vae_model, tmp_path), _generator(tmp_path / "out")
     assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_share_with_all_settings_is_refused(vae_model, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--model", str(vae_model), "--out", str(tmp_path / "out"), "--setting", "all", "--share", "0.3"])
+    assert stop.value.code == 2 and "with --setting all" in capsys.readouterr().err
