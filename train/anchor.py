@@ -107,7 +107,6 @@ def anchored_batch(student: SpadeRenderer, teacher: SpadeRenderer, seeds: list[i
     segs, zs, targets, masks = [], [], [], []
     for seed in seeds:
         scene = generate_scene(seed, (h, w), weights=weights)
-        photo = torch.from_numpy(scene.image.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
         seg = student.one_hot(scene.labels)
         z = teacher.encode_style(Image.fromarray(scene.image)).z.clone().to(device)
         with torch.no_grad():
@@ -115,10 +114,12 @@ def anchored_batch(student: SpadeRenderer, teacher: SpadeRenderer, seeds: list[i
         changed = torch.from_numpy(np.isin(scene.labels, ids) & (setting in ("all", scene.setting)))[None, None]
         changed = changed.float()
         if target == "destreaked":
-            photo = remove_vertical_streaks(own, [torch.from_numpy(scene.labels == i) for i in ids], streak_length)
+            new = remove_vertical_streaks(own, [torch.from_numpy(scene.labels == i) for i in ids], streak_length)
+        else:
+            new = torch.from_numpy(scene.image.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
         segs.append(seg)
         zs.append(z)
-        targets.append(own * (1.0 - changed) + photo * changed)
+        targets.append(own * (1.0 - changed) + new * changed)
         masks.append(changed)
     return torch.cat(segs), torch.cat(zs), torch.cat(targets).to(device), torch.cat(masks).to(device)
 

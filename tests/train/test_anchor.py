@@ -134,9 +134,8 @@ def test_destreaking_takes_out_vertical_lines_and_keeps_the_rest():
 
 
 def test_a_destreaked_fine_tune_over_all_settings_records_its_target(vae_model, tmp_path):
-    assert main(["--model", str(vae_model), "--out", str(tmp_path / "out"), "--setting", "all", "--classes",
-                 "mountain,tree,grass", "--target", "destreaked", "--streak_length", "9", "--iters", "2",
-                 "--batch_size", "1", "--device", "cpu", "--lr", "0.001"]) == 0
+    assert run(vae_model, tmp_path / "out", "--setting", "all", "--classes", "mountain,tree,grass",
+               "--target", "destreaked", "--streak_length", "9", "--lr", "0.001") == 0
     record = load_model(tmp_path / "out", "cpu").bundle.training
     assert record["target"] == "destreaked" and record["streak_length"] == 9 and record["setting"] == "all"
     assert record["share"] is None
