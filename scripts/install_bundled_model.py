@@ -20,9 +20,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from train.state import DISCRIMINATOR_TENSORS, STATE_TENSORS, export_discriminator  # noqa: E402
+from train.state import DISCRIMINATOR_TENSORS, STATE_TENSORS, export_discriminator
 
 # The models scripts/train_bundled_model.sh leaves in RUNS, in training order: stages 1-2 (128 px), 3 to 7.
 STAGES = ("bundled128", "bundled256/latest", "bundled256b/latest", "bundled256c/latest", "bundled256d",

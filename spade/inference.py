@@ -17,11 +17,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .checkpoint import (ModelBundle, build_encoder, build_generator, is_gauguin_checkpoint, load_checkpoint,
                          trained_class_mask)
 from .device import pick_device
-from .errors import CheckpointError, MaskError, SizeError, StyleError
+from .errors import MaskError, SizeError, StyleError
 from .fast import FastGenerator
 from .labels import LabelSet
 from .official import load_official
-from .paths import DEFAULT_MODEL_DIR
+from .model_path import resolve_model_path
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,9 @@ class Style:
 
 
 def load_bundle(path: str | Path | None = None) -> ModelBundle:
-    """Read a Gauguin checkpoint or an official SPADE one; None means the bundled default model."""
-    if path is None:
-        if not (DEFAULT_MODEL_DIR / "config.json").is_file():
-            raise CheckpointError("no bundled model is installed yet (assets/model); pass --model PATH with a "
-                                  "Gauguin checkpoint or an official SPADE checkpoint")
-        path = DEFAULT_MODEL_DIR
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise CheckpointError(f"model not found: {path}")
+    """Read a Gauguin checkpoint, an official SPADE one or a training run's latest (see resolve_model_path);
+    None means the bundled default model."""
+    path = resolve_model_path(path)
     if is_gauguin_checkpoint(path):
         return load_checkpoint(path)
     return load_official(path)

@@ -20,6 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from spade.checkpoint import CONFIG_NAME, save_checkpoint
+from spade.model_path import LATEST
 
 from .errors import TrainError
 
@@ -28,7 +29,6 @@ STATE_VERSION = 1
 STATE_TENSORS = "training_state.safetensors"
 DISCRIMINATOR_TENSORS = "discriminator.safetensors"
 STATE_JSON = "training_state.json"
-LATEST = "latest"
 
 
 @dataclass
