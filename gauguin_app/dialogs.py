@@ -8,6 +8,8 @@ from spade.device import DEVICE_CHOICES, available_devices
 from spade.labels import LabelSet
 
 NEW_CANVAS_FILLS = ("sky", "unlabeled", "grass", "sea", "sand")
+ABOUT_HTML = ("<b>Gauguin</b><br>Paint a semantic sketch, get a photo.<br>SPADE: Park et al., Semantic Image "
+              "Synthesis with Spatially-Adaptive Normalization, CVPR 2019.")
 
 
 class NewCanvasDialog(QDialog):

@@ -7,11 +7,12 @@ the tensors, named `generator.*` and `encoder.*` exactly as in spade/model.py (s
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -209,6 +210,24 @@ def build_encoder(bundle: ModelBundle) -> ConvEncoder | None:
     e = ConvEncoder(replace(bundle.encoder_config, spectral=False))
     load_state_strict(e, fold_spectral_norm(bundle.encoder_state), f"{bundle.name} encoder")
     return e.eval()
+
+
+def model_identity(bundle: ModelBundle) -> str:
+    """A hash of what decides a model's output: its configs, label mapping and every weight.
+
+    Two bundles with the same identity render the same photo for the same sketch and style, whatever they are
+    called, so values computed by one model (style latents) can be reused exactly when identities match.
+    """
+    h = hashlib.sha256()
+    configs = {"generator": asdict(bundle.generator_config), "label_to_channel": list(bundle.label_to_channel),
+               "encoder": asdict(bundle.encoder_config) if bundle.encoder_config is not None else None}
+    h.update(json.dumps(configs, sort_keys=True, default=str).encode())
+    for prefix, state in (("generator.", bundle.generator_state), ("encoder.", bundle.encoder_state or {})):
+        for name in sorted(state):
+            t = state[name].detach().cpu().contiguous()
+            h.update(f"{prefix}{name}:{t.dtype}:{tuple(t.shape)}".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()[:32]
 
 
 def trained_class_mask(bundle: ModelBundle) -> np.ndarray:

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .checkpoint import (ModelBundle, build_encoder, build_generator, is_gauguin_checkpoint, load_checkpoint,
-                         trained_class_mask)
+                         model_identity, trained_class_mask)
 from .device import pick_device
 from .errors import CheckpointError, MaskError, SizeError, StyleError
 from .fast import FastGenerator
@@ -78,7 +78,11 @@ def read_style_image(path: str | Path) -> Image.Image:
 
 
 class SpadeRenderer:
-    """An inference-only SPADE model on one device."""
+    """An inference-only SPADE model on one device.
+
+    `identity` is a hash of the weights and configs: values a model computed (style latents) are keyed by it,
+    since the display name is shared by every stage of a model and does not tell them apart.
+    """
 
     def __init__(self, bundle: ModelBundle, device: str | torch.device = "auto", fast: bool = True):
         self.bundle = bundle
@@ -91,6 +95,7 @@ class SpadeRenderer:
         lut = np.asarray(bundle.label_to_channel, dtype=np.int64)
         self._channel_lut = torch.from_numpy(lut).to(self.device)
         self._fast_generator: FastGenerator | None = None
+        self.identity = model_identity(bundle)
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto") -> "SpadeRenderer":
