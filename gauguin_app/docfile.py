@@ -18,7 +18,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from spade.errors import GauguinError
-from spade.labels import LabelSet, ade20k, atomic_write, labels_from_image
+from spade.atomic import atomic_write
+from spade.labels import LabelSet, ade20k, labels_from_image
 
 from .document import CanvasSettings, Document, StyleSettings, StyleSource
 

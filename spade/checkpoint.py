@@ -8,9 +8,6 @@ the tensors, named `generator.*` and `encoder.*` exactly as in spade/model.py (s
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,8 +16,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .atomic import default_permissions, write_folder
 from .errors import CheckpointError
-from .labels import LabelSet, ade20k, default_permissions
+from .labels import LabelSet, ade20k
 from .model import ConvEncoder, EncoderConfig, GeneratorConfig, SPADEGenerator
 
 FORMAT = "gauguin-spade"
@@ -84,23 +82,12 @@ def save_checkpoint(path: str | Path, generator: SPADEGenerator, encoder: ConvEn
         "trained_classes": sorted(trained_classes) if trained_classes is not None else None,
         "training": training or {},
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
-    try:
-        save_file(tensors, str(tmp / WEIGHTS_NAME))
-        (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=1))
-        default_permissions(tmp)
-        default_permissions(tmp / WEIGHTS_NAME)
-        if path.exists():
-            old = path.with_name(f".{path.name}-old")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    def fill(folder: Path) -> None:
+        save_file(tensors, str(folder / WEIGHTS_NAME))
+        (folder / CONFIG_NAME).write_text(json.dumps(config, indent=1))
+        default_permissions(folder / WEIGHTS_NAME)
+
+    write_folder(path, fill)
     return path
 
 

@@ -6,8 +6,6 @@ reading masks that were painted in a palette: it never enters the model.
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .atomic import atomic_write
 from .errors import MaskError
 from .paths import ADE20K_CLASSES_CSV, CITYSCAPES_CLASSES_CSV, COCOSTUFF_CLASSES_CSV
 
@@ -234,36 +233,6 @@ def read_mask(path: str | Path, label_set: LabelSet | None = None) -> np.ndarray
         raise MaskError(f"cannot read mask {path}: not an image format Pillow can open") from None
     except (OSError, SyntaxError) as e:
         raise MaskError(f"cannot read mask {path}: {e}") from None
-
-
-def _read_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()  # read once: os.umask is process-wide and not thread-safe to query later
-
-
-def default_permissions(path: str | Path) -> None:
-    """Give a file or folder made by tempfile (0600/0700) the permissions a plain open()/mkdir() would."""
-    mode = 0o777 if os.path.isdir(path) else 0o666
-    os.chmod(path, mode & ~_UMASK)
-
-
-def atomic_write(path: str | Path, write) -> None:
-    """Call write(tmp_path) then move the result into place, so a failure leaves no partial file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent or ".")
-    os.close(fd)
-    try:
-        write(tmp)
-        default_permissions(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def save_image(path: str | Path, image: Image.Image) -> None:
