@@ -3,6 +3,7 @@ gestures into painting operations on the Document."""
 from __future__ import annotations
 
 import math
+from contextlib import ExitStack
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -71,11 +72,13 @@ class SketchCanvas(QWidget):
         self._line_start: tuple[float, float] | None = None
         self._poly: list[tuple[float, float]] = []
         self._lasso_drag = False
+        self._drag = ExitStack()  # the brush stroke being dragged (one undo step from press to release)
 
     # -- document --------------------------------------------------------------------------------------
     def set_document(self, doc: Document) -> None:
         if self.doc is not None and self._on_doc_changed in self.doc.listeners:
             self.doc.listeners.remove(self._on_doc_changed)
+        self._drag.close()
         self.doc = doc
         self.sketch = SketchView(doc)
         doc.listeners.append(self._on_doc_changed)
@@ -212,13 +215,13 @@ class SketchCanvas(QWidget):
         if tool == "eyedropper":
             self._pick(x, y)
         elif tool in ("brush", "eraser"):
-            self.doc.begin_stroke(tool)
+            self._drag.enter_context(self.doc.stroke(tool))  # closed on release, cancelled by Escape
             self._last = (x, y)
             self.doc.paint(stroke_segment(self.doc.shape, (x, y), (x, y), self.brush_size), self._value())
         elif tool == "fill":
             if self._inside(x, y):
-                self.doc.begin_stroke("fill")
-                self.doc.paint(flood_fill(self.doc.labels, (round(x), round(y))), self.class_id)
+                with self.doc.stroke("fill"):
+                    self.doc.paint(flood_fill(self.doc.labels, (round(x), round(y))), self.class_id)
                 self._finish_stroke()
         elif tool == "line":
             self._line_start = (x, y)
@@ -275,10 +278,12 @@ class SketchCanvas(QWidget):
             return
         x, y = self.to_image(e.position())
         if self.doc.in_stroke:
+            self._drag.close()
             self._finish_stroke()
         elif self.tool == "line" and self._line_start is not None:
-            self.doc.begin_stroke("line")
-            self.doc.paint(stroke_segment(self.doc.shape, self._line_start, (x, y), self.brush_size), self.class_id)
+            with self.doc.stroke("line"):
+                self.doc.paint(stroke_segment(self.doc.shape, self._line_start, (x, y), self.brush_size),
+                               self.class_id)
             self._line_start = None
             self._finish_stroke()
         elif self.tool == "polygon" and self._lasso_drag and len(self._poly) >= 3:
@@ -328,8 +333,8 @@ class SketchCanvas(QWidget):
     def commit_polygon(self) -> None:
         """Fill the polygon (or lasso) drawn so far with the current class, as one undo step."""
         if self.doc is not None and len(self._poly) >= 3:
-            self.doc.begin_stroke("polygon")
-            self.doc.paint(polygon_fill(self.doc.shape, self._poly), self.class_id)
+            with self.doc.stroke("polygon"):
+                self.doc.paint(polygon_fill(self.doc.shape, self._poly), self.class_id)
             self._finish_stroke()
         self._poly.clear()
         self._lasso_drag = False
@@ -338,13 +343,13 @@ class SketchCanvas(QWidget):
     def cancel_gesture(self) -> None:
         if self.doc is not None and self.doc.in_stroke:
             self.doc.cancel_stroke()
+        self._drag.close()
         self._poly.clear()
         self._line_start = None
         self._lasso_drag = False
         self.update()
 
     def _finish_stroke(self) -> None:
-        self.doc.end_stroke()
         self._last = None
         self.stroke_finished.emit()
 

@@ -10,7 +10,7 @@ import torch
 
 from spade import SpadeRenderer, Style, resize_labels
 
-from .document import StyleSettings, StyleSource
+from .document import Document, StyleSettings, StyleSource
 
 T = TypeVar("T")
 
@@ -73,8 +73,24 @@ class RenderResult:
     labels_shape: tuple[int, int] = (0, 0)
 
 
+class RenderSource:
+    """What the render controller renders: the shown document with the loaded model (either may be missing)."""
+
+    def __init__(self) -> None:
+        self.document: Document | None = None
+        self.renderer: SpadeRenderer | None = None
+
+    def job(self, generation: int) -> RenderJob | None:
+        """A snapshot of the document for the worker, or None when there is nothing to render."""
+        doc, renderer = self.document, self.renderer
+        if doc is None or renderer is None:
+            return None
+        return RenderJob(doc.revision, generation, doc.labels.copy(), doc.style, renderer, dict(doc.latents))
+
+
 def latent_key(renderer: SpadeRenderer, source: StyleSource) -> str:
-    return f"{renderer.name}|{source.key}"
+    """Latents belong to one model's weights: keyed by its identity, never by its (shared) display name."""
+    return f"{renderer.identity}|{source.key}"
 
 
 def resolve_style(renderer: SpadeRenderer, style: StyleSettings,

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if chosen:
         window.open_path(chosen[0], ask=False)
     if args.style and window.renderer is not None and window.renderer.has_encoder:
-        window.set_style_photo(STYLES_DIR / f"{args.style}.png")
+        window.styles.set_photo(STYLES_DIR / f"{args.style}.png")
     window.overlay_check.setChecked(args.overlay)
     app.processEvents()
 

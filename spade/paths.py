@@ -15,6 +15,8 @@ def assets_dir() -> Path:
 
 ASSETS_DIR = assets_dir()
 ADE20K_CLASSES_CSV = ASSETS_DIR / "ade20k_classes.csv"
+COCOSTUFF_CLASSES_CSV = ASSETS_DIR / "cocostuff_classes.csv"
+CITYSCAPES_CLASSES_CSV = ASSETS_DIR / "cityscapes_classes.csv"
 DEFAULT_MODEL_DIR = ASSETS_DIR / "model"
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 STYLES_DIR = ASSETS_DIR / "styles"

@@ -65,7 +65,7 @@ def test_style_file_that_is_not_an_image(make_window, prompts, tmp_path):
     style = w.doc.style
     bad = tmp_path / "sunset.jpg"
     bad.write_bytes(b"this is not a photo")
-    assert w.set_style_photo(bad) is False
-    w.handle_dropped_file(bad)
+    assert w.styles.set_photo(bad) is False
+    w.files.open_dropped(bad)
     assert len(prompts.errors) == 2 and all("sunset.jpg" in e and "\n" not in e for e in prompts.errors)
     assert w.doc.style == style

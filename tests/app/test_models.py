@@ -97,7 +97,7 @@ def save_with_model(make_window, prompts, model_path, path) -> np.ndarray:
     w = make_window(model_path)
     drag(w.canvas, [(5, 5), (20, 20)])
     prompts.save_path = str(path)
-    assert w.save()
+    assert w.files.save()
     return w.doc.labels.copy()
 
 

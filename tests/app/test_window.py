@@ -180,7 +180,7 @@ def test_dice_style_is_reproducible_and_blend_works(make_window, qtbot, tiny_ren
     wait_for_photo(qtbot, w)
     expected = tiny_renderer.render(w.doc.labels, tiny_renderer.random_style(1234))
     assert np.array_equal(w.photo.photo_array, expected)
-    w.random_style("b", 99)
+    w.styles.random("b", 99)
     w.style_panel.blend.setValue(100)
     assert w.doc.style.t == 1.0
     wait_for_photo(qtbot, w)
@@ -195,7 +195,7 @@ def test_model_without_encoder_disables_style_controls(make_window, qtbot, plain
     assert "no style input" in sp.photo_button.toolTip()
     img = tmp_path / "p.png"
     Image.new("RGB", (8, 8), (200, 30, 30)).save(img)
-    assert w.set_style_photo(img) is False and "no style encoder" in prompts.errors[-1]
+    assert w.styles.set_photo(img) is False and "no style encoder" in prompts.errors[-1]
     wait_for_photo(qtbot, w)
 
 
@@ -206,7 +206,7 @@ def test_empty_state_without_a_model_still_paints(make_window, prompts):
     pick_class(w, TREE)
     drag(w.canvas, [(10, 10), (30, 30)])
     assert w.doc.dirty
-    assert w.export("photo") is False and "no photo" in prompts.errors[-1]
+    assert w.files.export("photo") is False and "no photo" in prompts.errors[-1]
 
 
 def test_bad_model_keeps_the_current_one(make_window, qtbot, prompts, tmp_path):
@@ -225,7 +225,7 @@ def test_export_photo_sketch_and_side_by_side(make_window, qtbot, prompts, tmp_p
     for kind, name, size in (("photo", "p.png", (wd, h)), ("sketch", "s.jpg", (wd, h)),
                              ("side_by_side", "b.png", None)):
         prompts.save_path = str(tmp_path / name)
-        assert w.export(kind)
+        assert w.files.export(kind)
         with Image.open(tmp_path / name) as img:
             assert img.mode == "RGB"
             if size:
@@ -237,7 +237,7 @@ def test_export_photo_sketch_and_side_by_side(make_window, qtbot, prompts, tmp_p
     prompts.save_path = str(tmp_path / "p")              # no extension: .png is added, and it exists
     (tmp_path / "p.png").write_bytes(b"keep me")
     prompts.yes = False
-    assert w.export("photo") is False
+    assert w.files.export("photo") is False
     assert (tmp_path / "p.png").read_bytes() == b"keep me" and prompts.questions
 
 
@@ -246,7 +246,7 @@ def test_save_mask_and_open_masks(make_window, prompts, tmp_path):
     pick_class(w, TREE)
     drag(w.canvas, [(20, 20), (40, 40)])
     prompts.save_path = str(tmp_path / "mask.png")
-    assert w.save_mask(with_color=True)
+    assert w.files.save_mask(with_color=True)
     assert np.array_equal(read_mask(tmp_path / "mask.png"), w.doc.labels)
     assert np.array_equal(read_mask(tmp_path / "mask_color.png"), w.doc.labels)
     labels = np.full((96, 128), SEA, np.uint8)
@@ -262,12 +262,12 @@ def test_document_round_trip_through_the_window(make_window, qtbot, prompts, tmp
     w = make_window()
     pick_class(w, MOUNTAIN)
     drag(w.canvas, [(5, 30), (60, 30)])
-    w.random_style("a", 42)
+    w.styles.random("a", 42)
     w.overlay_check.setChecked(True)
     wait_for_photo(qtbot, w)
     photo = w.photo.photo_array.copy()
     prompts.save_path = str(tmp_path / "work")
-    assert w.save()
+    assert w.files.save()
     path = tmp_path / "work.gauguin"
     assert path.is_file() and not w.doc.dirty and "work.gauguin" in w.windowTitle()
     w2 = make_window()
@@ -308,7 +308,7 @@ def test_recovery_after_a_simulated_crash(make_window, qtbot, prompts, tmp_path)
     w = make_window(recovery_dir=rec)
     pick_class(w, SEA)
     drag(w.canvas, [(5, 50), (60, 50)])
-    assert w.autosave()
+    assert w.autosaver.save()
     crashed = rec / "recovery-999999999.gauguin"     # as if the process had died
     w.recovery.path.rename(crashed)
     labels = w.doc.labels.copy()
