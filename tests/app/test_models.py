@@ -53,21 +53,21 @@ def test_only_the_newest_load_wins(make_window, qtbot, plain_model_path, tiny_mo
     assert w.renderer.name == "tiny" and w.settings.model_path == str(tiny_model_path.resolve())
 
 
-def test_load_model_folder_takes_a_training_run_folder(make_window, qtbot, prompts, monkeypatch, tmp_path,
-                                                       plain_model_path):
+def test_load_model_folder_takes_a_training_run_folder(make_window, qtbot, prompts, tmp_path, plain_model_path):
     """Load Model Folder on the trainer's --checkpoint_dir loads its latest/; several models are named."""
-    from gauguin_app import prompts as prompts_module
     run, many = tmp_path / "run", tmp_path / "many"
     shutil.copytree(plain_model_path, run / "latest")
     for name in ("iter_0000002", "iter_0000004"):
         shutil.copytree(plain_model_path, many / name)
     w = make_window()
-    for folder in (run, many):
-        monkeypatch.setattr(prompts_module, "ask_folder", lambda *a, folder=folder: str(folder))
-        w.load_model_folder()
-        wait_for_model(qtbot, w)
-        if folder == run:
-            assert w.renderer.name == "plain" and not prompts.errors
+    assert w.renderer.name == "tiny"
+    prompts.folder = str(run)
+    w.models.load_folder()
+    wait_for_model(qtbot, w)
+    assert w.renderer.name == "plain" and not prompts.errors
+    prompts.folder = str(many)
+    w.models.load_folder()
+    wait_for_model(qtbot, w)
     assert w.renderer.name == "plain" and len(prompts.errors) == 1
     assert "iter_0000002, iter_0000004" in prompts.errors[0]
 
