@@ -90,12 +90,21 @@ class SketchCanvas(QWidget):
         if self.sketch is None:
             return
         self.sketch.update(box)
+        self._report_cursor()
         if box is None:
             self.update()
         else:
             y0, y1, x0, x1 = box
             r = self.image_rect_to_widget(QRectF(x0, y0, x1 - x0, y1 - y0)).adjusted(-2, -2, 2, 2)
             self.update(r.toAlignedRect())
+
+    def _report_cursor(self) -> None:
+        """Say which pixel and class are under the mouse (after a move, an edit or a zoom alike)."""
+        if self._mouse is None or self.doc is None:
+            return
+        x, y = self.to_image(self._mouse)
+        ix, iy = round(x), round(y)
+        self.cursor_moved.emit(ix, iy, int(self.doc.labels[iy, ix]) if self._inside(x, y) else -1)
 
     # -- view transform -------------------------------------------------------------------------------
     def image_rect_to_widget(self, r: QRectF) -> QRectF:
@@ -112,6 +121,7 @@ class SketchCanvas(QWidget):
         self._apply_fit()
         self.update()
         self.view_changed.emit()
+        self._report_cursor()
 
     def _apply_fit(self) -> None:
         if self.doc is None:
@@ -135,6 +145,7 @@ class SketchCanvas(QWidget):
         self.fit_mode = False
         self.update()
         self.view_changed.emit()
+        self._report_cursor()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if self.fit_mode:
@@ -244,9 +255,8 @@ class SketchCanvas(QWidget):
             self.fit_mode = False
             self.update()
             return
+        self._report_cursor()
         x, y = self.to_image(pos)
-        ix, iy = round(x), round(y)
-        self.cursor_moved.emit(ix, iy, int(self.doc.labels[iy, ix]) if self._inside(x, y) else -1)
         if e.buttons() & Qt.MouseButton.LeftButton:
             if self.doc.in_stroke and self._last is not None:
                 self.doc.paint(stroke_segment(self.doc.shape, self._last, (x, y), self.brush_size), self._value())

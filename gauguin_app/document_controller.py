@@ -97,17 +97,17 @@ class DocumentController:
         return str(Path(self.settings.folder(kind)) / name)
 
     # -- new / open -----------------------------------------------------------------------------------
-    def maybe_save(self) -> bool:
-        """Ask about unsaved changes; True when it is fine to drop the current document."""
+    def maybe_save(self, before: str = "closing") -> bool:
+        """Ask about unsaved changes before `before` (closing, opening …); True when the document may go."""
         if not self.doc.dirty:
             return True
-        answer = self.ask.ask_save_changes(self.parent, self.document_name())
+        answer = self.ask.ask_save_changes(self.parent, self.document_name(), before)
         if answer == "save":
             return self.save()
         return answer == "discard"
 
     def new_canvas(self) -> None:
-        if not self.maybe_save():
+        if not self.maybe_save("starting a new canvas"):
             return
         r = self.host.renderer
         sizes = r.supported_sizes() if r else [(256, 256), (512, 512), (256, 512), (512, 1024)]
@@ -115,7 +115,7 @@ class DocumentController:
         if dialog.exec():
             (h, w), fill = dialog.choice()
             self.mask_path = None
-            self.host.set_document(Document.blank(h, w, fill))
+            self.host.set_document(self._with_current_style(Document.blank(h, w, fill)))
 
     def open_dialog(self) -> None:
         path = self.ask.ask_open_path(self.parent, "Open", self.settings.folder("open"), OPEN_FILTER)
@@ -126,7 +126,7 @@ class DocumentController:
     def open_path(self, path: str | Path, ask: bool = True) -> bool:
         """Open a .gauguin document or a mask (index PNG or palette RGB). Errors become one-line messages."""
         path = Path(path)
-        if ask and not self.maybe_save():
+        if ask and not self.maybe_save(f"opening {path.name}"):
             return False
         try:
             doc = read_document(path)[0] if path.suffix.lower() == SUFFIX else Document(read_mask(path))
@@ -136,14 +136,19 @@ class DocumentController:
                 self.settings.remove_recent(path)
                 self.fill_recent_menu()
             return False
-        if doc.path is not None:
-            self.settings.add_recent(doc.path)
-            self.fill_recent_menu()
+        self.settings.add_recent(doc.path or path)
+        self.fill_recent_menu()
         self.mask_path = None if doc.path is not None else path
-        self.host.set_document(doc)
+        self.host.set_document(doc if doc.path is not None else self._with_current_style(doc))
         note = self._model_note(doc) if doc.path is not None else ""
         self.host.show_status(f"Opened {path.name}" + (f" — {note}" if note else ""), 15000 if note else 4000)
         return True
+
+    def _with_current_style(self, doc: Document) -> Document:
+        """A new sketch keeps the style the user chose (a document brings its own)."""
+        doc.style = self.doc.style
+        doc.latents.update(self.doc.latents)
+        return doc
 
     def _model_note(self, doc: Document) -> str:
         """Offer to load the document's model when it is elsewhere on disk, else say where the photo comes from."""

@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         self.models.status.connect(self.show_status)
         self.autosaver.failed.connect(lambda text: self.show_status(text, 8000))
         self.palette.class_selected.connect(self._class_selected)
+        self.palette.search_done.connect(self.canvas.setFocus)
         self.canvas.class_picked.connect(lambda cid: self.palette.select(cid))
         self.canvas.cursor_moved.connect(self._cursor_moved)
         self.canvas.view_changed.connect(lambda: self.zoom_label.setText(f"{self.canvas.scale * 100:.0f}%"))
