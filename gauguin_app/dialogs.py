@@ -81,7 +81,7 @@ def model_info_html(info: dict, label_set: LabelSet) -> str:
             ("Renders", info.get("size")),
             ("Style", "photo + random (VAE with encoder)" if info.get("encoder")
              else "random only (no encoder)" if info.get("vae") else "none (no style input)"),
-            ("Classes", f"{info.get('classes')} of {len(label_set) - 1} {info.get('label_set')} classes trained")]
+            ("Classes", f"{info.get('classes')} of {label_set.class_count} {info.get('label_set')} classes trained")]
     training = info.get("training") or {}
     for key in ("dataset", "iterations", "epochs", "date"):
         if key in training:

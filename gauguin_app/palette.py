@@ -9,9 +9,13 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QListW
 
 from spade.labels import LabelSet
 
-COMMON_OUTDOOR = ("sky", "tree", "grass", "mountain", "hill", "water", "sea", "river", "lake", "waterfall", "rock",
-                  "sand", "earth", "field", "dirt", "flower", "plant", "palm", "path", "road", "building", "house",
-                  "bridge", "fence", "boat")
+# Landscape classes first, in this order, by the names the label sets use (ADE20K, COCO-Stuff, Cityscapes);
+# names a set lacks are skipped.
+COMMON_OUTDOOR = ("sky", "sky-other", "clouds", "fog", "tree", "vegetation", "bush", "grass", "terrain", "mountain",
+                  "hill", "water", "water-other", "sea", "river", "lake", "waterfall", "rock", "stone", "sand", "snow",
+                  "earth", "ground-other", "field", "dirt", "gravel", "mud", "flower", "plant", "plant-other",
+                  "leaves", "moss", "palm", "path", "road", "pavement", "sidewalk", "building", "building-other",
+                  "house", "bridge", "fence", "boat")
 MAX_RECENT = 8
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -40,7 +44,7 @@ class Palette(QWidget):
         super().__init__(parent)
         self.label_set = label_set
         self.trained = np.ones(len(label_set), dtype=bool)
-        self.current = label_set.id_of("sky") if "sky" in label_set.names else 1
+        self.current = self._first_class()
         self.recent: list[int] = []
 
         self.current_label = QLabel()
@@ -86,23 +90,51 @@ class Palette(QWidget):
         self._show_current()
 
     # -- building ---------------------------------------------------------------------------------------
-    def ordered_ids(self) -> list[int]:
-        """Landscape classes in a fixed order, then every other class alphabetically (unlabeled last)."""
-        common = []
+    def _first_class(self) -> int:
+        ids = self.ordered_ids()
+        return ids[0] if ids[0] != 0 or len(ids) == 1 else ids[1]
+
+    def set_label_set(self, label_set: LabelSet, trained: np.ndarray | None = None) -> None:
+        """Show another label set (the loaded model's): its names, colours and order; recent classes go."""
+        self.label_set = label_set
+        self.trained = self._trained_mask(trained)
+        self.show_untrained.setVisible(not self.trained[1:].all())
+        self.current = self._first_class()
+        self.recent = []
+        self._populate()
+        self._apply_filter(self.search.text())
+        self._rebuild_recent()
+        self._show_current()
+
+    def _trained_mask(self, trained: np.ndarray | None) -> np.ndarray:
+        if trained is None or len(trained) != len(self.label_set):
+            return np.ones(len(self.label_set), dtype=bool)
+        return np.asarray(trained, bool)
+
+    def landscape_ids(self) -> list[int]:
+        """The set's landscape classes in COMMON_OUTDOOR order (a class named twice, by alias, once)."""
+        common: list[int] = []
         for name in COMMON_OUTDOOR:
             try:
-                common.append(self.label_set.id_of(name))
+                i = self.label_set.id_of(name)
             except KeyError:
                 continue
+            if i and i not in common:
+                common.append(i)
+        return common
+
+    def ordered_ids(self) -> list[int]:
+        """Landscape classes in a fixed order, then every other class alphabetically (unlabeled last)."""
+        common = self.landscape_ids()
         rest = sorted((i for i in range(1, len(self.label_set)) if i not in common),
                       key=lambda i: self.label_set.names[i].lower())
         return common + rest + [0]
 
     def _populate(self) -> None:
         self.list.clear()
-        common_count = sum(1 for n in COMMON_OUTDOOR if n in self.label_set.names)
+        common_count = len(self.landscape_ids())
         for k, i in enumerate(self.ordered_ids()):
-            if k == 0:
+            if k == 0 and common_count:
                 self._add_header("Landscape")
             elif k == common_count:
                 self._add_header("All classes")
@@ -136,14 +168,14 @@ class Palette(QWidget):
 
     def _tooltip(self, i: int) -> str:
         r, g, b = (int(c) for c in self.label_set.colors[i])
-        tip = f"{self.label_set.names[i]} — id {i}, colour #{r:02x}{g:02x}{b:02x}"
+        tip = f"{self.label_set.names[i]} — id {self.label_set.code_of(i)}, colour #{r:02x}{g:02x}{b:02x}"
         if not self.trained[i]:
             tip += "\nThe loaded model was not trained on this class: it may render poorly."
         return tip
 
     def set_trained(self, trained: np.ndarray | None) -> None:
         """Mark the classes the model knows (None: all)."""
-        self.trained = np.ones(len(self.label_set), dtype=bool) if trained is None else np.asarray(trained, bool)
+        self.trained = self._trained_mask(trained)
         self.show_untrained.setVisible(not self.trained[1:].all())
         self._populate()
         self._apply_filter(self.search.text())

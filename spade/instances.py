@@ -11,21 +11,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image, UnidentifiedImageError
 
 from .errors import MaskError
 
 
-def instance_edges(instances: np.ndarray) -> np.ndarray:
-    """(H, W) bool: True on both pixels of every horizontal or vertical pair of different ids."""
-    t = np.asarray(instances)
-    edges = np.zeros(t.shape, dtype=bool)
-    across = t[:, 1:] != t[:, :-1]
-    edges[:, 1:] |= across
-    edges[:, :-1] |= across
-    down = t[1:, :] != t[:-1, :]
-    edges[1:, :] |= down
-    edges[:-1, :] |= down
+def instance_edges(instances: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
+    """(..., H, W) bool, numpy or torch as given: True on both pixels of every horizontal or vertical pair
+    of different ids."""
+    if isinstance(instances, torch.Tensor):
+        t = instances
+        edges = torch.zeros(t.shape, dtype=torch.bool, device=t.device)
+    else:
+        t = np.asarray(instances)
+        edges = np.zeros(t.shape, dtype=bool)
+    across = t[..., 1:] != t[..., :-1]
+    edges[..., 1:] |= across
+    edges[..., :-1] |= across
+    down = t[..., 1:, :] != t[..., :-1, :]
+    edges[..., 1:, :] |= down
+    edges[..., :-1, :] |= down
     return edges
 
 

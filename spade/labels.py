@@ -51,6 +51,10 @@ class LabelSet:
         """The classes one can paint: every id but 0 (unlabeled)."""
         return len(self.names) - 1
 
+    def same_classes(self, other: "LabelSet") -> bool:
+        """True when both sets have the same classes under the same ids and values (colours may differ)."""
+        return self.names == other.names and tuple(self.codes) == tuple(other.codes)
+
     def code_of(self, class_id: int) -> int:
         """The value class_id has in an index PNG of this set."""
         return self.codes[class_id] if self.codes else class_id

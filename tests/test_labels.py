@@ -129,3 +129,21 @@ def test_cityscapes_standard_colours_and_named_sets(tmp_path):
     assert builtin_label_set("COCO").name == "cocostuff" and builtin_label_set("nope") is None
     with pytest.raises(MaskError, match="neither a bundled label set"):
         label_set_from_spec(tmp_path / "missing.csv")
+
+
+def test_converting_a_landscape_between_label_sets_by_name():
+    from spade.label_convert import convert_labels
+    from spade.labels import cityscapes, cocostuff
+    ade, coco = ade20k(), cocostuff()
+    lab = landscape()
+    lab[10, 10] = ade.id_of("bed")        # no namesake in COCO-Stuff? it has one: bed
+    lab[11, 11] = ade.id_of("fireplace")  # none in COCO-Stuff
+    conv = convert_labels(lab, ade, coco)
+    names = {coco.names[i] for i in np.unique(conv.labels)}
+    assert {"sky-other", "mountain", "water-other", "grass", "tree", "rock", "bed", "unlabeled"} == names
+    assert conv.mapped["sky"] == "sky-other" and conv.lost == {"fireplace": 1}
+    assert "sky -> sky-other" in conv.summary() and "fireplace (1 px)" in conv.summary()
+    back = convert_labels(conv.labels, coco, ade)
+    assert back.labels[lab == ade.id_of("sky")].tolist() == [ade.id_of("sky")] * int((lab == ade.id_of("sky")).sum())
+    to_city = convert_labels(lab, ade, cityscapes())
+    assert to_city.mapped["tree"] == "vegetation" and to_city.mapped["grass"] == "terrain"

@@ -81,14 +81,14 @@ def _prefixed(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
 def save_training_checkpoint(folder: Path, *, generator: torch.nn.Module, encoder: torch.nn.Module | None,
                              discriminator: torch.nn.Module, state: TrainingState, label_set, label_to_channel,
                              trained_classes: list[int], training_record: dict, save_dtype: torch.dtype,
-                             name: str, numbered: Path | None = None) -> Path:
+                             name: str, numbered: Path | None = None, instance_edges: bool = False) -> Path:
     """Write `folder` atomically (and a copy at `numbered` when given)."""
     staging = staging_path(folder, folder=True)
     try:
         staged = save_checkpoint(staging / folder.name, generator, encoder, label_set=label_set,
                                  label_to_channel=label_to_channel, trained_classes=trained_classes,
                                  training=training_record, dtype=None if save_dtype == torch.float32 else save_dtype,
-                                 name=name)
+                                 name=name, instance_edges=instance_edges)
         tensors = _prefixed("discriminator", discriminator)
         if save_dtype != torch.float32:
             tensors.update(_prefixed("generator", generator))

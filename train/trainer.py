@@ -35,7 +35,7 @@ from .vgg import VGG19
 
 ARCHITECTURE_OPTIONS = ("label_set", "input_classes", "use_vae", "z_dim", "num_generator_filters", "num_encoder_filters",
                         "num_discriminator_filters", "num_discriminators", "num_discriminator_layers",
-                        "num_upsampling_layers", "spade_hidden", "norm_G", "crop_size")
+                        "num_upsampling_layers", "spade_hidden", "norm_G", "crop_size", "no_instance")
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
@@ -129,7 +129,8 @@ class Trainer:
         if info.is_main:
             self._check_first_sample()
 
-        self.one_hot = OneHot(self.nets.label_to_channel, self.nets.generator.config.semantic_nc).to(device)
+        self.one_hot = OneHot(self.nets.label_to_channel, self.nets.generator.config.semantic_nc,
+                              self.nets.instance_edges).to(device)
         self.seen = (self.state.seen_classes.to(device) if self.state.seen_classes is not None
                      else torch.zeros(label_count, dtype=torch.bool, device=device))
         self.G = ddp.wrap(ddp.sync_batchnorm(self.nets.generator, info, device).to(device), info, device)
@@ -226,7 +227,8 @@ class Trainer:
         labels = batch["label"].to(self.device, non_blocking=True)
         real = batch["image"].to(self.device, non_blocking=True)
         self.seen |= torch.bincount(labels.flatten(), minlength=len(self.seen))[: len(self.seen)] > 0
-        seg = self.one_hot(labels)
+        instances = batch["instance"].to(self.device, non_blocking=True) if "instance" in batch else None
+        seg = self.one_hot(labels, instances)
         n = real.shape[0]
         d_plain = _unwrap(self.D)
         losses: dict[str, torch.Tensor] = {}
@@ -421,7 +423,8 @@ class Trainer:
                                  discriminator=_unwrap(self.D), state=st, label_set=self.nets.label_set,
                                  label_to_channel=self.nets.label_to_channel, trained_classes=trained,
                                  training_record=record, save_dtype=getattr(torch, self.cfg.save_dtype),
-                                 name=self.cfg.name or self.checkpoint_dir.resolve().name, numbered=numbered)
+                                 name=self.cfg.name or self.checkpoint_dir.resolve().name, numbered=numbered,
+                                 instance_edges=self.nets.instance_edges)
 
 
 def cpu_name() -> str:
