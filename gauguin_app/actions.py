@@ -46,6 +46,8 @@ TOOLS = (("brush", "Brush", "B", "paint the current class with a round brush"),
          ("fill", "Fill", "G", "fill the connected region under the cursor"),
          ("line", "Line", "L", "drag a straight line as wide as the brush"),
          ("polygon", "Polygon / Lasso", "P", "click corners (double-click or Enter closes), or drag a freehand lasso"),
+         ("rectangle", "Rectangle", "U", "drag a filled rectangle (Shift: a square)"),
+         ("ellipse", "Ellipse", "Shift+U", "drag a filled ellipse (Shift: a circle)"),
          ("eyedropper", "Eyedropper", "I", "pick the class under the cursor (Alt+click or right-click with any tool)"))
 
 MENUS: tuple[tuple[str, tuple], ...] = (
@@ -118,7 +120,7 @@ TOOLBAR_ONLY = (Command("dice", "\u2684 Random style", (), "Draw a random style 
 # Mouse gestures and keys that belong to a gesture in progress (no menu command): listed in the sheet too.
 GESTURES = (("Space + drag, middle drag", "Pan the canvas"), ("Wheel", "Zoom at the cursor"),
             ("Alt+click, right-click", "Pick the class under the cursor"),
-            ("Enter, double-click", "Close the polygon"),
+            ("Enter, double-click", "Close the polygon"), ("Shift + drag", "A square or circle with the shape tools"),
             ("Esc", "Cancel the line or polygon"))
 
 

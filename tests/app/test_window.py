@@ -352,3 +352,37 @@ def test_examples_menu_opens_an_example(make_window):
     actions[0].trigger()
     first = sorted(EXAMPLES_DIR.glob("*.png"))[0]
     assert np.array_equal(w.doc.labels, read_mask(first)) and first.stem in w.windowTitle()
+
+
+def test_shape_tools_drag_rectangles_and_ellipses_as_one_step(make_window):
+    w = make_window()
+    pick_class(w, SEA)
+    w.tool_actions["rectangle"].trigger()
+    before = w.doc.labels.copy()
+    drag(w.canvas, [(10, 10), (20, 15), (30, 20)])
+    assert (w.doc.labels[10:21, 10:31] == SEA).all() and w.doc.labels[9, 10] != SEA
+    assert (w.doc.labels == SEA).sum() == 11 * 21
+    assert w.undo_action.text().replace("&", "") == "Undo Rectangle"
+    w.undo_action.trigger()
+    assert np.array_equal(w.doc.labels, before)
+    w.tool_actions["ellipse"].trigger()
+    mouse(w.canvas, QEvent.Type.MouseButtonPress, 10, 10)
+    mouse(w.canvas, QEvent.Type.MouseMove, 40, 20, mods=Qt.KeyboardModifier.ShiftModifier)   # Shift: a circle
+    mouse(w.canvas, QEvent.Type.MouseButtonRelease, 40, 20, held=False)
+    ys, xs = np.nonzero(w.doc.labels == SEA)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (10, 40, 10, 40)
+    assert w.doc.labels[10, 10] != SEA and w.doc.labels[25, 25] == SEA
+
+
+def test_brush_cursor_shows_the_class_colour(make_window):
+    w = make_window()
+    c = w.canvas
+    sky = ade20k().colors[SKY].astype(int)
+    for cid in (TREE, SEA):
+        pick_class(w, cid)
+        w.brush_slider.setValue(12)
+        mouse(c, QEvent.Type.MouseMove, 20, 10, Qt.MouseButton.NoButton, held=False)   # over the sky
+        pos = widget_pos(c, 20, 10).toPoint()
+        seen = np.array(c.grab().toImage().pixelColor(pos).getRgb()[:3])
+        want = ade20k().colors[cid].astype(int)
+        assert np.abs(seen - want).sum() < np.abs(seen - sky).sum()
