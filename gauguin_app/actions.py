@@ -75,6 +75,8 @@ MENUS: tuple[tuple[str, tuple], ...] = (
         Command("undo", "&Undo", ("Ctrl+Z",), "Undo the last step", toolbar="options", icon_text="Undo"),
         Command("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the undone step", toolbar="options",
                 icon_text="Redo"),
+        Command("history", "&History", ("Ctrl+H",), "Show the list of steps (click one to go back to it)", True,
+                call=("toggle_history",)),
         SEPARATOR,
         Command("fill_canvas", "Fill Canvas with Current Class", ("Ctrl+Shift+Backspace",),
                 "Fill the whole canvas with the current class"),
@@ -91,7 +93,10 @@ MENUS: tuple[tuple[str, tuple], ...] = (
         Command("actual_size", "&Actual Size (100%)", ("Ctrl+1",), "One sketch pixel per screen pixel",
                 call=("canvas.actual_size",)),
         Command("overlay", "Sketch &Overlay on Photo", ("O",), "Show the sketch over the photo", True,
-                call=("toggle_overlay",)))),
+                call=("toggle_overlay",)),
+        Command("photo_full", "&Photo Full Window", ("F",),
+                "Show the photo over the whole window (F, double-click the photo or Esc to come back)", True,
+                call=("photo_full",)))),
     ("&Style", (
         Command("style_photo", "Style from &Photo…", ("Ctrl+Shift+O",), "Take the style of a photo",
                 call=("styles.pick_photo", "a")),
@@ -121,6 +126,7 @@ TOOLBAR_ONLY = (Command("dice", "\u2684 Random style", (), "Draw a random style 
 GESTURES = (("Space + drag, middle drag", "Pan the canvas"), ("Wheel", "Zoom at the cursor"),
             ("Alt+click, right-click", "Pick the class under the cursor"),
             ("Enter, double-click", "Close the polygon"), ("Shift + drag", "A square or circle with the shape tools"),
+            ("Double-click the photo", "Photo full window, and back"),
             ("Esc", "Cancel the line or polygon"))
 
 

@@ -19,6 +19,7 @@ from .canvas import SketchCanvas
 from .dialogs import ABOUT_HTML, PreferencesDialog
 from .document import Document
 from .document_controller import DocumentController
+from .history_view import HistoryView
 from .icons import app_icon, tool_icon
 from .model_controller import ModelController
 from .model_loader import LoadRequest
@@ -52,7 +53,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 820)
 
         self.canvas, self.photo, self.style_panel = SketchCanvas(), PhotoView(), StylePanel()
-        self.palette = Palette(ade20k())
+        self.palette, self.history = Palette(ade20k()), HistoryView()
         self.controller = RenderController(self)
         self.models = ModelController(self, settings, lambda: self.renderer)
         self.loader = self.models.loader
@@ -95,9 +96,12 @@ class MainWindow(QMainWindow):
         split.setChildrenCollapsible(False)
         split.setSizes([1, 1])
         self.setCentralWidget(split)
-        for title, widget, area, name in (("Classes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea, "palette"),
-                                          ("Style", self.style_panel, Qt.DockWidgetArea.RightDockWidgetArea, "style")):
-            dock = QDockWidget(title, self)
+        self.docks: dict[str, QDockWidget] = {}
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        for title, widget, area, name in (("Classes", self.palette, left, "palette"),
+                                          ("Style", self.style_panel, right, "style"),
+                                          ("History", self.history, right, "history")):
+            dock = self.docks[name] = QDockWidget(title, self)
             dock.setObjectName(f"dock_{name}")
             dock.setWidget(widget)
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -119,7 +123,7 @@ class MainWindow(QMainWindow):
         self.recent_menu, self.examples_menu = a.submenus["recent"], a.submenus["examples"]
         self.files.fill_examples_menu(self.examples_menu)
         self.files.fill_recent_menu(self.recent_menu)
-        tools_bar = QToolBar("Tools")
+        self.tools_bar = tools_bar = QToolBar("Tools")
         tools_bar.setObjectName("toolbar_tools")
         tools_bar.setIconSize(QSize(28, 28))
         tools_bar.setMovable(False)
@@ -141,6 +145,9 @@ class MainWindow(QMainWindow):
         self.autosaver.failed.connect(lambda text: self.show_status(text, 8000))
         self.palette.class_selected.connect(self._class_selected)
         self.palette.search_done.connect(self.canvas.setFocus)
+        self.history.step_chosen.connect(self.go_to_step)
+        self.photo.full_requested.connect(self.photo_full)
+        self.docks["history"].visibilityChanged.connect(self.actions["history"].setChecked)
         self.canvas.class_picked.connect(lambda cid: self.palette.select(cid))
         self.canvas.cursor_moved.connect(self._cursor_moved)
         self.canvas.view_changed.connect(lambda: self.zoom_label.setText(f"{self.canvas.scale * 100:.0f}%"))
@@ -202,6 +209,30 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(st.can_redo)
         self.undo_action.setText(f"&Undo {st.undo_name.capitalize()}".rstrip())
         self.redo_action.setText(f"&Redo {st.redo_name.capitalize()}".rstrip())
+        self.history.show_stack(st)
+
+    def go_to_step(self, position: int) -> None:
+        if not self.doc.in_stroke:
+            self.doc.go_to(position)
+            self._stroke_finished()
+
+    def photo_full(self, toggle: bool = True) -> None:
+        """Show the photo over the whole window (toggle=False only leaves that view)."""
+        entering = toggle and not self.canvas.isHidden()
+        if entering == self.canvas.isHidden():
+            return
+        if entering:
+            self._layout_state = self.saveState()
+        for part in (self.canvas, self.menuBar(), self.statusBar(), self.tools_bar, self.options,
+                     *self.docks.values()):
+            part.setVisible(not entering)
+        if not entering:
+            self.restoreState(self._layout_state)
+        self.actions["photo_full"].setChecked(entering)
+        (self.photo if entering else self.canvas).setFocus()
+
+    def toggle_history(self) -> None:
+        self.docks["history"].setVisible(not self.docks["history"].isVisible())
 
     def _on_doc_changed(self, box) -> None:
         if not self.doc.in_stroke:

@@ -386,3 +386,23 @@ def test_brush_cursor_shows_the_class_colour(make_window):
         seen = np.array(c.grab().toImage().pixelColor(pos).getRgb()[:3])
         want = ade20k().colors[cid].astype(int)
         assert np.abs(seen - want).sum() < np.abs(seen - sky).sum()
+
+
+def test_history_list_goes_back_and_forward_to_any_step(make_window):
+    w = make_window()
+    states = [w.doc.labels.copy()]
+    for cid, row in ((TREE, 10), (SEA, 30), (MOUNTAIN, 50)):
+        pick_class(w, cid)
+        drag(w.canvas, [(5, row), (60, row)])
+        states.append(w.doc.labels.copy())
+    h = w.history
+    assert [h.item(i).text() for i in range(h.count())] == ["Opened", "Brush", "Brush", "Brush"]
+    assert h.currentRow() == 3 and w.docks["history"].isVisible()
+    h.itemClicked.emit(h.item(1))
+    assert np.array_equal(w.doc.labels, states[1]) and h.currentRow() == 1 and w.redo_action.isEnabled()
+    h.itemClicked.emit(h.item(3))
+    assert np.array_equal(w.doc.labels, states[3])
+    h.itemClicked.emit(h.item(0))
+    assert np.array_equal(w.doc.labels, states[0]) and not w.undo_action.isEnabled()
+    w.actions["history"].trigger()
+    assert not w.docks["history"].isVisible() and not w.actions["history"].isChecked()
