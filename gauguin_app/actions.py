@@ -72,9 +72,10 @@ MENUS: tuple[tuple[str, tuple], ...] = (
         SEPARATOR,
         Command("quit", "&Quit", ("Ctrl+Q",), "Quit Gauguin", call=("close",)))),
     ("&Edit", (
-        Command("undo", "&Undo", ("Ctrl+Z",), "Undo the last step", toolbar="options", icon_text="Undo"),
+        Command("undo", "&Undo", ("Ctrl+Z",), "Undo the last step", toolbar="options", icon_text="Undo",
+                call=("step", -1)),
         Command("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the undone step", toolbar="options",
-                icon_text="Redo"),
+                icon_text="Redo", call=("step", 1)),
         Command("history", "&History", ("Ctrl+H",), "Show the list of steps (click one to go back to it)", True,
                 call=("toggle_history",)),
         SEPARATOR,

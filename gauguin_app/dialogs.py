@@ -73,6 +73,18 @@ class PreferencesDialog(QDialog):
     def values(self) -> tuple[str, int, bool]:
         return self.device_box.currentData(), self.autosave.value(), self.live.isChecked()
 
+    @classmethod
+    def edit(cls, settings, parent: QWidget | None = None) -> bool | None:
+        """Show the dialog for `settings` (AppSettings) and store what is accepted; None when cancelled, else
+        whether the device changed (the model then reloads on the new one)."""
+        dialog = cls(settings.device, settings.autosave_seconds, settings.live_render, parent)
+        if not dialog.exec():
+            return None
+        device, settings.autosave_seconds, settings.live_render = dialog.values()
+        changed = device != settings.device
+        settings.device = device
+        return changed
+
 
 def model_info_html(info: dict, label_set: LabelSet) -> str:
     """A readable summary of SpadeRenderer.info()."""

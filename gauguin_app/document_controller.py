@@ -10,7 +10,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
-import numpy as np
 from PIL import Image, UnidentifiedImageError
 from PySide6.QtWidgets import QMenu, QWidget
 
@@ -24,7 +23,9 @@ from .dialogs import NewCanvasDialog
 from .docfile import SUFFIX, DocumentError, read_document, write_document
 from .document import Document
 from .export import write_export
+from .model_controller import ModelController
 from .model_match import ELSEWHERE, MISSING, match_model
+from .photo_view import PhotoView
 from .recovery import RecoveryStore
 from .settings import AppSettings
 from .style_controller import StyleController
@@ -42,13 +43,12 @@ class DocumentHost(Protocol):
     renderer: SpadeRenderer | None
     model_ref: str
     styles: StyleController
+    models: ModelController
+    photo: PhotoView
 
     def set_document(self, doc: Document) -> None: ...
     def update_title(self) -> None: ...
     def show_status(self, text: str, ms: int = 4000) -> None: ...
-    def photo_array(self) -> np.ndarray | None: ...
-    def pending_model_ref(self) -> str: ...
-    def load_model(self, path: str | None) -> object: ...
 
 
 def looks_like_mask(path: Path, label_set) -> bool:
@@ -153,7 +153,7 @@ class DocumentController:
     def _model_note(self, doc: Document) -> str:
         """Offer to load the document's model when it is elsewhere on disk, else say where the photo comes from."""
         r = self.host.renderer
-        match = match_model(doc.model_ref, self.host.model_ref, self.host.pending_model_ref(), r.name if r else None)
+        match = match_model(doc.model_ref, self.host.model_ref, self.host.models.pending_ref(), r.name if r else None)
         name, ref = match.name, doc.model_ref
         current = f"the model {r.name}" if r else "no model loaded"
         if match.kind == ELSEWHERE:
@@ -161,7 +161,7 @@ class DocumentController:
             question = (f"{doc.path.name} was made with the model “{name}” ({ref}); {loaded}. "
                         f"Load “{name}” to get the same photo?")
             if self.ask.ask_yes_no(self.parent, question, "Different model"):
-                self.host.load_model(ref)
+                self.host.models.load(ref)
                 return f"loading its model {name}"
             return f"made with the model {name}; rendering with {current}"
         if match.kind == MISSING:
@@ -213,7 +213,7 @@ class DocumentController:
 
     def export(self, kind: str) -> bool:
         """Export the photo, the sketch or both side by side as PNG or JPEG."""
-        photo = self.host.photo_array()
+        photo = self.host.photo.photo_array
         if kind != "sketch" and photo is None:
             self.ask.show_error(self.parent, "There is no photo to export yet."
                                 + ("" if self.host.renderer else " Load a model first."))

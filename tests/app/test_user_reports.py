@@ -83,7 +83,7 @@ def test_4_a_failed_load_clears_loading_before_the_message(make_window, qtbot, p
     from gauguin_app import prompts as mod
     monkeypatch.setattr(mod, "show_error", lambda parent, text, title="": seen.append(
         (text, w.loading_bar.isHidden(), w.loading_label.isHidden())))
-    w.load_model(str(tmp_path / "nowhere"))
+    w.models.load(str(tmp_path / "nowhere"))
     wait_for_model(qtbot, w)
     assert seen and seen[0][1:] == (True, True)
 

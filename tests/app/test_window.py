@@ -213,7 +213,7 @@ def test_bad_model_keeps_the_current_one(make_window, qtbot, prompts, tmp_path):
     w = make_window()
     name = w.renderer.name
     (tmp_path / "junk.pth").write_bytes(b"nonsense")
-    w.load_model(str(tmp_path / "junk.pth"))
+    w.models.load(str(tmp_path / "junk.pth"))
     wait_for_model(qtbot, w)
     assert w.renderer.name == name and prompts.errors and "\n" not in prompts.errors[-1]
 
@@ -254,7 +254,7 @@ def test_save_mask_and_open_masks(make_window, prompts, tmp_path):
     write_color_png(tmp_path / "rgb.png", labels)
     write_index_png(tmp_path / "index.png", labels)
     for name in ("rgb.png", "index.png"):
-        assert w.open_path(tmp_path / name)
+        assert w.files.open_path(tmp_path / name)
         assert np.array_equal(w.doc.labels, labels) and w.canvas.sketch.image.width() == 128
 
 
@@ -271,7 +271,7 @@ def test_document_round_trip_through_the_window(make_window, qtbot, prompts, tmp
     path = tmp_path / "work.gauguin"
     assert path.is_file() and not w.doc.dirty and "work.gauguin" in w.windowTitle()
     w2 = make_window()
-    assert w2.open_path(path)
+    assert w2.files.open_path(path)
     assert np.array_equal(w2.doc.labels, w.doc.labels) and w2.doc.style == w.doc.style
     assert w2.overlay_check.isChecked()
     wait_for_photo(qtbot, w2)
@@ -287,7 +287,7 @@ def test_bad_files_show_one_line_and_keep_the_sketch(make_window, prompts, tmp_p
     (tmp_path / "bad.png").write_bytes(b"\x89PNG nope")
     Image.fromarray(np.full((8, 8), 250, np.uint8)).save(tmp_path / "ids.png")
     for name in ("bad.gauguin", "bad.png", "ids.png", "missing.gauguin"):
-        assert w.open_path(tmp_path / name, ask=False) is False
+        assert w.files.open_path(tmp_path / name, ask=False) is False
     assert len(prompts.errors) == 4 and all("\n" not in e for e in prompts.errors)
     assert np.array_equal(w.doc.labels, labels)
 
@@ -310,16 +310,16 @@ def test_recovery_after_a_simulated_crash(make_window, qtbot, prompts, tmp_path)
     drag(w.canvas, [(5, 50), (60, 50)])
     assert w.autosaver.save()
     crashed = rec / "recovery-999999999.gauguin"     # as if the process had died
-    w.recovery.path.rename(crashed)
+    w.autosaver.store.path.rename(crashed)
     labels = w.doc.labels.copy()
     w2 = make_window(recovery_dir=rec)
-    assert w2.check_recovery()
+    assert w2.files.check_recovery()
     assert "did not close properly" in prompts.questions[-1]
     assert np.array_equal(w2.doc.labels, labels) and w2.doc.dirty
     assert not crashed.exists()
     w2.doc.mark_saved()
     w3 = make_window(recovery_dir=rec)
-    assert w3.check_recovery() is False
+    assert w3.files.check_recovery() is False
 
 
 def test_overlay_and_settings_persist(make_window, tmp_path):
