@@ -67,7 +67,7 @@ def run_app(argv: list[str], prog: str = "gauguin") -> int:
     install_excepthook(lambda: window)
     window.show()
     if args.document:
-        window.open_path(args.document, ask=False)
+        window.files.open_path(args.document, ask=False)
     else:
-        window.check_recovery()
+        window.files.check_recovery()
     return app.exec()
