@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Gauguin as a user installs it: build the wheel, install it into a fresh virtual environment outside the
+# Gauguin as a user installs it: build the sdist and the wheel, install it into a fresh virtual environment outside the
 # checkout (torch first, then the wheel), and from another folder render with the bundled model, train a few
 # iterations on generated data and render what that wrote, and start the app offscreen until it shows the
 # bundled model's photo. Usage: .ci/smoke_installed.sh (PYTHON and TORCH_SPEC as in the Makefile).
@@ -13,10 +13,12 @@ export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" XDG_DATA_HOME="$wo
 export QT_QPA_PLATFORM=offscreen
 mkdir -p "$HOME" "$work/run"
 
-echo "== building the wheel"
+echo "== building the sdist, and the wheel from it (so neither depends on build/ leftovers in the checkout)"
 builder="$repo/.venv/bin/python"
 [ -x "$builder" ] || builder="$PYTHON"
-"$builder" -m pip wheel --quiet --no-deps --no-build-isolation "$repo" -w "$work/wheel"
+sdist="$(cd "$repo" && "$builder" -c 'import sys; from setuptools import build_meta
+print(build_meta.build_sdist(sys.argv[1]))' "$work/sdist" | tail -n 1)"
+"$builder" -m pip wheel --quiet --no-deps --no-build-isolation "$work/sdist/$sdist" -w "$work/wheel"
 wheel="$(ls "$work"/wheel/gauguin-*.whl)"
 
 echo "== installing $(basename "$wheel") into a fresh environment"
