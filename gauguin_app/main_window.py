@@ -20,6 +20,7 @@ from .dialogs import ABOUT_HTML, PreferencesDialog
 from .document import Document
 from .document_controller import DocumentController
 from .icons import app_icon, tool_icon
+from .label_match import convert_question, converted_document, mismatch_message, sets_differ
 from .model_controller import ModelController
 from .model_loader import LoadRequest
 from .palette import Palette
@@ -72,7 +73,7 @@ class MainWindow(QMainWindow):
 
         self.set_renderer(renderer, model_path or "")
         size = self.renderer.default_size if self.renderer else (256, 256)
-        self.set_document(Document.starter(*size), starter=True)
+        self.set_document(Document.starter(*size, self.renderer.label_set if self.renderer else None), starter=True)
         if renderer is None and load_model:
             self.load_model(model_path or self.settings.model_path or None, startup=True)
         self.palette.select(self.palette.current, emit=True)
@@ -165,6 +166,9 @@ class MainWindow(QMainWindow):
         doc.listeners.append(self._on_doc_changed)
         doc.style_listeners.append(self._on_style_changed)
         self.controller.source.document = doc
+        if not doc.label_set.same_classes(self.palette.label_set):
+            self.palette.set_label_set(doc.label_set)
+        self._mark_trained()
         self.canvas.set_document(doc)
         self.photo.set_sketch(self.canvas.sketch, doc.shape)
         self.photo.set_photo(None)
@@ -284,7 +288,10 @@ class MainWindow(QMainWindow):
 
     # == rendering =======================================================================================
     def request_render(self) -> None:
-        if self.renderer is not None:
+        if self.renderer is not None and sets_differ(self.doc, self.renderer.label_set):
+            self.photo.set_photo(None)
+            self.photo.set_message(mismatch_message(self.doc, self.renderer.label_set))
+        elif self.renderer is not None:
             self.controller.request()
 
     def _on_result(self, result: RenderResult) -> None:
@@ -305,7 +312,8 @@ class MainWindow(QMainWindow):
         self.renderer = self.controller.source.renderer = renderer
         self.model_ref = ref
         self.controller.invalidate()
-        self.palette.set_trained(renderer.trained_classes if renderer else None)
+        if hasattr(self, "doc"):
+            self._mark_trained()
         self.photo.set_message("" if renderer else EMPTY_STATE)
         if renderer is None:
             self.photo.set_photo(None)
@@ -321,10 +329,33 @@ class MainWindow(QMainWindow):
     def pending_model_ref(self) -> str:
         return self.models.pending_ref()
 
+    def _mark_trained(self) -> None:
+        """Grey out the classes the model was not trained on, when the sketch is in the model's label set."""
+        r = self.renderer
+        same = r is not None and not sets_differ(self.doc, r.label_set)
+        self.palette.set_trained(r.trained_classes if same else None)
+
     def _on_model_ready(self, renderer: SpadeRenderer, ref: str) -> None:
         self.set_renderer(renderer, ref)
-        if self._starter_doc and not self.doc.dirty and self.doc.shape != renderer.default_size:
-            self.set_document(Document.starter(*renderer.default_size), starter=True)
+        if self._starter_doc and not self.doc.dirty and (self.doc.shape != renderer.default_size
+                                                          or sets_differ(self.doc, renderer.label_set)):
+            self.set_document(Document.starter(*renderer.default_size, renderer.label_set), starter=True)
+        else:
+            self.follow_model_label_set()
+
+    def follow_model_label_set(self) -> None:
+        """A sketch in another label set than the model's: offer to convert it by class name (saying what
+        could not be converted); declined, it stays as it is and the photo says why there is none."""
+        r = self.renderer
+        if r is None or not sets_differ(self.doc, r.label_set):
+            return
+        if prompts.ask_yes_no(self, convert_question(self.doc, r.label_set), "Another label set"):
+            doc, summary = converted_document(self.doc, r.label_set)
+            self.set_document(doc)
+            self.update_title()
+            prompts.show_info(self, summary, "Sketch converted")
+        else:
+            self.request_render()
 
     def show_help(self, which: str) -> None:
         if which == "shortcuts":

@@ -161,7 +161,10 @@ class Palette(QWidget):
 
     def set_trained(self, trained: np.ndarray | None) -> None:
         """Mark the classes the model knows (None: all)."""
-        self.trained = self._trained_mask(trained)
+        trained = self._trained_mask(trained)
+        if np.array_equal(trained, self.trained):
+            return
+        self.trained = trained
         self._populate()
         self._apply_filter(self.search.text())
         self._rebuild_recent()
