@@ -46,6 +46,8 @@ TOOLS = (("brush", "Brush", "B", "paint the current class with a round brush"),
          ("fill", "Fill", "G", "fill the connected region under the cursor"),
          ("line", "Line", "L", "drag a straight line as wide as the brush"),
          ("polygon", "Polygon / Lasso", "P", "click corners (double-click or Enter closes), or drag a freehand lasso"),
+         ("rectangle", "Rectangle", "U", "drag a filled rectangle (Shift: a square)"),
+         ("ellipse", "Ellipse", "Shift+U", "drag a filled ellipse (Shift: a circle)"),
          ("eyedropper", "Eyedropper", "I", "pick the class under the cursor (Alt+click or right-click with any tool)"))
 
 MENUS: tuple[tuple[str, tuple], ...] = (
@@ -70,9 +72,12 @@ MENUS: tuple[tuple[str, tuple], ...] = (
         SEPARATOR,
         Command("quit", "&Quit", ("Ctrl+Q",), "Quit Gauguin", call=("close",)))),
     ("&Edit", (
-        Command("undo", "&Undo", ("Ctrl+Z",), "Undo the last step", toolbar="options", icon_text="Undo"),
+        Command("undo", "&Undo", ("Ctrl+Z",), "Undo the last step", toolbar="options", icon_text="Undo",
+                call=("step", -1)),
         Command("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the undone step", toolbar="options",
-                icon_text="Redo"),
+                icon_text="Redo", call=("step", 1)),
+        Command("history", "&History", ("Ctrl+H",), "Show the list of steps (click one to go back to it)", True,
+                call=("toggle_history",)),
         SEPARATOR,
         Command("fill_canvas", "Fill Canvas with Current Class", ("Ctrl+Shift+Backspace",),
                 "Fill the whole canvas with the current class"),
@@ -89,7 +94,10 @@ MENUS: tuple[tuple[str, tuple], ...] = (
         Command("actual_size", "&Actual Size (100%)", ("Ctrl+1",), "One sketch pixel per screen pixel",
                 call=("canvas.actual_size",)),
         Command("overlay", "Sketch &Overlay on Photo", ("O",), "Show the sketch over the photo", True,
-                call=("toggle_overlay",)))),
+                call=("toggle_overlay",)),
+        Command("photo_full", "&Photo Full Window", ("F",),
+                "Show the photo over the whole window (F, double-click the photo or Esc to come back)", True,
+                call=("photo_full",)))),
     ("&Style", (
         Command("style_photo", "Style from &Photo…", ("Ctrl+Shift+O",), "Take the style of a photo",
                 call=("styles.pick_photo", "a")),
@@ -118,7 +126,8 @@ TOOLBAR_ONLY = (Command("dice", "\u2684 Random style", (), "Draw a random style 
 # Mouse gestures and keys that belong to a gesture in progress (no menu command): listed in the sheet too.
 GESTURES = (("Space + drag, middle drag", "Pan the canvas"), ("Wheel", "Zoom at the cursor"),
             ("Alt+click, right-click", "Pick the class under the cursor"),
-            ("Enter, double-click", "Close the polygon"),
+            ("Enter, double-click", "Close the polygon"), ("Shift + drag", "A square or circle with the shape tools"),
+            ("Double-click the photo", "Photo full window, and back"),
             ("Esc", "Cancel the line or polygon"))
 
 

@@ -73,6 +73,18 @@ class PreferencesDialog(QDialog):
     def values(self) -> tuple[str, int, bool]:
         return self.device_box.currentData(), self.autosave.value(), self.live.isChecked()
 
+    @classmethod
+    def edit(cls, settings, parent: QWidget | None = None) -> bool | None:
+        """Show the dialog for `settings` (AppSettings) and store what is accepted; None when cancelled, else
+        whether the device changed (the model then reloads on the new one)."""
+        dialog = cls(settings.device, settings.autosave_seconds, settings.live_render, parent)
+        if not dialog.exec():
+            return None
+        device, settings.autosave_seconds, settings.live_render = dialog.values()
+        changed = device != settings.device
+        settings.device = device
+        return changed
+
 
 def model_info_html(info: dict, label_set: LabelSet) -> str:
     """A readable summary of SpadeRenderer.info()."""
@@ -85,6 +97,15 @@ def model_info_html(info: dict, label_set: LabelSet) -> str:
     training = info.get("training") or {}
     for key in ("dataset", "iterations", "epochs", "date"):
         if key in training:
-            rows.append((key.capitalize(), training[key]))
+            rows.append((key.capitalize(), _iterations(training) if key == "iterations" else training[key]))
     body = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in rows)
     return f"<table>{body}</table>"
+
+
+def _iterations(training: dict) -> str:
+    """A model refined in stages records the earlier stages: count them all, not only the last one."""
+    stages = [s for s in training.get("earlier_stages") or [] if isinstance(s, dict)]
+    if not stages:
+        return str(training["iterations"])
+    total = int(training["iterations"]) + sum(int(s.get("iterations", 0)) for s in stages)
+    return f"{total} in {len(stages) + 1} stages (the last one {training['iterations']})"

@@ -230,6 +230,14 @@ class Document:
         self._changed(edit.bbox(self.shape[1]))
         return True
 
+    def go_to(self, position: int) -> None:
+        """Undo or redo until `position` steps of the history are applied (the history list's click)."""
+        position = max(0, min(position, len(self.undo_stack.names)))
+        while self.undo_stack.position > position and self.undo():
+            pass
+        while self.undo_stack.position < position and self.redo():
+            pass
+
     # -- style -----------------------------------------------------------------------------------------------
     def set_style(self, style: StyleSettings) -> None:
         if style == self.style:

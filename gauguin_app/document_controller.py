@@ -10,7 +10,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
-import numpy as np
 from PIL import Image, UnidentifiedImageError
 from PySide6.QtWidgets import QMenu, QWidget
 
@@ -24,7 +23,9 @@ from .dialogs import NewCanvasDialog
 from .docfile import SUFFIX, DocumentError, read_document, write_document
 from .document import Document
 from .export import write_export
+from .model_controller import ModelController
 from .model_match import ELSEWHERE, MISSING, match_model
+from .photo_view import PhotoView
 from .recovery import RecoveryStore
 from .settings import AppSettings
 from .style_controller import StyleController
@@ -42,14 +43,13 @@ class DocumentHost(Protocol):
     renderer: SpadeRenderer | None
     model_ref: str
     styles: StyleController
+    models: ModelController
+    photo: PhotoView
 
     def set_document(self, doc: Document) -> None: ...
     def follow_model_label_set(self) -> None: ...
     def update_title(self) -> None: ...
     def show_status(self, text: str, ms: int = 4000) -> None: ...
-    def photo_array(self) -> np.ndarray | None: ...
-    def pending_model_ref(self) -> str: ...
-    def load_model(self, path: str | None) -> object: ...
 
 
 def looks_like_mask(path: Path, label_set) -> bool:
@@ -98,17 +98,17 @@ class DocumentController:
         return str(Path(self.settings.folder(kind)) / name)
 
     # -- new / open -----------------------------------------------------------------------------------
-    def maybe_save(self) -> bool:
-        """Ask about unsaved changes; True when it is fine to drop the current document."""
+    def maybe_save(self, before: str = "closing") -> bool:
+        """Ask about unsaved changes before `before` (closing, opening …); True when the document may go."""
         if not self.doc.dirty:
             return True
-        answer = self.ask.ask_save_changes(self.parent, self.document_name())
+        answer = self.ask.ask_save_changes(self.parent, self.document_name(), before)
         if answer == "save":
             return self.save()
         return answer == "discard"
 
     def new_canvas(self) -> None:
-        if not self.maybe_save():
+        if not self.maybe_save("starting a new canvas"):
             return
         r = self.host.renderer
         sizes = r.supported_sizes() if r else [(256, 256), (512, 512), (256, 512), (512, 1024)]
@@ -116,7 +116,7 @@ class DocumentController:
         if dialog.exec():
             (h, w), fill = dialog.choice()
             self.mask_path = None
-            self.host.set_document(Document.blank(h, w, fill, self.painting_label_set()))
+            self.host.set_document(self._with_current_style(Document.blank(h, w, fill, self.painting_label_set())))
 
     def painting_label_set(self) -> LabelSet:
         """The set new sketches and opened masks are in: the loaded model's, else the current sketch's."""
@@ -131,7 +131,7 @@ class DocumentController:
     def open_path(self, path: str | Path, ask: bool = True) -> bool:
         """Open a .gauguin document or a mask (index PNG or palette RGB). Errors become one-line messages."""
         path = Path(path)
-        if ask and not self.maybe_save():
+        if ask and not self.maybe_save(f"opening {path.name}"):
             return False
         try:
             if path.suffix.lower() == SUFFIX:
@@ -144,21 +144,26 @@ class DocumentController:
                 self.settings.remove_recent(path)
                 self.fill_recent_menu()
             return False
-        if doc.path is not None:
-            self.settings.add_recent(doc.path)
-            self.fill_recent_menu()
+        self.settings.add_recent(doc.path or path)
+        self.fill_recent_menu()
         self.mask_path = None if doc.path is not None else path
-        self.host.set_document(doc)
+        self.host.set_document(doc if doc.path is not None else self._with_current_style(doc))
         note = self._model_note(doc) if doc.path is not None else ""
-        if not self.host.pending_model_ref():  # a model being loaded asks when it is ready
+        if not self.host.models.pending_ref():  # a model being loaded asks when it is ready
             self.host.follow_model_label_set()
         self.host.show_status(f"Opened {path.name}" + (f" — {note}" if note else ""), 15000 if note else 4000)
         return True
 
+    def _with_current_style(self, doc: Document) -> Document:
+        """A new sketch keeps the style the user chose (a document brings its own)."""
+        doc.style = self.doc.style
+        doc.latents.update(self.doc.latents)
+        return doc
+
     def _model_note(self, doc: Document) -> str:
         """Offer to load the document's model when it is elsewhere on disk, else say where the photo comes from."""
         r = self.host.renderer
-        match = match_model(doc.model_ref, self.host.model_ref, self.host.pending_model_ref(), r.name if r else None)
+        match = match_model(doc.model_ref, self.host.model_ref, self.host.models.pending_ref(), r.name if r else None)
         name, ref = match.name, doc.model_ref
         current = f"the model {r.name}" if r else "no model loaded"
         if match.kind == ELSEWHERE:
@@ -166,7 +171,7 @@ class DocumentController:
             question = (f"{doc.path.name} was made with the model “{name}” ({ref}); {loaded}. "
                         f"Load “{name}” to get the same photo?")
             if self.ask.ask_yes_no(self.parent, question, "Different model"):
-                self.host.load_model(ref)
+                self.host.models.load(ref)
                 return f"loading its model {name}"
             return f"made with the model {name}; rendering with {current}"
         if match.kind == MISSING:
@@ -218,7 +223,7 @@ class DocumentController:
 
     def export(self, kind: str) -> bool:
         """Export the photo, the sketch or both side by side as PNG or JPEG."""
-        photo = self.host.photo_array()
+        photo = self.host.photo.photo_array
         if kind != "sketch" and photo is None:
             self.ask.show_error(self.parent, "There is no photo to export yet."
                                 + ("" if self.host.renderer else " Load a model first."))

@@ -5,6 +5,9 @@ when a COCO-Stuff model is loaded) is converted by class name (spade.label_conve
 """
 from __future__ import annotations
 
+from typing import Callable
+
+from spade import SpadeRenderer
 from spade.label_convert import convert_labels
 from spade.labels import LabelSet
 
@@ -28,6 +31,17 @@ def converted_document(doc: Document, label_set: LabelSet) -> tuple[Document, st
     new.style, new.canvas, new.path, new.model_ref = doc.style, doc.canvas, doc.path, doc.model_ref
     new.mark_dirty()
     return new, f"Converted the sketch from {doc.label_set.name} to {label_set.name}: {conversion.summary()}"
+
+
+def follow_model(doc: Document, renderer: SpadeRenderer | None,
+                 ask: Callable[[str], bool]) -> tuple[Document, str] | None:
+    """(converted document, what happened) when the sketch is in another set than the model and `ask`
+    agrees to convert it; None when nothing changes (declined, the sketch stays and renders nothing)."""
+    if renderer is None or not sets_differ(doc, renderer.label_set):
+        return None
+    if not ask(convert_question(doc, renderer.label_set)):
+        return None
+    return converted_document(doc, renderer.label_set)
 
 
 def mismatch_message(doc: Document, label_set: LabelSet) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QToolBar
+from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from spade import SpadeRenderer
 from spade.labels import ade20k
@@ -19,10 +19,10 @@ from .canvas import SketchCanvas
 from .dialogs import ABOUT_HTML, PreferencesDialog
 from .document import Document
 from .document_controller import DocumentController
-from .icons import app_icon, tool_icon
-from .label_match import convert_question, converted_document, mismatch_message, sets_differ
+from .history_view import HistoryView
+from .icons import app_icon
+from .label_match import follow_model, mismatch_message, sets_differ
 from .model_controller import ModelController
-from .model_loader import LoadRequest
 from .palette import Palette
 from .photo_view import PhotoView
 from .recovery import RecoveryStore
@@ -31,7 +31,7 @@ from .rendering import RenderResult
 from .settings import AppSettings
 from .style_controller import StyleController
 from .style_panel import StylePanel
-from .window_bars import OptionsBar, StatusFields
+from .window_bars import OptionsBar, PhotoFullWindow, StatusFields, ToolsBar, add_docks
 
 EMPTY_STATE = ("No model loaded.\n\nChoose Model ▸ Load Model Folder… (Ctrl+M) for a Gauguin checkpoint folder, "
                "or Model ▸ Load Model File… for an official SPADE checkpoint (latest_net_G.pth).\n"
@@ -53,7 +53,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 820)
 
         self.canvas, self.photo, self.style_panel = SketchCanvas(), PhotoView(), StylePanel()
-        self.palette = Palette(ade20k())
+        self.palette, self.history = Palette(ade20k()), HistoryView()
         self.controller = RenderController(self)
         self.models = ModelController(self, settings, lambda: self.renderer)
         self.loader = self.models.loader
@@ -75,18 +75,13 @@ class MainWindow(QMainWindow):
         size = self.renderer.default_size if self.renderer else (256, 256)
         self.set_document(Document.starter(*size, self.renderer.label_set if self.renderer else None), starter=True)
         if renderer is None and load_model:
-            self.load_model(model_path or self.settings.model_path or None, startup=True)
+            self.models.load(model_path or self.settings.model_path or None, startup=True)
         self.palette.select(self.palette.current, emit=True)
         geometry, state = self.settings.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
-
-    @property
-    def recovery(self) -> RecoveryStore | None:
-        return self.autosaver.store
-
 
     # == layout ==========================================================================================
     def _build_layout(self) -> None:
@@ -96,14 +91,10 @@ class MainWindow(QMainWindow):
         split.setChildrenCollapsible(False)
         split.setSizes([1, 1])
         self.setCentralWidget(split)
-        for title, widget, area, name in (("Classes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea, "palette"),
-                                          ("Style", self.style_panel, Qt.DockWidgetArea.RightDockWidgetArea, "style")):
-            dock = QDockWidget(title, self)
-            dock.setObjectName(f"dock_{name}")
-            dock.setWidget(widget)
-            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-            self.addDockWidget(area, dock)
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.docks = add_docks(self, [("palette", "Classes", self.palette, left),
+                                      ("style", "Style", self.style_panel, right),
+                                      ("history", "History", self.history, right)])
         self.palette.setMinimumWidth(210)
         self.style_panel.setMinimumWidth(250)
         self.style_panel.set_presets(sorted(STYLES_DIR.glob("*.png")) + sorted(STYLES_DIR.glob("*.jpg"))
@@ -120,17 +111,12 @@ class MainWindow(QMainWindow):
         self.recent_menu, self.examples_menu = a.submenus["recent"], a.submenus["examples"]
         self.files.fill_examples_menu(self.examples_menu)
         self.files.fill_recent_menu(self.recent_menu)
-        tools_bar = QToolBar("Tools")
-        tools_bar.setObjectName("toolbar_tools")
-        tools_bar.setIconSize(QSize(28, 28))
-        tools_bar.setMovable(False)
-        for tool, action in self.tool_actions.items():
-            action.setIcon(tool_icon(tool))
-        a.fill_toolbar(tools_bar, "tools")
         self.tool_actions["brush"].setChecked(True)
-        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, tools_bar)
-        self.options = OptionsBar(a)
+        self.tools_bar, self.options = ToolsBar(a, list(TOOL_INFO)), OptionsBar(a)
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.tools_bar)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.options)
+        self.full_view = PhotoFullWindow(self, self.photo, self.canvas, [self.tools_bar, self.options,
+                                                                         *self.docks.values()])
 
     def _connect(self) -> None:
         self.controller.result_ready.connect(self._on_result)
@@ -141,6 +127,10 @@ class MainWindow(QMainWindow):
         self.models.status.connect(self.show_status)
         self.autosaver.failed.connect(lambda text: self.show_status(text, 8000))
         self.palette.class_selected.connect(self._class_selected)
+        self.palette.search_done.connect(self.canvas.setFocus)
+        self.history.step_chosen.connect(self.go_to_step)
+        self.photo.full_requested.connect(self.photo_full)
+        self.docks["history"].visibilityChanged.connect(self.actions["history"].setChecked)
         self.canvas.class_picked.connect(lambda cid: self.palette.select(cid))
         self.canvas.cursor_moved.connect(self._cursor_moved)
         self.canvas.view_changed.connect(lambda: self.zoom_label.setText(f"{self.canvas.scale * 100:.0f}%"))
@@ -166,9 +156,7 @@ class MainWindow(QMainWindow):
         doc.listeners.append(self._on_doc_changed)
         doc.style_listeners.append(self._on_style_changed)
         self.controller.source.document = doc
-        if not doc.label_set.same_classes(self.palette.label_set):
-            self.palette.set_label_set(doc.label_set)
-        self._mark_trained()
+        self.palette.show_sketch_and_model(doc.label_set, self.renderer)
         self.canvas.set_document(doc)
         self.photo.set_sketch(self.canvas.sketch, doc.shape)
         self.photo.set_photo(None)
@@ -183,17 +171,8 @@ class MainWindow(QMainWindow):
         self._update_undo_actions()
         self.request_render()
 
-    def open_path(self, path: str | Path, ask: bool = True) -> bool:
-        return self.files.open_path(path, ask)
-
-    def check_recovery(self) -> bool:
-        return self.files.check_recovery()
-
     def show_status(self, text: str, ms: int = 4000) -> None:
         self.statusBar().showMessage(text, ms)
-
-    def photo_array(self) -> np.ndarray | None:
-        return self.photo.photo_array
 
     def update_title(self) -> None:
         self.setWindowTitle(f"Gauguin — {self.files.document_name()}[*]")
@@ -205,6 +184,20 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(st.can_redo)
         self.undo_action.setText(f"&Undo {st.undo_name.capitalize()}".rstrip())
         self.redo_action.setText(f"&Redo {st.redo_name.capitalize()}".rstrip())
+        self.history.show_stack(st)
+
+    def go_to_step(self, position: int) -> None:
+        if not self.doc.in_stroke:
+            self.doc.go_to(position)
+            self._stroke_finished()
+
+    def photo_full(self, toggle: bool = True) -> None:
+        """Show the photo over the whole window, or come back (toggle=False only comes back)."""
+        self.full_view.set_active(toggle and not self.full_view.active)
+        self.actions["photo_full"].setChecked(self.full_view.active)
+
+    def toggle_history(self) -> None:
+        self.docks["history"].setVisible(not self.docks["history"].isVisible())
 
     def _on_doc_changed(self, box) -> None:
         if not self.doc.in_stroke:
@@ -235,15 +228,9 @@ class MainWindow(QMainWindow):
                                     "Random style: load a model first")
         self.style_photo_action.setEnabled(ok and r.has_encoder)
 
-    def undo(self) -> None:
-        if not self.doc.in_stroke:
-            self.doc.undo()
-            self._stroke_finished()
-
-    def redo(self) -> None:
-        if not self.doc.in_stroke:
-            self.doc.redo()
-            self._stroke_finished()
+    def step(self, delta: int) -> None:
+        """Undo (-1) or redo (+1) one step."""
+        self.go_to_step(self.doc.undo_stack.position + delta)
 
     def fill_canvas(self) -> None:
         self.doc.replace_labels(np.full(self.doc.shape, self.palette.current, dtype=np.uint8), "fill canvas")
@@ -313,7 +300,7 @@ class MainWindow(QMainWindow):
         self.model_ref = ref
         self.controller.invalidate()
         if hasattr(self, "doc"):
-            self._mark_trained()
+            self.palette.show_sketch_and_model(self.doc.label_set, renderer)
         self.photo.set_message("" if renderer else EMPTY_STATE)
         if renderer is None:
             self.photo.set_photo(None)
@@ -322,18 +309,6 @@ class MainWindow(QMainWindow):
         if hasattr(self, "doc"):
             self._refresh_style_panel()
             self.request_render()
-
-    def load_model(self, path: str | None, startup: bool = False) -> LoadRequest:
-        return self.models.load(path, startup)
-
-    def pending_model_ref(self) -> str:
-        return self.models.pending_ref()
-
-    def _mark_trained(self) -> None:
-        """Grey out the classes the model was not trained on, when the sketch is in the model's label set."""
-        r = self.renderer
-        same = r is not None and not sets_differ(self.doc, r.label_set)
-        self.palette.set_trained(r.trained_classes if same else None)
 
     def _on_model_ready(self, renderer: SpadeRenderer, ref: str) -> None:
         self.set_renderer(renderer, ref)
@@ -344,18 +319,12 @@ class MainWindow(QMainWindow):
             self.follow_model_label_set()
 
     def follow_model_label_set(self) -> None:
-        """A sketch in another label set than the model's: offer to convert it by class name (saying what
-        could not be converted); declined, it stays as it is and the photo says why there is none."""
-        r = self.renderer
-        if r is None or not sets_differ(self.doc, r.label_set):
-            return
-        if prompts.ask_yes_no(self, convert_question(self.doc, r.label_set), "Another label set"):
-            doc, summary = converted_document(self.doc, r.label_set)
-            self.set_document(doc)
+        """A sketch in another label set than the model's is converted when the user agrees (label_match)."""
+        converted = follow_model(self.doc, self.renderer, lambda q: prompts.ask_yes_no(self, q, "Another label set"))
+        if converted is not None:
+            self.set_document(converted[0])
             self.update_title()
-            prompts.show_info(self, summary, "Sketch converted")
-        else:
-            self.request_render()
+            prompts.show_info(self, converted[1], "Sketch converted")
 
     def show_help(self, which: str) -> None:
         if which == "shortcuts":
@@ -375,17 +344,12 @@ class MainWindow(QMainWindow):
             self.files.open_dropped(files[0])
 
     def preferences(self) -> None:
-        s = self.settings
-        dialog = PreferencesDialog(s.device, s.autosave_seconds, s.live_render, self)
-        if not dialog.exec():
-            return
-        device, s.autosave_seconds, s.live_render = dialog.values()
-        self.autosaver.set_interval(s.autosave_seconds)
-        if device != s.device:
-            s.device = device
-            if self.renderer is not None:
-                bundled = self.model_ref in ("", str(DEFAULT_MODEL_DIR.resolve()))
-                self.load_model(None if bundled else self.model_ref)
+        device_changed = PreferencesDialog.edit(self.settings, self)
+        if device_changed is not None:
+            self.autosaver.set_interval(self.settings.autosave_seconds)
+        if device_changed and self.renderer is not None:
+            bundled = self.model_ref in ("", str(DEFAULT_MODEL_DIR.resolve()))
+            self.models.load(None if bundled else self.model_ref)
 
     def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
         if not self.files.maybe_save():

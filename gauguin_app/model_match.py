@@ -6,6 +6,7 @@ loaded model and the one being loaded and says what the app should do.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,18 @@ def same_path(a: str, b: str) -> bool:
         return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
     except (OSError, RuntimeError, ValueError):
         return a == b
+
+
+def model_name(ref: str) -> str:
+    """The name users know a model reference by: the name in its checkpoint config (the bundled model's folder
+    is just "model"), else the file or folder name."""
+    path = Path(ref)
+    config = path / "config.json" if path.is_dir() else path if path.name == "config.json" else None
+    try:
+        name = json.loads(config.read_text(encoding="utf-8")).get("name") if config else None
+    except (OSError, ValueError, AttributeError):
+        name = None
+    return name if isinstance(name, str) and name else (path.name or ref)
 
 
 @dataclass(frozen=True)
@@ -39,4 +52,4 @@ def match_model(document_ref: str, loaded_ref: str, pending_ref: str, loaded_nam
     exists = Path(document_ref).exists()
     if loaded_name is not None and document_ref == loaded_name and not exists:
         return ModelMatch(SAME)
-    return ModelMatch(ELSEWHERE if exists else MISSING, Path(document_ref).name or document_ref)
+    return ModelMatch(ELSEWHERE if exists else MISSING, model_name(document_ref))

@@ -149,3 +149,27 @@ def polygon_fill(shape: tuple[int, int], points: Sequence[Point]) -> Region | No
     else:
         draw.point(local, fill=1)
     return Region(y0, y1, x0, x1, np.array(canvas, dtype=bool))
+
+
+def shape_fill(shape: tuple[int, int], p0: Point, p1: Point, kind: str) -> Region | None:
+    """A filled axis-aligned rectangle or ellipse with corners p0 and p1 (both included), clipped to the map."""
+    (ax, ay), (bx, by) = ((int(round(x)), int(round(y))) for x, y in (p0, p1))
+    x0, x1, y0, y1 = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
+    box = _clip_box(shape, y0, y1 + 1, x0, x1 + 1)
+    if box is None:
+        return None
+    cy0, cy1, cx0, cx1 = box
+    if kind == "rectangle":
+        return Region(cy0, cy1, cx0, cx1, np.ones((cy1 - cy0, cx1 - cx0), dtype=bool))
+    if kind != "ellipse":
+        raise ValueError(f"unknown shape {kind!r}")
+    canvas = Image.new("1", (cx1 - cx0, cy1 - cy0), 0)
+    ImageDraw.Draw(canvas).ellipse((x0 - cx0, y0 - cy0, x1 - cx0, y1 - cy0), fill=1, outline=1)
+    return Region(cy0, cy1, cx0, cx1, np.array(canvas, dtype=bool))
+
+
+def constrain_square(p0: Point, p1: Point) -> Point:
+    """The corner that makes p0-p1 a square (Shift while dragging a shape): the longer side wins."""
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    side = max(abs(dx), abs(dy))
+    return p0[0] + (side if dx >= 0 else -side), p0[1] + (side if dy >= 0 else -side)

@@ -1,12 +1,64 @@
-"""The window's bars: the options toolbar (brush size, undo/redo, overlay, dice) and the status bar fields."""
+"""The window's bars and view modes: the tools and options toolbars, the docks, the status bar fields and the
+full-window photo."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QLabel, QMainWindow, QProgressBar, QSlider, QToolBar
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QCheckBox, QDockWidget, QLabel, QMainWindow, QProgressBar, QSlider, QToolBar, QWidget
 
 from spade import SpadeRenderer
 
 from .actions import ActionSet
+from .icons import tool_icon
+
+
+class ToolsBar(QToolBar):
+    """The painting tools, with their icons, on the left."""
+
+    def __init__(self, actions: ActionSet, tools: list[str]):
+        super().__init__("Tools")
+        self.setObjectName("toolbar_tools")
+        self.setIconSize(QSize(28, 28))
+        self.setMovable(False)
+        for tool in tools:
+            actions[f"tool_{tool}"].setIcon(tool_icon(tool))
+        actions.fill_toolbar(self, "tools")
+
+
+def add_docks(window: QMainWindow, panels: list[tuple[str, str, QWidget, Qt.DockWidgetArea]]) -> dict[str, QDockWidget]:
+    """Dock each (name, title, widget, area); the docks move and float but do not close (History does)."""
+    docks = {}
+    for name, title, widget, area in panels:
+        dock = docks[name] = QDockWidget(title, window)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        features = QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        dock.setFeatures(features | (QDockWidget.DockWidgetFeature.DockWidgetClosable if name == "history"
+                                     else QDockWidget.DockWidgetFeature.NoDockWidgetFeatures))
+        window.addDockWidget(area, dock)
+    return docks
+
+
+class PhotoFullWindow:
+    """The photo over the whole window: everything else hides, and comes back as it was."""
+
+    def __init__(self, window: QMainWindow, photo: QWidget, canvas: QWidget, parts: list[QWidget]):
+        self.window, self.photo, self.canvas, self.parts = window, photo, canvas, parts
+        self._state = None
+
+    @property
+    def active(self) -> bool:
+        return self.canvas.isHidden()
+
+    def set_active(self, on: bool) -> None:
+        if on == self.active:
+            return
+        if on:
+            self._state = self.window.saveState()
+        for part in [self.canvas, self.window.menuBar(), self.window.statusBar()] + self.parts:
+            part.setVisible(not on)
+        if not on:
+            self.window.restoreState(self._state)
+        (self.photo if on else self.canvas).setFocus()
 
 
 class OptionsBar(QToolBar):

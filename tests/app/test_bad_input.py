@@ -54,7 +54,7 @@ def test_bad_files_in_the_window_keep_the_sketch(make_window, prompts, good_doc,
     (tmp_path / "cut.png").write_bytes((tmp_path / "foreign.png").read_bytes()[:60])
     paths = damaged(good_doc, tmp_path) + [tmp_path / "foreign.png", tmp_path / "cut.png"]
     for path in paths:
-        assert w.open_path(path, ask=False) is False
+        assert w.files.open_path(path, ask=False) is False
     assert len(prompts.errors) == len(paths) and all("\n" not in e for e in prompts.errors)
     assert "colours outside" in prompts.errors[2] and "#010203" in prompts.errors[2]
     assert np.array_equal(w.doc.labels, labels) and w.doc.revision == revision and w.doc.dirty

@@ -80,7 +80,7 @@ def test_loading_a_model_of_another_set_converts_the_sketch_by_name(make_window,
     drag(w.canvas, [(5, 40), (20, 40)])
     sky_pixels = w.doc.labels == ade.id_of("sky")
     prompts.yes = True
-    w.load_model(str(folder))
+    w.models.load(str(folder))
     wait_for_model(qtbot, w)
     coco = cocostuff()
     assert any("ade20k" in q and "cocostuff" in q for q in prompts.questions)
@@ -97,17 +97,17 @@ def test_masks_and_documents_keep_the_model_set(make_window, qtbot, prompts, coc
     values[40:] = 123                           # grass
     values[:2, :2] = 255                        # unlabeled
     Image.fromarray(values).save(tmp_path / "coco_mask.png")
-    assert w.open_path(tmp_path / "coco_mask.png", ask=False), prompts.errors
+    assert w.files.open_path(tmp_path / "coco_mask.png", ask=False), prompts.errors
     assert w.doc.labels[0, 0] == 0 and w.doc.labels[10, 10] == coco.id_of("sky-other")
     prompts.save_path = str(tmp_path / "saved.png")
     assert w.files.save_mask(with_color=False)
     assert np.array_equal(np.asarray(Image.open(tmp_path / "saved.png")), values)
     assert w.files.save_to(tmp_path / "doc.gauguin")
-    assert w.open_path(tmp_path / "doc.gauguin", ask=False), prompts.errors
+    assert w.files.open_path(tmp_path / "doc.gauguin", ask=False), prompts.errors
     assert w.doc.label_set.name == "cocostuff" and w.doc.labels[10, 10] == coco.id_of("sky-other")
     values[5, 5] = 200
     Image.fromarray(values).save(tmp_path / "bad.png")
-    assert not w.open_path(tmp_path / "bad.png", ask=False)
+    assert not w.files.open_path(tmp_path / "bad.png", ask=False)
     assert "values outside cocostuff" in prompts.errors[-1]
 
 
@@ -119,7 +119,7 @@ def test_declining_the_conversion_keeps_the_sketch_without_a_photo(make_window, 
     drag(w.canvas, [(5, 5), (60, 5)])
     before = w.doc.labels.copy()
     prompts.yes = False
-    w.load_model(str(folder))
+    w.models.load(str(folder))
     wait_for_model(qtbot, w)
     assert w.doc.label_set.same_classes(ade) and np.array_equal(w.doc.labels, before)
     assert w.palette.label_set.same_classes(ade) and w.photo.photo_array is None

@@ -24,10 +24,10 @@ def test_coalescer_runs_one_and_keeps_only_the_newest_waiting():
 
 
 def test_render_job_resizes_to_what_the_model_renders(tiny_renderer):
-    labels = np.full((100, 150), 3, np.uint8)
-    assert tiny_renderer.renderable_size(100, 150) == (64, 64)
+    labels = np.full((100, 100), 3, np.uint8)     # same aspect as the model (other aspects are letterboxed)
+    assert tiny_renderer.renderable_size(100, 100) == (64, 64)
     result = render_job(RenderJob(1, 0, labels, StyleSettings(StyleSource("seed", 5)), tiny_renderer))
-    assert result.image.shape == (64, 64, 3) and result.labels_shape == (100, 150)
+    assert result.image.shape == (64, 64, 3) and result.labels_shape == (100, 100)
     again = tiny_renderer.render(np.full((64, 64), 3, np.uint8), tiny_renderer.random_style(5))
     assert np.array_equal(result.image, again)
     assert list(result.latents) == [f"{tiny_renderer.identity}|seed:5"]

@@ -94,3 +94,25 @@ def test_shortcut_sheet_and_menus_come_from_the_table(make_window, prompts):
             assert " / ".join(c.keys) in sheet and (c.tip or plain(c.text)) in sheet
         if c not in TOOLBAR_ONLY:
             assert w.actions[c.name] in in_menus, c.name
+
+
+def test_full_window_photo_with_f_double_click_and_escape(make_window, qtbot):
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+    w = make_window()
+    w.docks["history"].hide()                        # a dock the user closed stays closed afterwards
+    key(w, Qt.Key.Key_F)
+    assert w.canvas.isHidden() and not w.photo.isHidden() and w.menuBar().isHidden()
+    assert all(d.isHidden() for d in w.docks.values()) and w.actions["photo_full"].isChecked()
+    qtbot.waitUntil(lambda: w.photo.width() > 0.9 * w.width())
+    QTest.keyClick(w.photo, Qt.Key.Key_Escape)
+    assert not w.canvas.isHidden() and not w.menuBar().isHidden() and not w.docks["style"].isHidden()
+    assert w.docks["history"].isHidden() and not w.actions["photo_full"].isChecked()
+    pos = QPointF(20, 20)
+    QApplication.sendEvent(w.photo, QMouseEvent(QEvent.Type.MouseButtonDblClick, pos, w.photo.mapToGlobal(pos),
+                                                Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton,
+                                                Qt.KeyboardModifier.NoModifier))
+    assert w.canvas.isHidden()
+    QTest.keyClick(w.photo, Qt.Key.Key_F)
+    assert not w.canvas.isHidden()
