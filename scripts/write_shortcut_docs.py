@@ -1,6 +1,6 @@
-"""Write the shortcut table of the docs from the app's command table (gauguin_app/actions.py).
+"""Write the tool and shortcut tables of the docs from the app's command table (gauguin_app/actions.py).
 
-Every docs/*.md file with the markers below gets the table between them; run this after changing a command:
+Every docs/*.md file with the markers below gets the tables between them; run this after changing a command:
 
     python scripts/write_shortcut_docs.py          # rewrite the tables
     python scripts/write_shortcut_docs.py --check  # exit 1 when a table is out of date
@@ -15,20 +15,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gauguin_app.actions import shortcut_markdown  # noqa: E402
+from gauguin_app.actions import shortcut_markdown, tools_markdown  # noqa: E402
 
-START = "<!-- shortcuts: written by scripts/write_shortcut_docs.py from gauguin_app/actions.py -->"
-END = "<!-- end of shortcuts -->"
-BLOCK = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
+TABLES = {"shortcuts": shortcut_markdown, "tools": tools_markdown}
+MARK = "<!-- {}: written by scripts/write_shortcut_docs.py from gauguin_app/actions.py -->"
+END = "<!-- end of {} -->"
 
 
 def with_table(text: str) -> str:
-    """`text` with the table between the markers replaced by the current one."""
-    return BLOCK.sub(lambda _: f"{START}\n{shortcut_markdown()}{END}", text)
+    """`text` with every marked table replaced by the current one."""
+    for name, table in TABLES.items():
+        start, end = MARK.format(name), END.format(name)
+        block = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+        text = block.sub(lambda _: f"{start}\n{table()}{end}", text)
+    return text
 
 
 def marked_files(folder: Path = ROOT / "docs") -> list[Path]:
-    return [p for p in sorted(folder.glob("*.md")) if START in p.read_text(encoding="utf-8")]
+    return [p for p in sorted(folder.glob("*.md"))
+            if any(MARK.format(name) in p.read_text(encoding="utf-8") for name in TABLES)]
 
 
 def main(argv: list[str] | None = None) -> int:

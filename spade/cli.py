@@ -1,7 +1,6 @@
-"""`python main.py render`: label map in, photo out, from the command line."""
+"""`gauguin render`: label map in, photo out, from the command line."""
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,27 +12,20 @@ from .device import DEVICE_CHOICES
 from .errors import GauguinError
 from .instances import read_instance_map
 from .labels import read_mask, resize_labels, save_image
+from .usage import EXIT_BAD_INPUT, UsageParser
 
 if TYPE_CHECKING:
     from .inference import SpadeRenderer, Style
 
-EXIT_BAD_INPUT = 2
 
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors in one line with exit code 2 (as all bad input does)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
-
-
-def build_parser(prog: str = "main.py render") -> argparse.ArgumentParser:
-    p = _Parser(prog=prog, description="Render a photo from a semantic label map with a SPADE model.")
+def build_parser(prog: str = "gauguin render") -> UsageParser:
+    p = UsageParser(prog=prog, description="Render a photo from a semantic label map with a SPADE model.")
     p.add_argument("--mask", required=True, help="index PNG (the values of the model's label set, ADE20K 0..150) "
                                                   "or an RGB image in the set's palette")
     p.add_argument("--out", required=True, help="output image; the format follows the extension (.png, .jpg)")
-    p.add_argument("--model", help="Gauguin checkpoint folder, or an official SPADE latest_net_G.pth or its "
-                                    "folder (default: the bundled model)")
+    p.add_argument("--model", help="Gauguin checkpoint folder, a training --checkpoint_dir (its latest/ is "
+                                    "used), or an official SPADE latest_net_G.pth or its folder (default: the "
+                                    "bundled model)")
     p.add_argument("--instance", help="instance-id map (PNG, same size as the mask) for models with an instance "
                                       "channel (COCO-Stuff, Cityscapes); default: each region of one class is one")
     p.add_argument("--label_set", help="the classes of an official checkpoint when they cannot be recognised: "
@@ -60,7 +52,7 @@ def render_any_size(renderer: SpadeRenderer, labels: np.ndarray, style: Style | 
     return np.asarray(photo)
 
 
-def render_command(argv: list[str] | None = None, prog: str = "main.py render") -> int:
+def render_command(argv: list[str] | None = None, prog: str = "gauguin render") -> int:
     args = build_parser(prog).parse_args(argv)
     from .inference import SpadeRenderer  # torch import is slow: after argument checks
 

@@ -21,8 +21,8 @@ from .errors import CheckpointError, MaskError, SizeError, StyleError
 from .fast import FastGenerator
 from .instances import instance_edges
 from .labels import LabelSet, label_set_from_spec
+from .model_path import resolve_model_path
 from .official import load_official
-from .paths import DEFAULT_MODEL_DIR
 
 
 @dataclass(frozen=True)
@@ -35,18 +35,12 @@ class Style:
 
 
 def load_bundle(path: str | Path | None = None, label_set: LabelSet | str | None = None) -> ModelBundle:
-    """Read a Gauguin checkpoint or an official SPADE one; None means the bundled default model.
+    """Read a Gauguin checkpoint, an official SPADE one or a training run's latest (see resolve_model_path);
+    None means the bundled default model.
 
     label_set names the classes of an official checkpoint whose set cannot be recognised (a LabelSet, a
     bundled set's name or a CSV path); Gauguin checkpoints carry their own and must agree with it."""
-    if path is None:
-        if not (DEFAULT_MODEL_DIR / "config.json").is_file():
-            raise CheckpointError("no bundled model is installed yet (assets/model); pass --model PATH with a "
-                                  "Gauguin checkpoint or an official SPADE checkpoint")
-        path = DEFAULT_MODEL_DIR
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise CheckpointError(f"model not found: {path}")
+    path = resolve_model_path(path)
     if is_gauguin_checkpoint(path):
         bundle = load_checkpoint(path)
         if label_set is not None:

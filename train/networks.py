@@ -8,7 +8,6 @@ and Cityscapes runs add the instance-edge channel last, as the reference does.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -168,12 +167,13 @@ def build_networks(cfg: TrainConfig, init: ModelBundle | None = None,
 def load_init(cfg: TrainConfig) -> tuple[ModelBundle, dict[str, torch.Tensor] | None]:
     """The bundle of --init_from and, when one lies beside it, its discriminator's tensors."""
     from spade.inference import load_bundle
+    from spade.model_path import resolve_model_path
     from spade.official import find_official_files, read_state_dict
 
     from .state import read_discriminator
 
-    path = Path(cfg.init_from)
     try:
+        path = resolve_model_path(cfg.init_from)
         bundle = load_bundle(path)
         disc = None
         if bundle.source == "official":
@@ -185,9 +185,6 @@ def load_init(cfg: TrainConfig) -> tuple[ModelBundle, dict[str, torch.Tensor] | 
             disc = read_discriminator(path if path.is_dir() else path.parent)
     except GauguinError as e:
         raise TrainError(f"--init_from: {e}") from None
-    if bundle.generator_config.use_vae != cfg.use_vae:
-        print(f"note: --init_from {path.name} is {'a VAE' if bundle.generator_config.use_vae else 'not a VAE'} "
-              f"model; training it as such", flush=True)
     return bundle, disc
 
 

@@ -13,9 +13,10 @@ import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from spade.usage import UsageParser
+
 from .errors import TrainError
 
-EXIT_BAD_INPUT = 2
 DATASETS = ("folders", "ade20k", "coco", "cityscapes", "procedural")
 DATASET_LABEL_SETS = {"coco": "cocostuff", "cityscapes": "cityscapes"}
 AMP_MODES = ("off", "bf16", "fp16")
@@ -111,18 +112,11 @@ class TrainConfig:
         return json.dumps(self.to_dict(), indent=1)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse reporting usage errors in one line with exit code 2, like `main.py render`."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
-
-
-def build_parser(prog: str = "gauguin-train") -> argparse.ArgumentParser:
+def build_parser(prog: str = "gauguin train") -> argparse.ArgumentParser:
     d = TrainConfig()
-    p = _Parser(prog=prog, formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = UsageParser(prog=prog, formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                 description="Train a SPADE model (generator, multi-scale discriminator and optionally the style "
-                            "encoder, as in Park et al. 2019). Checkpoint folders load in `main.py render "
+                            "encoder, as in Park et al. 2019). A run folder loads in `gauguin render "
                             "--model DIR` and in the app. Rerunning the same command resumes from "
                             "--checkpoint_dir. Multi-GPU: torchrun --nproc-per-node N -m train ...")
     g = p.add_argument_group("data")
@@ -317,9 +311,9 @@ def validate(cfg: TrainConfig) -> None:
         raise TrainError(f"--dataset {cfg.dataset} holds {wanted} labels; leave out --label_set {cfg.label_set}")
 
 
-def parse_config(argv: list[str], command_line: str = "") -> TrainConfig:
+def parse_config(argv: list[str], command_line: str = "", prog: str = "gauguin train") -> TrainConfig:
     """Parse and validate; raises TrainError for values argparse cannot check."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
     values = vars(args)
     semantic = values.pop("semantic_label_path")
     if semantic:

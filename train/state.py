@@ -1,6 +1,6 @@
 """Checkpoint folders that are both a renderable model and an exact resume point.
 
-A folder holds spade.checkpoint's `config.json` + `model.safetensors` (so `main.py render --model DIR` and
+A folder holds spade.checkpoint's `config.json` + `model.safetensors` (so `gauguin render --model DIR` and
 the app load it) and two more files: `training_state.safetensors` (discriminator, optimiser moments, RNG
 states, classes seen, and full-precision G/E when the export is float16) and `training_state.json`
 (iteration, epoch, position in the epoch, optimiser hyper-parameters, grad-scaler state, the run's
@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file
 
 from spade.atomic import aside_path, clean_orphans, replace_folder, staging_path
 from spade.checkpoint import CONFIG_NAME, save_checkpoint
+from spade.model_path import LATEST
 
 from .errors import TrainError
 
@@ -30,7 +31,6 @@ STATE_VERSION = 1
 STATE_TENSORS = "training_state.safetensors"
 DISCRIMINATOR_TENSORS = "discriminator.safetensors"
 STATE_JSON = "training_state.json"
-LATEST = "latest"
 
 
 @dataclass

@@ -1,4 +1,5 @@
 """Models load on a thread while the sketch stays editable; documents remember the model they were made with."""
+import shutil
 import threading
 
 import numpy as np
@@ -50,6 +51,25 @@ def test_only_the_newest_load_wins(make_window, qtbot, plain_model_path, tiny_mo
     w.models.load(str(tiny_model_path))
     wait_for_model(qtbot, w)
     assert w.renderer.name == "tiny" and w.settings.model_path == str(tiny_model_path.resolve())
+
+
+def test_load_model_folder_takes_a_training_run_folder(make_window, qtbot, prompts, tmp_path, plain_model_path):
+    """Load Model Folder on the trainer's --checkpoint_dir loads its latest/; several models are named."""
+    run, many = tmp_path / "run", tmp_path / "many"
+    shutil.copytree(plain_model_path, run / "latest")
+    for name in ("iter_0000002", "iter_0000004"):
+        shutil.copytree(plain_model_path, many / name)
+    w = make_window()
+    assert w.renderer.name == "tiny"
+    prompts.folder = str(run)
+    w.models.load_folder()
+    wait_for_model(qtbot, w)
+    assert w.renderer.name == "plain" and not prompts.errors
+    prompts.folder = str(many)
+    w.models.load_folder()
+    wait_for_model(qtbot, w)
+    assert w.renderer.name == "plain" and len(prompts.errors) == 1
+    assert "iter_0000002, iter_0000004" in prompts.errors[0]
 
 
 def test_folder_that_is_not_a_model_keeps_the_current_one(make_window, qtbot, prompts, tmp_path):
