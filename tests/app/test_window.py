@@ -119,9 +119,9 @@ def test_shortcuts_are_shown_in_tooltips_and_brackets_resize(make_window):
         a = w.tool_actions[tool]
         assert a.shortcut().toString() == key and f"({key})" in a.toolTip()
     w.brush_slider.setValue(20)
-    w.change_brush(+1)
+    w.options.change_brush(+1)
     assert w.canvas.brush_size == 23
-    w.change_brush(-1)
+    w.options.change_brush(-1)
     assert w.canvas.brush_size < 23
 
 
