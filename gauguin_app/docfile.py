@@ -1,7 +1,9 @@
 """The `.gauguin` document: a zip holding everything needed to reopen work exactly (no Qt).
 
-    manifest.json       format, version, canvas size and settings, style (seeds, blend), model reference
-    sketch.png          the label map as an 8-bit index PNG (the ADE20K annotation format)
+    manifest.json       format, version, label set (its name; the whole table for a set that is not bundled),
+                        canvas size and settings, style (seeds, blend), model reference
+    sketch.png          the label map as an 8-bit index PNG in the label set's values (ADE20K: its annotation
+                        format; COCO-Stuff: 0..181 and 255 for unlabeled)
     style_a.png         the style photo, when the style comes from a photo (style_b.png for a blend partner)
     latents/<i>.npy     the style latents the model computed (keys in the manifest), so reopening with
                         the same model gives the same photo
@@ -18,7 +20,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from spade.errors import GauguinError
-from spade.labels import LabelSet, ade20k, atomic_write, labels_from_image
+from spade.atomic import atomic_write
+from spade.labels import LabelSet, ade20k, builtin_label_set, labels_from_image
 
 from .document import CanvasSettings, Document, StyleSettings, StyleSource
 
@@ -54,6 +57,8 @@ def write_document(path: str | Path, doc: Document, extra: dict | None = None) -
     style = doc.style
     manifest = {
         "format": FORMAT, "version": VERSION, "label_set": doc.label_set.name,
+        **({} if builtin_label_set(doc.label_set.name) is doc.label_set else
+           {"label_set_table": doc.label_set.to_dict()}),
         "canvas": {"height": doc.shape[0], "width": doc.shape[1], "brush_size": doc.canvas.brush_size,
                    "overlay": doc.canvas.overlay, "overlay_opacity": doc.canvas.overlay_opacity},
         "style": {"a": _source_to_dict(style.a), "b": _source_to_dict(style.b) if style.b else None,
@@ -63,7 +68,7 @@ def write_document(path: str | Path, doc: Document, extra: dict | None = None) -
         **(extra or {}),
     }
     sketch = io.BytesIO()
-    Image.fromarray(doc.labels.astype(np.uint8)).save(sketch, format="PNG")
+    Image.fromarray(doc.label_set.codes_from_ids(doc.labels).astype(np.uint8)).save(sketch, format="PNG")
 
     def write(tmp: str) -> None:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
@@ -96,8 +101,16 @@ def _source_from_dict(d: dict, z: zipfile.ZipFile, name: str) -> StyleSource:
     return StyleSource(kind, int(d.get("seed", 0)), png, str(d.get("name", "")))
 
 
+def _recorded_label_set(manifest: dict, fallback: LabelSet) -> LabelSet:
+    """The label set a document was painted in: its table, a bundled set by name, else `fallback`."""
+    if isinstance(manifest.get("label_set_table"), dict):
+        return LabelSet.from_dict(manifest["label_set_table"])
+    return builtin_label_set(str(manifest.get("label_set", ""))) or fallback
+
+
 def read_document(path: str | Path, label_set: LabelSet | None = None) -> tuple[Document, dict]:
-    """Read a document; returns it (marked saved, path set) and the raw manifest."""
+    """Read a document in the label set it records (`label_set`, default ADE20K, for documents that record
+    none); returns it (marked saved, path set) and the raw manifest."""
     path = Path(path)
     label_set = label_set or ade20k()
     try:
@@ -110,6 +123,7 @@ def read_document(path: str | Path, label_set: LabelSet | None = None) -> tuple[
                 raise DocumentError(f"{path.name} is not a Gauguin document")
             if int(manifest.get("version", 0)) > VERSION:
                 raise DocumentError(f"{path.name} was written by a newer Gauguin (version {manifest['version']})")
+            label_set = _recorded_label_set(manifest, label_set)
             try:
                 with Image.open(io.BytesIO(z.read("sketch.png"))) as img:
                     img.load()

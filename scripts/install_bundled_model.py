@@ -16,13 +16,12 @@ import argparse
 import json
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from train.state import DISCRIMINATOR_TENSORS, STATE_TENSORS, export_discriminator  # noqa: E402
+from spade.atomic import write_folder
+from train.state import DISCRIMINATOR_TENSORS, STATE_TENSORS, export_discriminator
 
 # The models scripts/train_bundled_model.sh leaves in RUNS, in training order: stages 1-2 (128 px), 3 to 7.
 STAGES = ("bundled128", "bundled256/latest", "bundled256b/latest", "bundled256c/latest", "bundled256d",
@@ -33,24 +32,6 @@ def combined_record(final: dict, earlier: list[dict]) -> dict:
     """The final stage's record with the earlier stages' records (oldest first) attached."""
     total = sum(float(s.get("elapsed_s", 0.0)) for s in earlier) + float(final.get("elapsed_s", 0.0))
     return {**final, "earlier_stages": earlier, "total_elapsed_s": round(total, 1)}
-
-
-def replace_folder(new: Path, dest: Path) -> None:
-    """Put the folder new at dest. An existing dest is moved aside first and put back if the move fails, so an
-    interrupted install leaves either the old model or the new one, never a half-deleted folder."""
-    if not dest.exists():
-        new.rename(dest)
-        return
-    aside = Path(tempfile.mkdtemp(prefix=".replaced-", dir=dest.parent))
-    try:
-        dest.rename(aside / dest.name)
-        try:
-            new.rename(dest)
-        except OSError:
-            (aside / dest.name).rename(dest)
-            raise
-    finally:
-        shutil.rmtree(aside, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,13 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads((final_dir / "config.json").read_text())
     earlier = [json.loads((f / "config.json").read_text()).get("training", {}) for f in folders[:-1]]
     config["training"] = combined_record(config.get("training", {}), earlier)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".install-", dir=dest.parent))
-    staging.chmod(0o755)
-    shutil.copy2(final_dir / "model.safetensors", staging / "model.safetensors")
-    export_discriminator(adversarial[-1], staging / DISCRIMINATOR_TENSORS)
-    (staging / "config.json").write_text(json.dumps(config, indent=1))
-    replace_folder(staging, dest)
+
+    def fill(staging: Path) -> None:
+        shutil.copy2(final_dir / "model.safetensors", staging / "model.safetensors")
+        export_discriminator(adversarial[-1], staging / DISCRIMINATOR_TENSORS)
+        (staging / "config.json").write_text(json.dumps(config, indent=1))
+
+    write_folder(dest, fill)
     print(f"installed {final_dir} as {dest}")
     return 0
 

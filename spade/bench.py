@@ -1,6 +1,6 @@
 """Benchmark: the straightforward module forward against spade.fast, on the same weights and label map.
 
-    python -m spade.bench [--model PATH] [--mask PNG] [--device D] [--threads N] [--size S] [--json]
+    gauguin bench [--model PATH] [--mask PNG] [--device D] [--threads N] [--size S] [--json]
 
 Cases, in order: the given model (default: the bundled one, else a random stand-in of the size it will
 have) on the given mask (default: an example landscape sketch), then a full-size ADE20K generator (official
@@ -50,6 +50,7 @@ from .labels import ade20k, read_mask, resize_labels
 from .model import GeneratorConfig, SPADEGenerator
 from .preview import StrokePreview
 from .paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR
+from .usage import EXIT_BAD_INPUT, UsageParser
 
 M = TypeVar("M", bound=torch.nn.Module)
 
@@ -348,8 +349,8 @@ def print_table(cases: list[dict]) -> None:
         print(f"peak (float32 matrix product, this run): {max(peaks):.1f} GMAC/s")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m spade.bench", description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, prog: str = "gauguin bench") -> int:
+    parser = UsageParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="model folder or file (default: the bundled model, else a stand-in)")
     parser.add_argument("--mask", help=f"label map PNG (default: {DEFAULT_MASK.name} from the examples)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
@@ -365,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         cases = run(args)
     except GauguinError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     if args.json:
         print(json.dumps({"cases": cases}, indent=1))
     else:

@@ -145,10 +145,11 @@ class StrokePreview:
         self._frame = None
 
     # -- the exact frame ------------------------------------------------------------------------------------
-    def exact(self, classes: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+    def exact(self, classes: torch.Tensor, z: torch.Tensor | None = None,
+              edges: torch.Tensor | None = None) -> torch.Tensor:
         """The exact frame (as FastGenerator), keeping its activations for later previews."""
         record: dict[str, torch.Tensor] = {}
-        out = self.fast(classes, z, record=record)
+        out = self.fast(classes, z, edges, record=record)
         fast = self.fast
         if fast.config.param_free_norm != "batch":
             self._frame = None  # InstanceNorm statistics are global: previews render exact frames
@@ -156,25 +157,25 @@ class StrokePreview:
         kept = {name: _nhwc(record[name]) for name, _ in fast.plan()}
         kept[IMAGE] = _nhwc(out.to(fast.dtype).contiguous(memory_format=torch.channels_last))
         z_kept = z.detach().to(fast.device).clone() if z is not None else None
-        self._frame = _Frame(fast.checked_classes(classes).clone(), z_kept, fast._labels, record["first"], kept,
+        self._frame = _Frame(fast.checked_classes(classes, edges).clone(), z_kept, fast._labels, record["first"], kept,
                              {k: v.clone() for k, v in kept.items()}, {k: torch.empty(0, dtype=torch.int64)
                                                                        for k in kept})
         return out
 
     # -- previews -------------------------------------------------------------------------------------------
-    def preview(self, classes: torch.Tensor, z: torch.Tensor | None = None) -> tuple[torch.Tensor, bool]:
+    def preview(self, classes: torch.Tensor, z: torch.Tensor | None = None,
+                edges: torch.Tensor | None = None) -> tuple[torch.Tensor, bool]:
         """(image (1, 3, H, W), exact): a preview of classes after the last exact frame, or the exact frame
         itself (exact=True) when there is none to start from, the style or size changed, or the change is
         larger than `exact_above` of the pixels."""
         fast, frame = self.fast, self._frame
-        classes = fast.checked_classes(classes)
-        if frame is None or frame.classes.shape != classes.shape or not self._same_style(frame, z):
-            return self.exact(classes, z), True
-        changed = classes != frame.classes
-        if changed.float().mean().item() > self.config.exact_above:
-            return self.exact(classes, z), True
+        ids = fast.checked_classes(classes, edges)
+        if frame is None or frame.classes.shape != ids.shape or not self._same_style(frame, z):
+            return self.exact(classes, z, edges), True
+        if (ids != frame.classes).float().mean().item() > self.config.exact_above:
+            return self.exact(classes, z, edges), True
         with fast._lock, torch.inference_mode():
-            out = self._sparse(frame, classes, z)
+            out = self._sparse(frame, ids, z)
         return out, False
 
     @staticmethod

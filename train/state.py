@@ -1,6 +1,6 @@
 """Checkpoint folders that are both a renderable model and an exact resume point.
 
-A folder holds spade.checkpoint's `config.json` + `model.safetensors` (so `main.py render --model DIR` and
+A folder holds spade.checkpoint's `config.json` + `model.safetensors` (so `gauguin render --model DIR` and
 the app load it) and two more files: `training_state.safetensors` (discriminator, optimiser moments, RNG
 states, classes seen, and full-precision G/E when the export is float16) and `training_state.json`
 (iteration, epoch, position in the epoch, optimiser hyper-parameters, grad-scaler state, the run's
@@ -9,9 +9,8 @@ configuration). Nothing is pickled. The folder is assembled in a staging folder 
 from __future__ import annotations
 
 import json
-import os
+import logging
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,16 +18,19 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from spade.atomic import aside_path, clean_orphans, replace_folder, staging_path
 from spade.checkpoint import CONFIG_NAME, save_checkpoint
+from spade.model_path import LATEST
 
 from .errors import TrainError
+
+log = logging.getLogger(__name__)
 
 STATE_FORMAT = "gauguin-train-state"
 STATE_VERSION = 1
 STATE_TENSORS = "training_state.safetensors"
 DISCRIMINATOR_TENSORS = "discriminator.safetensors"
 STATE_JSON = "training_state.json"
-LATEST = "latest"
 
 
 @dataclass
@@ -76,30 +78,17 @@ def _prefixed(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {f"{prefix}.{k}": v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
 
 
-def _replace_folder(staged: Path, target: Path) -> None:
-    """Move a finished folder onto `target`; a crash in between leaves `.NAME-old` for find_resume_point."""
-    if target.exists():
-        old = target.with_name(f".{target.name}-old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        os.replace(staged, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staged, target)
-
-
 def save_training_checkpoint(folder: Path, *, generator: torch.nn.Module, encoder: torch.nn.Module | None,
                              discriminator: torch.nn.Module, state: TrainingState, label_set, label_to_channel,
                              trained_classes: list[int], training_record: dict, save_dtype: torch.dtype,
-                             name: str, numbered: Path | None = None) -> Path:
+                             name: str, numbered: Path | None = None, instance_edges: bool = False) -> Path:
     """Write `folder` atomically (and a copy at `numbered` when given)."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".staging-{folder.name}-", dir=folder.parent))
+    staging = staging_path(folder, folder=True)
     try:
         staged = save_checkpoint(staging / folder.name, generator, encoder, label_set=label_set,
                                  label_to_channel=label_to_channel, trained_classes=trained_classes,
                                  training=training_record, dtype=None if save_dtype == torch.float32 else save_dtype,
-                                 name=name)
+                                 name=name, instance_edges=instance_edges)
         tensors = _prefixed("discriminator", discriminator)
         if save_dtype != torch.float32:
             tensors.update(_prefixed("generator", generator))
@@ -120,17 +109,23 @@ def save_training_checkpoint(folder: Path, *, generator: torch.nn.Module, encode
         if numbered is not None:
             copy = staging / numbered.name
             shutil.copytree(staged, copy)
-            _replace_folder(copy, numbered)
-        _replace_folder(staged, folder)
+            clean_orphans(numbered)
+            replace_folder(copy, numbered)
+        replace_folder(staged, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 
 def find_resume_point(checkpoint_dir: Path) -> Path | None:
-    """The latest complete checkpoint folder of a run, or None for a fresh run."""
-    for name in (LATEST, f".{LATEST}-old"):
-        candidate = checkpoint_dir / name
+    """The latest complete checkpoint folder of a run, or None for a fresh run. Leftovers of a save that a
+    crash interrupted are cleared first (a folder moved aside just before the crash is put back)."""
+    latest = checkpoint_dir / LATEST
+    try:
+        clean_orphans(latest)
+    except OSError as e:
+        log.warning("cannot clear leftovers of an interrupted save in %s: %s", checkpoint_dir, e)
+    for candidate in (latest, aside_path(latest)):
         if (candidate / STATE_JSON).is_file() and (candidate / CONFIG_NAME).is_file():
             return candidate
     return None
