@@ -212,8 +212,9 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
              repeat: int, before: np.ndarray | None = None, z_before: torch.Tensor | None = None,
              dtype: torch.dtype = torch.float32, stat: Callable[[list[float]], float] = statistics.median,
              peak: float | None = None) -> dict:
-    """One case (`peak`: the machine's GMAC/s, reported beside a frame's). With `before` or `z_before`, the fast path first renders that frame (untimed), so its
-    caches hold the previous frame as in the app; otherwise its caches are cleared before each frame."""
+    """One case. With `before` or `z_before`, the fast path first renders that frame (untimed), so its
+    caches hold the previous frame as in the app; otherwise its caches are cleared before each frame.
+    `peak`: the machine's GMAC/s, reported beside a frame's."""
     g = model.generator.to(device)
     lut = torch.as_tensor(np.asarray(model.label_to_channel), device=device)
     classes = lut[torch.as_tensor(labels.astype(np.int64), device=device)]

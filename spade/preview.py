@@ -141,9 +141,6 @@ class StrokePreview:
         tensors = list(f.kept.values()) + list(f.work.values())
         return sum(t.numel() * t.element_size() for t in tensors)
 
-    def clear(self) -> None:
-        self._frame = None
-
     # -- the exact frame ------------------------------------------------------------------------------------
     def exact(self, classes: torch.Tensor, z: torch.Tensor | None = None,
               edges: torch.Tensor | None = None) -> torch.Tensor:
@@ -157,9 +154,10 @@ class StrokePreview:
         kept = {name: _nhwc(record[name]) for name, _ in fast.plan()}
         kept[IMAGE] = _nhwc(out.to(fast.dtype).contiguous(memory_format=torch.channels_last))
         z_kept = z.detach().to(fast.device).clone() if z is not None else None
-        self._frame = _Frame(fast.checked_classes(classes, edges).clone(), z_kept, fast._labels, record["first"], kept,
-                             {k: v.clone() for k, v in kept.items()}, {k: torch.empty(0, dtype=torch.int64)
-                                                                       for k in kept})
+        work = {k: v.clone() for k, v in kept.items()}
+        clean = {k: torch.empty(0, dtype=torch.int64) for k in kept}
+        self._frame = _Frame(fast.checked_classes(classes, edges).clone(), z_kept, fast._labels, record["first"],
+                             kept, work, clean)
         return out
 
     # -- previews -------------------------------------------------------------------------------------------
@@ -214,7 +212,6 @@ class StrokePreview:
         cache = fast._label_cache(classes)
         first = fast._first_features(cache, z, (h // c.downscale, w // c.downscale))
         src, first_changed = _nhwc(first), not torch.equal(first, frame.first)
-        factor = 1
         for name, upsampled in fast.plan():
             factor = 2 if upsampled else 1
             size = (src.shape[0] * factor, src.shape[1] * factor)
