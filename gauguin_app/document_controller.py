@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 from PySide6.QtWidgets import QMenu, QWidget
 
@@ -50,6 +51,7 @@ class DocumentHost(Protocol):
     def follow_model_label_set(self) -> None: ...
     def update_title(self) -> None: ...
     def show_status(self, text: str, ms: int = 4000) -> None: ...
+    def exact_photo(self) -> np.ndarray | None: ...
 
 
 def looks_like_mask(path: Path, label_set) -> bool:
@@ -223,7 +225,7 @@ class DocumentController:
 
     def export(self, kind: str) -> bool:
         """Export the photo, the sketch or both side by side as PNG or JPEG."""
-        photo = self.host.photo.photo_array
+        photo = self.host.exact_photo() if kind != "sketch" else None
         if kind != "sketch" and photo is None:
             self.ask.show_error(self.parent, "There is no photo to export yet."
                                 + ("" if self.host.renderer else " Load a model first."))

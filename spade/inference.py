@@ -23,6 +23,7 @@ from .instances import instance_edges
 from .labels import LabelSet, label_set_from_spec
 from .model_path import resolve_model_path
 from .official import load_official
+from .preview import StrokePreview
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class SpadeRenderer:
         lut = np.asarray(bundle.label_to_channel, dtype=np.int64)
         self._channel_lut = torch.from_numpy(lut).to(self.device)
         self._fast_generator: FastGenerator | None = None
+        self._preview: StrokePreview | None = None
         self.identity = model_identity(bundle)
 
     @classmethod
@@ -248,27 +250,54 @@ class SpadeRenderer:
                       instances: np.ndarray | None = None) -> torch.Tensor:
         """The generator's output (1, 3, H, W) in [-1, 1], float32 on the CPU.
 
-        By default through spade.fast (which keeps label- and style-derived work between calls);
-        reference=True (or fast=False) runs the plain module forward instead.
+        By default through spade.fast (which keeps label- and style-derived work between calls, and the
+        frame's activations for later previews); reference=True (or fast=False) runs the module forward.
         """
         self.validate(labels, instances)
-        z = None
-        if self.uses_style:
-            z = (style or self.random_style(0)).z.to(self.device)
+        z = self._latent(style)
         with torch.inference_mode():
             if self.fast and not reference:
-                if self._fast_generator is None:
-                    self._fast_generator = FastGenerator(self.generator, self.device,
-                                                         edge_channel=self.uses_instances)
-                edges = self.edges(labels, instances) if self.uses_instances else None
-                out = self._fast_generator(self.channels(labels), z, edges)
+                out = self._previews().exact(self.channels(labels), z, self._fast_edges(labels, instances))
             else:
                 out = self.generator(self.one_hot(labels, instances), z)
         return out.float().cpu()
 
     def render(self, labels: np.ndarray, style: Style | None = None,
                instances: np.ndarray | None = None) -> np.ndarray:
-        """Render a label map to an RGB uint8 image of the same size; `instances` is an optional
-        instance-id map (same size) for models with an instance channel."""
-        out = self.render_tensor(labels, style, instances=instances)[0]
-        return ((out.permute(1, 2, 0).numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8)
+        """Render a label map to an RGB uint8 image of the same size (always the exact frame); `instances`
+        is an optional instance-id map (same size) for models with an instance channel."""
+        return self._to_rgb(self.render_tensor(labels, style, instances=instances))
+
+    def render_preview(self, labels: np.ndarray, style: Style | None = None,
+                       instances: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+        """(rgb, exact): a fast approximate render of labels after the last exact render (spade/preview.py:
+        only the tiles near the changed pixels are recomputed), or the exact frame (exact=True) when there
+        is none to start from, the style changed or the change is large. Exports must use `render`."""
+        self.validate(labels, instances)
+        if not self.fast:
+            return self.render(labels, style, instances), True
+        z = self._latent(style)
+        with torch.inference_mode():
+            out, exact = self._previews().preview(self.channels(labels), z, self._fast_edges(labels, instances))
+        return self._to_rgb(out.float().cpu()), exact
+
+    @property
+    def preview_cache_bytes(self) -> int:
+        """Memory held for previews (the last exact frame's activations and a working copy)."""
+        return self._preview.cache_bytes if self._preview is not None else 0
+
+    def _latent(self, style: Style | None) -> torch.Tensor | None:
+        return (style or self.random_style(0)).z.to(self.device) if self.uses_style else None
+
+    def _fast_edges(self, labels: np.ndarray, instances: np.ndarray | None) -> torch.Tensor | None:
+        return self.edges(labels, instances) if self.uses_instances else None
+
+    def _previews(self) -> StrokePreview:
+        if self._preview is None:
+            self._fast_generator = FastGenerator(self.generator, self.device, edge_channel=self.uses_instances)
+            self._preview = StrokePreview(self._fast_generator)
+        return self._preview
+
+    @staticmethod
+    def _to_rgb(out: torch.Tensor) -> np.ndarray:
+        return ((out[0].permute(1, 2, 0).numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8)
