@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QDockWidget, QLabel, QMainWindow, QPro
 from spade import GauguinError, SpadeRenderer, read_mask, write_color_png, write_index_png
 from spade.inference import read_style_image
 from spade.labels import ade20k, labels_from_image
+from spade.limits import check_canvas_size
 from spade.paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR, STYLES_DIR
 
 from . import prompts
@@ -609,6 +609,8 @@ class MainWindow(QMainWindow):
             self.set_style_photo(path, "a")
 
     def _looks_like_mask(self, path: Path) -> bool:
+        if not path.is_file():
+            return True  # not a regular file (a folder, a pipe): open_path says so
         try:
             with Image.open(path) as img:
                 if img.mode in ("L", "P", "I", "I;16"):
@@ -618,7 +620,7 @@ class MainWindow(QMainWindow):
                 img.load()
                 labels_from_image(img, self.doc.label_set)
                 return True
-        except (GauguinError, OSError, UnidentifiedImageError, ValueError):
+        except (GauguinError, OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
             return False
 
     # == files ===========================================================================================
@@ -657,7 +659,9 @@ class MainWindow(QMainWindow):
             if path.suffix.lower() == SUFFIX:
                 doc, _ = read_document(path)
             else:
-                doc = Document(read_mask(path))
+                labels = read_mask(path)
+                check_canvas_size(*labels.shape, f"the mask {path.name}")
+                doc = Document(labels)
         except GauguinError as e:
             prompts.show_error(self, str(e))
             if not path.exists():
@@ -818,28 +822,22 @@ class MainWindow(QMainWindow):
         return True
 
     def check_recovery(self) -> bool:
-        """After a crash, offer the work the crashed session autosaved. True when something was recovered."""
+        """After a crash, offer the work crashed sessions autosaved, newest first, until one is taken (the
+        rest wait for the next start). True when something was recovered."""
         if self.recovery is None:
             return False
-        orphans = self.recovery.orphans()
-        if not orphans:
-            return False
-        newest = orphans[0]
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(newest.stat().st_mtime))
-        recovered = False
-        if prompts.ask_yes_no(self, f"Gauguin did not close properly last time. Recover the unsaved work "
-                                    f"autosaved at {when}?", "Recover work"):
-            try:
-                doc = RecoveryStore.load(newest)
-            except GauguinError as e:
-                prompts.show_error(self, f"The recovery file cannot be read: {e}")
-            else:
-                self.set_document(doc)
+        orphans, problems = self.recovery.recoverable()
+        for text in problems:
+            prompts.show_error(self, text)
+        for orphan in orphans:  # newest first; one not asked about yet stays for the next start
+            if prompts.ask_yes_no(self, f"Gauguin did not close properly. Recover the unsaved work in "
+                                        f"{orphan.describe()}?", "Recover work"):
+                self.set_document(orphan.doc)
                 self.autosave()
-                recovered = True
-        for p in orphans:
-            p.unlink(missing_ok=True)
-        return recovered
+                RecoveryStore.forget(orphan)
+                return True
+            RecoveryStore.forget(orphan)
+        return False
 
     def preferences(self) -> None:
         s = self.settings

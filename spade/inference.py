@@ -12,14 +12,15 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from .checkpoint import (ModelBundle, build_encoder, build_generator, is_gauguin_checkpoint, load_checkpoint,
                          trained_class_mask)
 from .device import pick_device
 from .errors import CheckpointError, MaskError, SizeError, StyleError
 from .fast import FastGenerator
-from .labels import LabelSet
+from .labels import LabelSet, open_image
+from .limits import check_config_types, check_render_memory
 from .official import load_official
 from .paths import DEFAULT_MODEL_DIR
 
@@ -45,7 +46,12 @@ def load_bundle(path: str | Path | None = None) -> ModelBundle:
         raise CheckpointError(f"model not found: {path}")
     if is_gauguin_checkpoint(path):
         return load_checkpoint(path)
-    return load_official(path)
+    try:
+        bundle = load_official(path)
+    except CheckpointError as e:
+        raise CheckpointError(f"{path}: {e}" if str(e).startswith("opt.txt") else str(e)) from None
+    check_config_types(bundle.generator_config, f"{path}")
+    return bundle
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -64,17 +70,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def read_style_image(path: str | Path) -> Image.Image:
-    path = Path(path)
-    if not path.is_file():
-        raise StyleError(f"style image not found: {path}")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            return to_rgb(img)
-    except UnidentifiedImageError:
-        raise StyleError(f"cannot read style image {path}: not an image format Pillow can open") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise StyleError(f"cannot read style image {path}: {e}") from None
+    return to_rgb(open_image(Path(path), "style image", StyleError))
 
 
 class SpadeRenderer:
@@ -213,6 +209,7 @@ class SpadeRenderer:
         if labels.size and (labels.min() < 0 or labels.max() > self.label_set.max_id):
             raise MaskError(f"label ids must lie in 0..{self.label_set.max_id}")
         self.check_size(*labels.shape)
+        check_render_memory(self.bundle.generator_config, *labels.shape, self.device)
 
     def render_tensor(self, labels: np.ndarray, style: Style | None = None, reference: bool = False) -> torch.Tensor:
         """The generator's output (1, 3, H, W) in [-1, 1], float32 on the CPU.
@@ -231,7 +228,11 @@ class SpadeRenderer:
                 out = self._fast_generator(self.channels(labels), z)
             else:
                 out = self.generator(self.one_hot(labels), z)
-        return out.float().cpu()
+        out = out.float().cpu()
+        if not bool(torch.isfinite(out).all()):
+            raise CheckpointError(f"model {self.name!r} produced NaN or infinite values for this sketch and style "
+                                  f"(a damaged model, or a style far outside what it knows)")
+        return out
 
     def render(self, labels: np.ndarray, style: Style | None = None) -> np.ndarray:
         """Render a label map to an RGB uint8 image of the same size."""
