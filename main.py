@@ -1,15 +1,8 @@
-"""Gauguin: `python main.py` opens the app; `python main.py render ...` renders from the command line."""
+"""Gauguin from a checkout: `python main.py` opens the app, `python main.py render|train|bench|...` runs a tool
+(the same as the installed `gauguin` command; `python main.py --help` lists the subcommands)."""
 import sys
 
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "render":
-        from spade.cli import render_command
-        return render_command(argv[1:])
-    from gauguin_app.main import run_app
-    return run_app(argv)
-
+from gauguin.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="main.py"))

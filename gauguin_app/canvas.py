@@ -3,6 +3,7 @@ gestures into painting operations on the Document."""
 from __future__ import annotations
 
 import math
+from contextlib import ExitStack
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -10,9 +11,10 @@ from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPai
 from PySide6.QtWidgets import QWidget
 
 from .document import Box, Document
-from .painting import flood_fill, polygon_fill, stroke_segment
+from .painting import constrain_square, flood_fill, polygon_fill, shape_fill, stroke_segment
 
-TOOLS = ("brush", "eraser", "fill", "line", "polygon", "eyedropper")
+TOOLS = ("brush", "eraser", "fill", "line", "polygon", "rectangle", "ellipse", "eyedropper")
+SHAPES = ("rectangle", "ellipse")
 MIN_SCALE, MAX_SCALE = 0.05, 64.0
 
 
@@ -69,13 +71,16 @@ class SketchCanvas(QWidget):
         self._pan_from: QPointF | None = None
         self._space = False
         self._line_start: tuple[float, float] | None = None
+        self._shape: tuple[tuple[float, float], tuple[float, float]] | None = None  # corners being dragged
         self._poly: list[tuple[float, float]] = []
         self._lasso_drag = False
+        self._drag = ExitStack()  # the brush stroke being dragged (one undo step from press to release)
 
     # -- document --------------------------------------------------------------------------------------
     def set_document(self, doc: Document) -> None:
         if self.doc is not None and self._on_doc_changed in self.doc.listeners:
             self.doc.listeners.remove(self._on_doc_changed)
+        self._drag.close()
         self.doc = doc
         self.sketch = SketchView(doc)
         doc.listeners.append(self._on_doc_changed)
@@ -87,12 +92,21 @@ class SketchCanvas(QWidget):
         if self.sketch is None:
             return
         self.sketch.update(box)
+        self._report_cursor()
         if box is None:
             self.update()
         else:
             y0, y1, x0, x1 = box
             r = self.image_rect_to_widget(QRectF(x0, y0, x1 - x0, y1 - y0)).adjusted(-2, -2, 2, 2)
             self.update(r.toAlignedRect())
+
+    def _report_cursor(self) -> None:
+        """Say which pixel and class are under the mouse (after a move, an edit or a zoom alike)."""
+        if self._mouse is None or self.doc is None:
+            return
+        x, y = self.to_image(self._mouse)
+        ix, iy = round(x), round(y)
+        self.cursor_moved.emit(ix, iy, int(self.doc.labels[iy, ix]) if self._inside(x, y) else -1)
 
     # -- view transform -------------------------------------------------------------------------------
     def image_rect_to_widget(self, r: QRectF) -> QRectF:
@@ -109,6 +123,7 @@ class SketchCanvas(QWidget):
         self._apply_fit()
         self.update()
         self.view_changed.emit()
+        self._report_cursor()
 
     def _apply_fit(self) -> None:
         if self.doc is None:
@@ -132,6 +147,7 @@ class SketchCanvas(QWidget):
         self.fit_mode = False
         self.update()
         self.view_changed.emit()
+        self._report_cursor()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if self.fit_mode:
@@ -155,7 +171,7 @@ class SketchCanvas(QWidget):
         self._paint_overlay(p)
 
     def _paint_overlay(self, p: QPainter) -> None:
-        color = QColor(*[int(c) for c in self.doc.label_set.colors[self.class_id]])
+        color = QColor(*[int(c) for c in self.doc.label_set.colors[self._value()]])
         outline = QPen(QColor(255, 255, 255, 220), 1.5)
         shadow = QPen(QColor(0, 0, 0, 160), 3)
 
@@ -180,8 +196,25 @@ class SketchCanvas(QWidget):
             p.fillPath(path, fill)
             p.drawPath(path)
             p.drawEllipse(centre(self._poly[0]), 4, 4)
+        if self.tool in SHAPES and self._shape is not None:
+            (ax, ay), (bx, by) = self._shape
+            a, b = centre((min(ax, bx), min(ay, by))), centre((max(ax, bx), max(ay, by)))
+            half = QPointF(self.scale / 2, self.scale / 2)
+            rect = QRectF(a - half, b + half)
+            fill = QColor(color)
+            fill.setAlpha(150)
+            p.setPen(outline)
+            p.setBrush(fill)
+            p.drawRect(rect) if self.tool == "rectangle" else p.drawEllipse(rect)
+            p.setBrush(Qt.BrushStyle.NoBrush)
         if self._mouse is not None and self.tool in ("brush", "eraser", "line") and self._pan_from is None:
             r = max(self.brush_size * self.scale / 2, 1.5)
+            dab = QColor(color)
+            dab.setAlpha(150)        # the cursor shows the class it paints
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(dab)
+            p.drawEllipse(self._mouse, r, r)
+            p.setBrush(Qt.BrushStyle.NoBrush)
             for pen in (shadow, outline):
                 p.setPen(pen)
                 p.drawEllipse(self._mouse, r, r)
@@ -212,16 +245,18 @@ class SketchCanvas(QWidget):
         if tool == "eyedropper":
             self._pick(x, y)
         elif tool in ("brush", "eraser"):
-            self.doc.begin_stroke(tool)
+            self._drag.enter_context(self.doc.stroke(tool))  # closed on release, cancelled by Escape
             self._last = (x, y)
             self.doc.paint(stroke_segment(self.doc.shape, (x, y), (x, y), self.brush_size), self._value())
         elif tool == "fill":
             if self._inside(x, y):
-                self.doc.begin_stroke("fill")
-                self.doc.paint(flood_fill(self.doc.labels, (round(x), round(y))), self.class_id)
+                with self.doc.stroke("fill"):
+                    self.doc.paint(flood_fill(self.doc.labels, (round(x), round(y))), self.class_id)
                 self._finish_stroke()
         elif tool == "line":
             self._line_start = (x, y)
+        elif tool in SHAPES:
+            self._shape = ((x, y), (x, y))
         elif tool == "polygon":
             if len(self._poly) >= 3 and self._near_first(pos):
                 self.commit_polygon()
@@ -241,13 +276,16 @@ class SketchCanvas(QWidget):
             self.fit_mode = False
             self.update()
             return
+        self._report_cursor()
         x, y = self.to_image(pos)
-        ix, iy = round(x), round(y)
-        self.cursor_moved.emit(ix, iy, int(self.doc.labels[iy, ix]) if self._inside(x, y) else -1)
         if e.buttons() & Qt.MouseButton.LeftButton:
             if self.doc.in_stroke and self._last is not None:
                 self.doc.paint(stroke_segment(self.doc.shape, self._last, (x, y), self.brush_size), self._value())
                 self._last = (x, y)
+            elif self.tool in SHAPES and self._shape is not None:
+                start = self._shape[0]
+                square = e.modifiers() & Qt.KeyboardModifier.ShiftModifier
+                self._shape = (start, constrain_square(start, (x, y)) if square else (x, y))
             elif self.tool == "polygon" and self._poly:
                 last = self._poly[-1]
                 if math.hypot(x - last[0], y - last[1]) * self.scale >= 3:
@@ -256,7 +294,7 @@ class SketchCanvas(QWidget):
         self._update_cursor_area(old_mouse, pos)
 
     def _update_cursor_area(self, old: QPointF | None, new: QPointF) -> None:
-        if self.tool in ("line", "polygon"):
+        if self.tool in ("line", "polygon") + SHAPES:
             self.update()
             return
         r = self.brush_size * self.scale / 2 + 4
@@ -275,11 +313,18 @@ class SketchCanvas(QWidget):
             return
         x, y = self.to_image(e.position())
         if self.doc.in_stroke:
+            self._drag.close()
             self._finish_stroke()
         elif self.tool == "line" and self._line_start is not None:
-            self.doc.begin_stroke("line")
-            self.doc.paint(stroke_segment(self.doc.shape, self._line_start, (x, y), self.brush_size), self.class_id)
+            with self.doc.stroke("line"):
+                self.doc.paint(stroke_segment(self.doc.shape, self._line_start, (x, y), self.brush_size),
+                               self.class_id)
             self._line_start = None
+            self._finish_stroke()
+        elif self.tool in SHAPES and self._shape is not None:
+            with self.doc.stroke(self.tool):
+                self.doc.paint(shape_fill(self.doc.shape, *self._shape, self.tool), self.class_id)
+            self._shape = None
             self._finish_stroke()
         elif self.tool == "polygon" and self._lasso_drag and len(self._poly) >= 3:
             self.commit_polygon()
@@ -328,8 +373,8 @@ class SketchCanvas(QWidget):
     def commit_polygon(self) -> None:
         """Fill the polygon (or lasso) drawn so far with the current class, as one undo step."""
         if self.doc is not None and len(self._poly) >= 3:
-            self.doc.begin_stroke("polygon")
-            self.doc.paint(polygon_fill(self.doc.shape, self._poly), self.class_id)
+            with self.doc.stroke("polygon"):
+                self.doc.paint(polygon_fill(self.doc.shape, self._poly), self.class_id)
             self._finish_stroke()
         self._poly.clear()
         self._lasso_drag = False
@@ -338,13 +383,13 @@ class SketchCanvas(QWidget):
     def cancel_gesture(self) -> None:
         if self.doc is not None and self.doc.in_stroke:
             self.doc.cancel_stroke()
+        self._drag.close()
         self._poly.clear()
-        self._line_start = None
+        self._line_start = self._shape = None
         self._lasso_drag = False
         self.update()
 
     def _finish_stroke(self) -> None:
-        self.doc.end_stroke()
         self._last = None
         self.stroke_finished.emit()
 

@@ -8,6 +8,8 @@ from spade.device import DEVICE_CHOICES, available_devices
 from spade.labels import LabelSet
 
 NEW_CANVAS_FILLS = ("sky", "unlabeled", "grass", "sea", "sand")
+ABOUT_HTML = ("<b>Gauguin</b><br>Paint a semantic sketch, get a photo.<br>SPADE: Park et al., Semantic Image "
+              "Synthesis with Spatially-Adaptive Normalization, CVPR 2019.")
 
 
 class NewCanvasDialog(QDialog):
@@ -71,6 +73,18 @@ class PreferencesDialog(QDialog):
     def values(self) -> tuple[str, int, bool]:
         return self.device_box.currentData(), self.autosave.value(), self.live.isChecked()
 
+    @classmethod
+    def edit(cls, settings, parent: QWidget | None = None) -> bool | None:
+        """Show the dialog for `settings` (AppSettings) and store what is accepted; None when cancelled, else
+        whether the device changed (the model then reloads on the new one)."""
+        dialog = cls(settings.device, settings.autosave_seconds, settings.live_render, parent)
+        if not dialog.exec():
+            return None
+        device, settings.autosave_seconds, settings.live_render = dialog.values()
+        changed = device != settings.device
+        settings.device = device
+        return changed
+
 
 def model_info_html(info: dict, label_set: LabelSet) -> str:
     """A readable summary of SpadeRenderer.info()."""
@@ -79,10 +93,19 @@ def model_info_html(info: dict, label_set: LabelSet) -> str:
             ("Renders", info.get("size")),
             ("Style", "photo + random (VAE with encoder)" if info.get("encoder")
              else "random only (no encoder)" if info.get("vae") else "none (no style input)"),
-            ("Classes", f"{info.get('classes')} of {len(label_set) - 1} {info.get('label_set')} classes trained")]
+            ("Classes", f"{info.get('classes')} of {label_set.class_count} {info.get('label_set')} classes trained")]
     training = info.get("training") or {}
     for key in ("dataset", "iterations", "epochs", "date"):
         if key in training:
-            rows.append((key.capitalize(), training[key]))
+            rows.append((key.capitalize(), _iterations(training) if key == "iterations" else training[key]))
     body = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in rows)
     return f"<table>{body}</table>"
+
+
+def _iterations(training: dict) -> str:
+    """A model refined in stages records the earlier stages: count them all, not only the last one."""
+    stages = [s for s in training.get("earlier_stages") or [] if isinstance(s, dict)]
+    if not stages:
+        return str(training["iterations"])
+    total = int(training["iterations"]) + sum(int(s.get("iterations", 0)) for s in stages)
+    return f"{total} in {len(stages) + 1} stages (the last one {training['iterations']})"

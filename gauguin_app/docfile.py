@@ -1,7 +1,9 @@
 """The `.gauguin` document: a zip holding everything needed to reopen work exactly (no Qt).
 
-    manifest.json       format, version, canvas size and settings, style (seeds, blend), model reference
-    sketch.png          the label map as an 8-bit index PNG (the ADE20K annotation format)
+    manifest.json       format, version, label set (its name; the whole table for a set that is not bundled),
+                        canvas size and settings, style (seeds, blend), model reference
+    sketch.png          the label map as an 8-bit index PNG in the label set's values (ADE20K: its annotation
+                        format; COCO-Stuff: 0..181 and 255 for unlabeled)
     style_a.png         the style photo, when the style comes from a photo (style_b.png for a blend partner)
     latents/<i>.npy     the style latents the model computed (keys in the manifest), so reopening with
                         the same model gives the same photo
@@ -20,7 +22,7 @@ from PIL import Image
 
 from spade.errors import GauguinError
 from spade.atomic import atomic_write
-from spade.labels import LabelSet, ade20k, check_regular_file, labels_from_image
+from spade.labels import LabelSet, ade20k, builtin_label_set, check_regular_file, labels_from_image
 from spade.limits import check_canvas_size, read_member
 
 from .document import CanvasSettings, Document, StyleSettings, StyleSource
@@ -63,6 +65,8 @@ def write_document(path: str | Path, doc: Document, extra: dict | None = None) -
     style = doc.style
     manifest = {
         "format": FORMAT, "version": VERSION, "label_set": doc.label_set.name,
+        **({} if builtin_label_set(doc.label_set.name) is doc.label_set else
+           {"label_set_table": doc.label_set.to_dict()}),
         "canvas": {"height": doc.shape[0], "width": doc.shape[1], "brush_size": doc.canvas.brush_size,
                    "overlay": doc.canvas.overlay, "overlay_opacity": doc.canvas.overlay_opacity},
         "style": {"a": _source_to_dict(style.a), "b": _source_to_dict(style.b) if style.b else None,
@@ -72,7 +76,7 @@ def write_document(path: str | Path, doc: Document, extra: dict | None = None) -
         **(extra or {}),
     }
     sketch = io.BytesIO()
-    Image.fromarray(doc.labels.astype(np.uint8)).save(sketch, format="PNG")
+    Image.fromarray(doc.label_set.codes_from_ids(doc.labels).astype(np.uint8)).save(sketch, format="PNG")
 
     def write(tmp: str) -> None:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
@@ -154,6 +158,7 @@ def _parse(path: Path, z: zipfile.ZipFile, label_set: LabelSet) -> tuple[Documen
     version = _number(manifest.get("version", 0), "the format version", 0, 10**6, integer=True)
     if version > VERSION:
         raise DocumentError(f"{path.name} was written by a newer Gauguin (version {version})")
+    label_set = _recorded_label_set(manifest, label_set)
     canvas, st = manifest.get("canvas", {}), manifest.get("style", {})
     if not isinstance(canvas, dict) or not isinstance(st, dict):
         raise DocumentError("its canvas or style settings are not a table of values")
@@ -180,9 +185,17 @@ def _parse(path: Path, z: zipfile.ZipFile, label_set: LabelSet) -> tuple[Documen
     return doc, manifest
 
 
+def _recorded_label_set(manifest: dict, fallback: LabelSet) -> LabelSet:
+    """The label set a document was painted in: its table, a bundled set by name, else `fallback`."""
+    if isinstance(manifest.get("label_set_table"), dict):
+        return LabelSet.from_dict(manifest["label_set_table"])
+    return builtin_label_set(str(manifest.get("label_set", ""))) or fallback
+
+
 def read_document(path: str | Path, label_set: LabelSet | None = None) -> tuple[Document, dict]:
-    """Read a document; returns it (marked saved, path set) and the raw manifest. Whatever is wrong with the
-    file (damaged, crafted, a folder or a pipe) is one DocumentError; nothing is applied before all is read."""
+    """Read a document in the label set it records (`label_set`, default ADE20K, for documents that record
+    none); returns it (marked saved, path set) and the raw manifest. Whatever is wrong with the file (damaged,
+    crafted, a folder or a pipe) is one DocumentError; nothing is applied before all is read."""
     path = Path(path)
     label_set = label_set or ade20k()
     try:

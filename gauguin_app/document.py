@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from PIL import Image
@@ -100,6 +101,14 @@ class Document:
     def blank(cls, height: int, width: int, fill: int = 0, label_set: LabelSet | None = None) -> "Document":
         return cls(np.full((height, width), fill, dtype=np.uint8), label_set)
 
+    @classmethod
+    def starter(cls, height: int, width: int) -> "Document":
+        """The sketch the app opens with: sky over a grassy field, so the first photo is already a landscape."""
+        ls = ade20k()
+        labels = np.full((height, width), ls.id_of("sky"), dtype=np.uint8)
+        labels[int(height * 0.62):] = ls.id_of("grass")
+        return cls(labels, ls)
+
     # -- reading -------------------------------------------------------------------------------------------
     @property
     def labels(self) -> np.ndarray:
@@ -134,15 +143,31 @@ class Document:
         self._stroke_box = None
         self._stroke_name = name
 
+    @contextmanager
+    def stroke(self, name: str = "stroke") -> Iterator["Document"]:
+        """One undo step for everything painted inside the block; an exception throws the stroke away.
+
+            with doc.stroke("fill"):
+                doc.paint(region, class_id)
+        """
+        self.begin_stroke(name)
+        try:
+            yield self
+        except BaseException:
+            self.cancel_stroke()
+            raise
+        self.end_stroke()
+
     def paint(self, region: Region | None, value: int) -> None:
         """Write class `value` through a region's mask (inside a stroke; starts one if needed)."""
         if region is None:
             return
         if not 0 <= value <= min(self.label_set.max_id, 255):
             raise ValueError(f"class id {value} outside the label set")
-        own_stroke = self._stroke_before is None
-        if own_stroke:
-            self.begin_stroke()
+        if self._stroke_before is None:
+            with self.stroke():
+                self.paint(region, value)
+            return
         view = self._labels[region.slices]
         view[region.mask] = value
         box = (region.y0, region.y1, region.x0, region.x1)
@@ -150,8 +175,6 @@ class Document:
         self._stroke_box = box if b is None else (min(b[0], box[0]), max(b[1], box[1]),
                                                   min(b[2], box[2]), max(b[3], box[3]))
         self._changed(box)
-        if own_stroke:
-            self.end_stroke()
 
     def end_stroke(self) -> LabelEdit | None:
         """Close the current stroke and push its changed pixels as one undo step."""
@@ -184,11 +207,10 @@ class Document:
         labels = np.asarray(labels, dtype=np.uint8)
         if labels.shape != self._labels.shape:
             raise ValueError("replace_labels keeps the canvas size")
-        self.begin_stroke(name)
-        self._labels[...] = labels
-        self._stroke_box = (0, self.shape[0], 0, self.shape[1])
-        self._changed(None)
-        self.end_stroke()
+        with self.stroke(name):
+            self._labels[...] = labels
+            self._stroke_box = (0, self.shape[0], 0, self.shape[1])
+            self._changed(None)
 
     def undo(self) -> bool:
         edit = self.undo_stack.undo()
@@ -205,6 +227,14 @@ class Document:
         edit.apply(self._labels)
         self._changed(edit.bbox(self.shape[1]))
         return True
+
+    def go_to(self, position: int) -> None:
+        """Undo or redo until `position` steps of the history are applied (the history list's click)."""
+        position = max(0, min(position, len(self.undo_stack.names)))
+        while self.undo_stack.position > position and self.undo():
+            pass
+        while self.undo_stack.position < position and self.redo():
+            pass
 
     # -- style -----------------------------------------------------------------------------------------------
     def set_style(self, style: StyleSettings) -> None:

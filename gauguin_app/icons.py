@@ -66,6 +66,10 @@ def tool_icon(tool: str) -> QIcon:
         p.setBrush(ACCENT)
         for pt in poly:
             p.drawEllipse(pt, 2.2, 2.2)
+    elif tool in ("rectangle", "ellipse"):
+        p.setBrush(QBrush(QColor(90, 170, 250, 110)))
+        shape = QRectF(5, 8, 22, 16)
+        p.drawRect(shape) if tool == "rectangle" else p.drawEllipse(shape)
     elif tool == "eyedropper":
         p.save()
         p.translate(16, 16)

@@ -1,4 +1,4 @@
-"""Start the app: `gauguin [DOCUMENT] [--model PATH] [--device auto|cpu|cuda|mps]`."""
+"""Start the app: `gauguin [DOCUMENT] [--model PATH] [--device auto|cpu|cuda|mps]` (see gauguin/cli.py)."""
 from __future__ import annotations
 
 import argparse
@@ -8,15 +8,17 @@ import traceback
 from pathlib import Path
 
 from spade.device import DEVICE_CHOICES
+from spade.usage import UsageParser
 
 log = logging.getLogger("gauguin")
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="gauguin", description="Paint a semantic sketch, watch SPADE turn it into "
-                                                                 "a photo.")
+def parse_args(argv: list[str], prog: str = "gauguin") -> argparse.Namespace:
+    parser = UsageParser(prog=prog, description="Paint a semantic sketch, watch SPADE turn it into a photo. "
+                                                f"`{prog} --help` lists the subcommands (render, train, ...).")
     parser.add_argument("document", nargs="?", help="a .gauguin document or a mask (index PNG / palette RGB) to open")
-    parser.add_argument("--model", help="a Gauguin checkpoint folder or an official SPADE checkpoint (file or folder)")
+    parser.add_argument("--model", help="a Gauguin checkpoint folder, a training --checkpoint_dir (its latest/ "
+                                        "is used) or an official SPADE checkpoint (file or folder)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, help="where the model runs (saved in the preferences)")
     return parser.parse_args(argv)
 
@@ -43,9 +45,9 @@ def install_excepthook(window_getter) -> None:
     sys.excepthook = hook
 
 
-def run_app(argv: list[str]) -> int:
+def run_app(argv: list[str], prog: str = "gauguin") -> int:
     """Open the main window; returns the exit code of the event loop."""
-    args = parse_args(argv)
+    args = parse_args(argv, prog)
     from PySide6.QtWidgets import QApplication
     import qdarkstyle
 
@@ -65,15 +67,7 @@ def run_app(argv: list[str]) -> int:
     install_excepthook(lambda: window)
     window.show()
     if args.document:
-        window.open_path(args.document, ask=False)
+        window.files.open_path(args.document, ask=False)
     else:
-        window.check_recovery()
+        window.files.check_recovery()
     return app.exec()
-
-
-def main() -> int:
-    return run_app(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

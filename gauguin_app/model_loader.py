@@ -85,13 +85,13 @@ class ModelLoader(QObject):
     @Slot(object, object, str)
     def _on_finished(self, request: LoadRequest, renderer: SpadeRenderer | None, error: str) -> None:
         self._outstanding -= 1
+        if self._outstanding == 0:      # before the result: a failure's message box must not sit on "Loading …"
+            self.busy_changed.emit(False)
         if self._latest is not None and request.id == self._latest.id:
             if renderer is None:
                 self.failed.emit(request, error)
             else:
                 self.loaded.emit(request, renderer)
-        if self._outstanding == 0:
-            self.busy_changed.emit(False)
 
     def shutdown(self) -> None:
         """Stop the thread (waits for a load in progress)."""

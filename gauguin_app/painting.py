@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 Point = tuple[float, float]  # (x, y)
 
@@ -129,39 +130,46 @@ def flood_fill(labels: np.ndarray, seed: tuple[int, int]) -> Region | None:
 
 
 def polygon_fill(shape: tuple[int, int], points: Sequence[Point]) -> Region | None:
-    """A filled polygon (even-odd rule on pixel centres) plus its outline, clipped to the map.
-
-    Scanline: for every row the crossings of all edges are found at once with numpy, sorted, and the
-    pixels between each pair are filled.
-    """
+    """A filled polygon with its outline, clipped to the map (Pillow's scanline polygon, drawn in the box)."""
     if len(points) == 0:
         return None
-    pts = np.array([(round(px), round(py)) for px, py in points], dtype=np.float64)
-    box = _clip_box(shape, int(pts[:, 1].min()), int(pts[:, 1].max()) + 1,
-                    int(pts[:, 0].min()), int(pts[:, 0].max()) + 1)
+    pts = [(int(round(px)), int(round(py))) for px, py in points]
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    box = _clip_box(shape, min(ys), max(ys) + 1, min(xs), max(xs) + 1)
     if box is None:
         return None
     y0, y1, x0, x1 = box
-    mask = np.zeros((y1 - y0, x1 - x0), dtype=bool)
-    if len(pts) >= 3:
-        ax, ay = pts[:, 0], pts[:, 1]
-        bx, by = np.roll(ax, -1), np.roll(ay, -1)
-        yc = np.arange(y0, y1, dtype=np.float64)[:, None]
-        crosses = ((ay <= yc) & (by > yc)) | ((by <= yc) & (ay > yc))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xi = ax + (yc - ay) * (bx - ax) / (by - ay)
-        xi = np.where(crosses, xi, np.inf)
-        xi.sort(axis=1)
-        counts = crosses.sum(axis=1)
-        cols = np.arange(x0, x1, dtype=np.float64)
-        for row in np.flatnonzero(counts >= 2):
-            xs = xi[row, :counts[row] - counts[row] % 2]
-            lo, hi = xs[0::2], xs[1::2]
-            inside = ((cols[None, :] >= lo[:, None]) & (cols[None, :] <= hi[:, None])).any(axis=0)
-            mask[row] |= inside
-    closed = list(points) + [points[0]]
-    for p, q in zip(closed[:-1], closed[1:]):
-        ys, xs = line_points(p, q)
-        keep = (ys >= y0) & (ys < y1) & (xs >= x0) & (xs < x1)
-        mask[ys[keep] - y0, xs[keep] - x0] = True
-    return Region(y0, y1, x0, x1, mask)
+    canvas = Image.new("1", (x1 - x0, y1 - y0), 0)
+    local = [(x - x0, y - y0) for x, y in pts]
+    draw = ImageDraw.Draw(canvas)
+    if len(local) >= 3:
+        draw.polygon(local, fill=1, outline=1)
+    elif len(local) == 2:
+        draw.line(local, fill=1)
+    else:
+        draw.point(local, fill=1)
+    return Region(y0, y1, x0, x1, np.array(canvas, dtype=bool))
+
+
+def shape_fill(shape: tuple[int, int], p0: Point, p1: Point, kind: str) -> Region | None:
+    """A filled axis-aligned rectangle or ellipse with corners p0 and p1 (both included), clipped to the map."""
+    (ax, ay), (bx, by) = ((int(round(x)), int(round(y))) for x, y in (p0, p1))
+    x0, x1, y0, y1 = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
+    box = _clip_box(shape, y0, y1 + 1, x0, x1 + 1)
+    if box is None:
+        return None
+    cy0, cy1, cx0, cx1 = box
+    if kind == "rectangle":
+        return Region(cy0, cy1, cx0, cx1, np.ones((cy1 - cy0, cx1 - cx0), dtype=bool))
+    if kind != "ellipse":
+        raise ValueError(f"unknown shape {kind!r}")
+    canvas = Image.new("1", (cx1 - cx0, cy1 - cy0), 0)
+    ImageDraw.Draw(canvas).ellipse((x0 - cx0, y0 - cy0, x1 - cx0, y1 - cy0), fill=1, outline=1)
+    return Region(cy0, cy1, cx0, cx1, np.array(canvas, dtype=bool))
+
+
+def constrain_square(p0: Point, p1: Point) -> Point:
+    """The corner that makes p0-p1 a square (Shift while dragging a shape): the longer side wins."""
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+    side = max(abs(dx), abs(dy))
+    return p0[0] + (side if dx >= 0 else -side), p0[1] + (side if dy >= 0 else -side)

@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from spade.labels import LabelSet
 
-COMMON_OUTDOOR = ("sky", "tree", "grass", "mountain", "hill", "water", "sea", "river", "lake", "waterfall", "rock",
-                  "sand", "earth", "field", "dirt", "flower", "plant", "palm", "path", "road", "building", "house",
-                  "bridge", "fence", "boat")
+# Landscape classes first, in this order, by the names the label sets use (ADE20K, COCO-Stuff, Cityscapes);
+# names a set lacks are skipped.
+COMMON_OUTDOOR = ("sky", "sky-other", "clouds", "fog", "tree", "vegetation", "bush", "grass", "terrain", "mountain",
+                  "hill", "water", "water-other", "sea", "river", "lake", "waterfall", "rock", "stone", "sand", "snow",
+                  "earth", "ground-other", "field", "dirt", "gravel", "mud", "flower", "plant", "plant-other",
+                  "leaves", "moss", "palm", "path", "road", "pavement", "sidewalk", "building", "building-other",
+                  "house", "bridge", "fence", "boat")
 MAX_RECENT = 8
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -30,15 +34,17 @@ def swatch_icon(rgb, size: int = 18, crossed: bool = False) -> QIcon:
 
 
 class Palette(QWidget):
-    """Pick the class to paint. Emits class_selected(id) when the user picks one."""
+    """Pick the class to paint. Emits class_selected(id) when the user picks one, and search_done when the
+    search box is finished with (Enter picked a class, or Escape), so the window can take the keyboard back."""
 
     class_selected = Signal(int)
+    search_done = Signal()
 
     def __init__(self, label_set: LabelSet, parent: QWidget | None = None):
         super().__init__(parent)
         self.label_set = label_set
         self.trained = np.ones(len(label_set), dtype=bool)
-        self.current = label_set.id_of("sky") if "sky" in label_set.names else 1
+        self.current = self._first_class()
         self.recent: list[int] = []
 
         self.current_label = QLabel()
@@ -51,6 +57,14 @@ class Palette(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._apply_filter)
         self.search.returnPressed.connect(self._pick_first_visible)
+        self.search.installEventFilter(self)
+        self.no_match = QLabel()
+        self.no_match.setWordWrap(True)
+        self.no_match.setStyleSheet("color: #d9a441;")
+        self.no_match.hide()
+        self.show_untrained = QCheckBox("Show untrained classes")
+        self.show_untrained.setToolTip("List the classes the loaded model was not trained on (they render poorly)")
+        self.show_untrained.toggled.connect(lambda _: self._apply_filter(self.search.text()))
         self.recent_row = QHBoxLayout()
         self.recent_row.setSpacing(3)
         self.recent_row.addStretch(1)
@@ -68,28 +82,59 @@ class Palette(QWidget):
         recent_title.setStyleSheet("color: #9aa0a6;")
         lay.addWidget(recent_title)
         lay.addLayout(self.recent_row)
+        lay.addWidget(self.no_match)
         lay.addWidget(self.list, 1)
+        lay.addWidget(self.show_untrained)
+        self.show_untrained.hide()
         self._populate()
         self._show_current()
 
     # -- building ---------------------------------------------------------------------------------------
-    def ordered_ids(self) -> list[int]:
-        """Landscape classes in a fixed order, then every other class alphabetically (unlabeled last)."""
-        common = []
+    def _first_class(self) -> int:
+        ids = self.ordered_ids()
+        return ids[0] if ids[0] != 0 or len(ids) == 1 else ids[1]
+
+    def set_label_set(self, label_set: LabelSet, trained: np.ndarray | None = None) -> None:
+        """Show another label set (the loaded model's): its names, colours and order; recent classes go."""
+        self.label_set = label_set
+        self.trained = self._trained_mask(trained)
+        self.show_untrained.setVisible(not self.trained[1:].all())
+        self.current = self._first_class()
+        self.recent = []
+        self._populate()
+        self._apply_filter(self.search.text())
+        self._rebuild_recent()
+        self._show_current()
+
+    def _trained_mask(self, trained: np.ndarray | None) -> np.ndarray:
+        if trained is None or len(trained) != len(self.label_set):
+            return np.ones(len(self.label_set), dtype=bool)
+        return np.asarray(trained, bool)
+
+    def landscape_ids(self) -> list[int]:
+        """The set's landscape classes in COMMON_OUTDOOR order (a class named twice, by alias, once)."""
+        common: list[int] = []
         for name in COMMON_OUTDOOR:
             try:
-                common.append(self.label_set.id_of(name))
+                i = self.label_set.id_of(name)
             except KeyError:
                 continue
+            if i and i not in common:
+                common.append(i)
+        return common
+
+    def ordered_ids(self) -> list[int]:
+        """Landscape classes in a fixed order, then every other class alphabetically (unlabeled last)."""
+        common = self.landscape_ids()
         rest = sorted((i for i in range(1, len(self.label_set)) if i not in common),
                       key=lambda i: self.label_set.names[i].lower())
         return common + rest + [0]
 
     def _populate(self) -> None:
         self.list.clear()
-        common_count = sum(1 for n in COMMON_OUTDOOR if n in self.label_set.names)
+        common_count = len(self.landscape_ids())
         for k, i in enumerate(self.ordered_ids()):
-            if k == 0:
+            if k == 0 and common_count:
                 self._add_header("Landscape")
             elif k == common_count:
                 self._add_header("All classes")
@@ -123,14 +168,15 @@ class Palette(QWidget):
 
     def _tooltip(self, i: int) -> str:
         r, g, b = (int(c) for c in self.label_set.colors[i])
-        tip = f"{self.label_set.names[i]} — id {i}, colour #{r:02x}{g:02x}{b:02x}"
+        tip = f"{self.label_set.names[i]} — id {self.label_set.code_of(i)}, colour #{r:02x}{g:02x}{b:02x}"
         if not self.trained[i]:
             tip += "\nThe loaded model was not trained on this class: it may render poorly."
         return tip
 
     def set_trained(self, trained: np.ndarray | None) -> None:
         """Mark the classes the model knows (None: all)."""
-        self.trained = np.ones(len(self.label_set), dtype=bool) if trained is None else np.asarray(trained, bool)
+        self.trained = self._trained_mask(trained)
+        self.show_untrained.setVisible(not self.trained[1:].all())
         self._populate()
         self._apply_filter(self.search.text())
         self._rebuild_recent()
@@ -193,18 +239,42 @@ class Palette(QWidget):
         if cid is not None and cid >= 0:
             self.select(cid)
 
+    def _matches(self, cid: int, key: str) -> bool:
+        aliases = self.label_set.aliases[cid] if self.label_set.aliases else ""
+        return not key or key in self.label_set.names[cid].lower() or key in aliases.lower()
+
     def _apply_filter(self, text: str) -> None:
+        """Show the classes matching the search; untrained ones only when asked for (they render poorly)."""
         key = text.strip().lower()
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            cid = item.data(ID_ROLE)
-            if cid < 0:
-                item.setHidden(bool(key))
+        untrained = self.show_untrained.isChecked()
+        hidden_untrained, header, header_used = 0, None, False
+        for row in range(self.list.count() + 1):
+            item = self.list.item(row) if row < self.list.count() else None
+            if item is None or item.data(ID_ROLE) < 0:   # a header shows while its section shows something
+                if header is not None:
+                    header.setHidden(bool(key) or not header_used)
+                header, header_used = item, False
                 continue
-            aliases = self.label_set.aliases[cid] if self.label_set.aliases else ""
-            item.setHidden(bool(key) and key not in self.label_set.names[cid].lower() and key not in aliases.lower())
+            cid = item.data(ID_ROLE)
+            match = self._matches(cid, key)
+            hide = not match or (not untrained and not self.trained[cid] and cid != 0)
+            hidden_untrained += match and hide
+            header_used |= not hide
+            item.setHidden(hide)
+        empty = bool(key) and not self.visible_ids()
+        self.no_match.setText(f"Only classes the model was not trained on match “{text.strip()}”: tick "
+                              "Show untrained classes to list them." if empty and hidden_untrained
+                              else f"No class matches “{text.strip()}”.")
+        self.no_match.setVisible(empty)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if obj is self.search and event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+            self.search_done.emit()
+            return True
+        return super().eventFilter(obj, event)
 
     def _pick_first_visible(self) -> None:
         ids = self.visible_ids()
         if ids:
             self.select(ids[0])
+            self.search_done.emit()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -19,9 +19,12 @@ def qimage_from_rgb(rgb: np.ndarray) -> QImage:
 class PhotoView(QWidget):
     """Shows the photo, a busy hint while the model works, or a message when there is nothing to show."""
 
+    full_requested = Signal(bool)  # double-click toggles the full-window view (True), Escape leaves it (False)
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setMinimumSize(200, 200)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.photo: QImage | None = None
         self.photo_array: np.ndarray | None = None
         self.sketch: SketchView | None = None
@@ -56,6 +59,15 @@ class PhotoView(QWidget):
         if opacity is not None:
             self.overlay_opacity = float(opacity)
         self.update()
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.full_requested.emit(True)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Escape:
+            self.full_requested.emit(False)
+        else:
+            super().keyPressEvent(event)
 
     def target_rect(self) -> QRectF:
         h, w = self.canvas_size

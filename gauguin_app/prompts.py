@@ -18,9 +18,9 @@ def ask_yes_no(parent: QWidget | None, text: str, title: str = "Gauguin") -> boo
     return answer == QMessageBox.StandardButton.Yes
 
 
-def ask_save_changes(parent: QWidget | None, name: str) -> str:
-    """'save', 'discard' or 'cancel'."""
-    box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes", f"Save the changes to “{name}” before closing?",
+def ask_save_changes(parent: QWidget | None, name: str, before: str = "closing") -> str:
+    """'save', 'discard' or 'cancel'; `before` says what happens next ("closing", "opening x.png", …)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes", f"Save the changes to “{name}” before {before}?",
                       QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                       | QMessageBox.StandardButton.Cancel, parent)
     box.setDefaultButton(QMessageBox.StandardButton.Save)

@@ -4,13 +4,11 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Callable
-
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from spade import GauguinError
 
-from .rendering import Coalescer, RenderJob, RenderResult, render_job
+from .rendering import Coalescer, RenderJob, RenderResult, RenderSource, render_job
 
 
 WORKER_NICENESS = 10
@@ -50,8 +48,8 @@ class RenderWorker(QObject):
 class RenderController(QObject):
     """Owned by the UI thread. `request()` is cheap and never blocks; results arrive as signals.
 
-    The job is built by `make_job` only when the worker is free, so a waiting request always renders the
-    newest sketch rather than the one that was current when it was queued.
+    The job is taken from `source` (the document and model the window shows) only when the worker is free,
+    so a waiting request always renders the newest sketch rather than the one current when it was queued.
     """
 
     result_ready = Signal(object)  # RenderResult with an image, newer than anything shown before
@@ -59,9 +57,9 @@ class RenderController(QObject):
     busy_changed = Signal(bool)
     _submit = Signal(object)
 
-    def __init__(self, make_job: Callable[[int], RenderJob | None], parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._make_job = make_job
+        self.source = RenderSource()
         self.queue: Coalescer[int] = Coalescer()
         self.generation = 0
         self.shown_revision = -1
@@ -93,7 +91,7 @@ class RenderController(QObject):
         self._started_revision = None
 
     def _start(self) -> None:
-        job = self._make_job(self.generation)
+        job = self.source.job(self.generation)
         if job is None or (job.generation, job.revision) == self._started_revision:
             if self.queue.done() is not None:
                 self._start()

@@ -10,7 +10,7 @@ import torch
 
 from spade import SpadeRenderer, Style, resize_labels
 
-from .document import StyleSettings, StyleSource
+from .document import Document, StyleSettings, StyleSource
 
 T = TypeVar("T")
 
@@ -73,8 +73,24 @@ class RenderResult:
     labels_shape: tuple[int, int] = (0, 0)
 
 
+class RenderSource:
+    """What the render controller renders: the shown document with the loaded model (either may be missing)."""
+
+    def __init__(self) -> None:
+        self.document: Document | None = None
+        self.renderer: SpadeRenderer | None = None
+
+    def job(self, generation: int) -> RenderJob | None:
+        """A snapshot of the document for the worker, or None when there is nothing to render."""
+        doc, renderer = self.document, self.renderer
+        if doc is None or renderer is None:
+            return None
+        return RenderJob(doc.revision, generation, doc.labels.copy(), doc.style, renderer, dict(doc.latents))
+
+
 def latent_key(renderer: SpadeRenderer, source: StyleSource) -> str:
-    return f"{renderer.name}|{source.key}"
+    """Latents belong to one model's weights: keyed by its identity, never by its (shared) display name."""
+    return f"{renderer.identity}|{source.key}"
 
 
 def resolve_style(renderer: SpadeRenderer, style: StyleSettings,
@@ -103,12 +119,33 @@ def resolve_style(renderer: SpadeRenderer, style: StyleSettings,
     return SpadeRenderer.blend(a, one(style.b), style.t), new
 
 
+def letterbox(labels: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """Fit `labels` into `size` keeping its aspect, padded by repeating its border classes; returns the padded
+    map and the slices of the picture inside it (a fixed-size model renders it without stretching)."""
+    h, w = labels.shape
+    rh, rw = size
+    s = min(rh / h, rw / w)
+    fh, fw = max(1, min(rh, round(h * s))), max(1, min(rw, round(w * s)))
+    top, left = (rh - fh) // 2, (rw - fw) // 2
+    padded = np.pad(resize_labels(labels, fh, fw), ((top, rh - fh - top), (left, rw - fw - left)), mode="edge")
+    return padded, (slice(top, top + fh), slice(left, left + fw))
+
+
 def render_job(job: RenderJob) -> RenderResult:
-    """Run one job (on the worker thread). Model errors propagate to the caller."""
+    """Run one job (on the worker thread). Model errors propagate to the caller.
+
+    A map the model cannot render at its own size is resized to one it can; when that would change the aspect
+    (a fixed-size model and a wide canvas), it is letterboxed instead and the photo cropped back to the picture.
+    """
     t0 = time.perf_counter()
     h, w = job.labels.shape
-    labels = resize_labels(job.labels, *job.renderer.renderable_size(h, w))
+    size = job.renderer.renderable_size(h, w)
+    inside: tuple[slice, slice] = (slice(None), slice(None))
+    if abs(size[0] / size[1] - h / w) > 0.02 * h / w:
+        labels, inside = letterbox(job.labels, size)
+    else:
+        labels = resize_labels(job.labels, *size)
     style, new = resolve_style(job.renderer, job.style, job.latents)
-    image = job.renderer.render(labels, style)
+    image = np.ascontiguousarray(job.renderer.render(labels, style)[inside])
     return RenderResult(job.revision, job.generation, image, (time.perf_counter() - t0) * 1000.0, new,
                         labels_shape=(h, w))

@@ -51,9 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     examples = sorted(EXAMPLES_DIR.glob("*.png"))
     chosen = [p for p in examples if p.stem == args.example] or examples[:1]
     if chosen:
-        window.open_path(chosen[0], ask=False)
+        window.files.open_path(chosen[0], ask=False)
     if args.style and window.renderer is not None and window.renderer.has_encoder:
-        window.set_style_photo(STYLES_DIR / f"{args.style}.png")
+        window.styles.set_photo(STYLES_DIR / f"{args.style}.png")
     window.overlay_check.setChecked(args.overlay)
     app.processEvents()
 

@@ -4,13 +4,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider,
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from .document import StyleSettings, StyleSource
 
 THUMB = 84
+PRESET_ICON, PRESET_CELL, PRESET_COLUMNS = 48, QSize(76, 78), 3
+
+
+def seed_font(text: str, width: int, base: float = 0.0) -> QFont:
+    """The largest font (up to `base` points, default a ninth of `width`) in which `text` fits `width` with a
+    margin, so long seeds are never clipped in the thumbnail."""
+    f = QFont()
+    size = base or max(width / 9, 7)
+    f.setPointSizeF(size)
+    while size > 4 and QFontMetrics(f).horizontalAdvance(text) > width - 8:
+        size -= 0.5
+        f.setPointSizeF(size)
+    return f
 
 
 def source_pixmap(src: StyleSource | None, size: int = THUMB) -> QPixmap:
@@ -30,9 +43,8 @@ def source_pixmap(src: StyleSource | None, size: int = THUMB) -> QPixmap:
         f.setPointSizeF(size / 4)
         p.setFont(f)
         p.drawText(pm.rect().adjusted(0, 0, 0, -size // 4), Qt.AlignmentFlag.AlignCenter, "\u2684")
-        f.setPointSizeF(max(size / 9, 7))
-        p.setFont(f)
-        text = "no style" if src is None else f"seed {src.seed}"
+        text = "no style" if src is None else str(src.seed)
+        p.setFont(seed_font(text, size))
         p.drawText(pm.rect().adjusted(0, size // 2, 0, 0), Qt.AlignmentFlag.AlignCenter, text)
     p.setPen(QColor(90, 96, 106))
     p.drawRect(0, 0, size - 1, size - 1)
@@ -62,10 +74,11 @@ class StylePanel(QWidget):
         self.dice_button.setToolTip("Draw a random style (R). The seed reproduces it.")
         self.dice_button.clicked.connect(lambda: self.random_requested.emit("a", -1))
         self.seed_box = QSpinBox()
-        self.seed_box.setRange(0, 2**31 - 1)
+        self.seed_box.setRange(-1, 2**31 - 1)      # -1 shows "—": the style is a photo, not a seed
+        self.seed_box.setSpecialValueText("—")
         self.seed_box.setToolTip("Seed of the random style: type one to get that style back")
         self.seed_box.setKeyboardTracking(False)
-        self.seed_box.valueChanged.connect(lambda v: self.random_requested.emit("a", int(v)))
+        self.seed_box.valueChanged.connect(lambda v: v >= 0 and self.random_requested.emit("a", int(v)))
 
         top = QGridLayout()
         top.addWidget(self.thumb_a, 0, 0, 3, 1)
@@ -78,11 +91,14 @@ class StylePanel(QWidget):
 
         self.presets = QListWidget()
         self.presets.setViewMode(QListWidget.ViewMode.IconMode)
-        self.presets.setIconSize(QSize(52, 52))
+        self.presets.setIconSize(QSize(PRESET_ICON, PRESET_ICON))
+        self.presets.setGridSize(PRESET_CELL)
         self.presets.setFlow(QListWidget.Flow.LeftToRight)
-        self.presets.setWrapping(False)
-        self.presets.setFixedHeight(92)
+        self.presets.setWrapping(True)
+        self.presets.setWordWrap(True)
+        self.presets.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.presets.setMovement(QListWidget.Movement.Static)
+        self.presets.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.presets.itemClicked.connect(lambda it: self.preset_chosen.emit(it.data(Qt.ItemDataRole.UserRole)))
         self.presets_label = QLabel("Presets")
 
@@ -140,13 +156,17 @@ class StylePanel(QWidget):
             img = QImage(str(path))
             if img.isNull():
                 continue
-            thumb = img.scaled(52, 52, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+            thumb = img.scaled(PRESET_ICON, PRESET_ICON, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
                                Qt.TransformationMode.SmoothTransformation)
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(thumb)), "")
+            item = QListWidgetItem(QIcon(QPixmap.fromImage(thumb)), path.stem.replace("_", " "))
             item.setToolTip(path.stem.replace("_", " "))
+            item.setSizeHint(PRESET_CELL)
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             self.presets.addItem(item)
         has = self.presets.count() > 0
+        rows = -(-self.presets.count() // PRESET_COLUMNS)
+        self.presets.setFixedHeight(rows * PRESET_CELL.height() + 2 * self.presets.frameWidth() + 6)
+        self.presets.setMinimumWidth(PRESET_COLUMNS * PRESET_CELL.width() + 2 * self.presets.frameWidth() + 6)
         self.presets.setVisible(has)
         self.presets_label.setVisible(has)
 
@@ -155,13 +175,24 @@ class StylePanel(QWidget):
         self.thumb_a.setPixmap(source_pixmap(style.a))
         self.caption.setText(f"<b>{style.a.label}</b>" + (" · photo" if style.a.kind == "image" else " · random"))
         self.thumb_b.setPixmap(source_pixmap(style.b, 44))
-        for w, v in ((self.seed_box, style.a.seed if style.a.kind == "seed" else self.seed_box.value()),
+        self._select_preset(style.a)
+        for w, v in ((self.seed_box, style.a.seed if style.a.kind == "seed" else -1),
                      (self.blend, int(round(style.t * 100)))):
             w.blockSignals(True)
             w.setValue(v)
             w.blockSignals(False)
         self.blend_value.setText(f"{int(round(style.t * 100))}%")
         self.blend.setEnabled(style.b is not None and self.b_dice.isEnabled())
+
+    def _select_preset(self, source: StyleSource) -> None:
+        """Highlight the preset the style came from, and none when it comes from elsewhere."""
+        self.presets.blockSignals(True)
+        self.presets.clearSelection()
+        for i in range(self.presets.count()):
+            item = self.presets.item(i)
+            if source.kind == "image" and Path(item.data(Qt.ItemDataRole.UserRole)).stem == source.name:
+                item.setSelected(True)
+        self.presets.blockSignals(False)
 
     def set_capabilities(self, uses_style: bool, has_encoder: bool, model_name: str | None) -> None:
         """Enable what the model can do; disabled controls say why in their tooltip."""

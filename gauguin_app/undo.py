@@ -96,6 +96,16 @@ class UndoStack:
         return self._undone[-1].name if self._undone else ""
 
     @property
+    def names(self) -> list[str]:
+        """The names of every step, oldest first: the applied ones, then the undone ones (still redoable)."""
+        return [e.name for e in self._done] + [e.name for e in reversed(self._undone)]
+
+    @property
+    def position(self) -> int:
+        """How many steps of `names` are applied."""
+        return len(self._done)
+
+    @property
     def state(self) -> int:
         """The serial of the newest applied edit (0 at the start): equal states mean equal label maps."""
         return self._done[-1].serial if self._done else 0

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from train.procedural import generate_scene  # noqa: E402
+from train.procedural import generate_scene
 
 
 def bench(size: int, n: int) -> float:

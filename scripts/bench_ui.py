@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def synthetic_model(folder: Path, ngf: int, size: int) -> Path:
@@ -57,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from gauguin_app.document import Document
-    from gauguin_app.main_window import MainWindow, default_labels
+    from gauguin_app.main_window import MainWindow
     from gauguin_app.settings import AppSettings
     from spade.paths import DEFAULT_MODEL_DIR
 
@@ -79,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     window.resize(1400, 820)
     window.show()
-    window.set_document(Document(default_labels(args.size, args.size)))
+    window.set_document(Document.starter(args.size, args.size))
     window.brush_slider.setValue(max(4, args.size // 12))
     canvas, doc = window.canvas, window.doc
     app.processEvents()

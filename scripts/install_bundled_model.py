@@ -19,10 +19,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from spade.atomic import write_folder  # noqa: E402
-from train.state import DISCRIMINATOR_TENSORS, STATE_TENSORS, export_discriminator  # noqa: E402
+from spade.atomic import write_folder
+from train.state import DISCRIMINATOR_TENSORS, STATE_TENSORS, export_discriminator
 
 # The models scripts/train_bundled_model.sh leaves in RUNS, in training order: stages 1-2 (128 px), 3 to 7.
 STAGES = ("bundled128", "bundled256/latest", "bundled256b/latest", "bundled256c/latest", "bundled256d",

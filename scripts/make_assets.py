@@ -8,16 +8,14 @@ Deterministic: the same code always writes the same files.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from train.procedural import generate_scene  # noqa: E402
+from train.procedural import generate_scene
 
 # name -> (seed, setting); seeds picked by looking at the layouts
 STYLES = {

@@ -10,10 +10,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spade import load_model, read_mask, resize_labels  # noqa: E402
-from spade.paths import EXAMPLES_DIR, STYLES_DIR  # noqa: E402
+from spade import load_model, read_mask, resize_labels
+from spade.paths import EXAMPLES_DIR, STYLES_DIR
 
 STYLES = ("day_lake.png", "sunset_lake.png", "snow_forest.png")
 SKETCHES = ("lake_mountains.png", "forest_river.png", "beach.png", "meadow_trees.png")

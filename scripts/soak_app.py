@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from gauguin_app import prompts
     from gauguin_app.document import Document
-    from gauguin_app.main_window import MainWindow, default_labels
+    from gauguin_app.main_window import MainWindow
     from gauguin_app.recovery import RecoveryStore
     from gauguin_app.settings import AppSettings
 
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if not wait(lambda: not window.loader.busy) or window.renderer is None:
         print("soak: the model did not load", file=sys.stderr)
         return 1
-    window.set_document(Document(default_labels(64, 64)))
+    window.set_document(Document.starter(64, 64))
     canvas = window.canvas
 
     def send(kind, x: float, y: float) -> None:
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         elif step == 8:
             window.doc.redo()
         elif step == 9:
-            window.random_style()
+            window.styles.random()
         else:
             window.palette.select(classes[rounds % len(classes)], emit=True)
             x0, y0 = (rounds * 7) % 60, (rounds * 13) % 60
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"soak: no photo for revision {window.doc.revision} after 60 s", file=sys.stderr)
             return 1
         if rounds % 50 == 0:
-            window.autosave()
+            window.autosaver.save()
         if rounds % 100 == 0:
             samples.append((window.controller.renders, rss_mib()))
     seconds = time.perf_counter() - started

@@ -1,6 +1,6 @@
 """Benchmark: the straightforward module forward against spade.fast, on the same weights and label map.
 
-    python -m spade.bench [--model PATH] [--mask PNG] [--device D] [--threads N] [--size S] [--json]
+    gauguin bench [--model PATH] [--mask PNG] [--device D] [--threads N] [--size S] [--json]
 
 Cases, in order: the given model (default: the bundled one, else a random stand-in of the size it will
 have) on the given mask (default: an example landscape sketch), then a full-size ADE20K generator (official
@@ -44,6 +44,7 @@ from .inference import load_bundle
 from .labels import ade20k, read_mask, resize_labels
 from .model import GeneratorConfig, SPADEGenerator
 from .paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR
+from .usage import EXIT_BAD_INPUT, UsageParser
 
 M = TypeVar("M", bound=torch.nn.Module)
 
@@ -266,8 +267,8 @@ def print_table(cases: list[dict]) -> None:
               f"{c['max_abs_diff']:>9.2g} {c['peak_mem_mb']:>7.1f}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m spade.bench", description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None, prog: str = "gauguin bench") -> int:
+    parser = UsageParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="model folder or file (default: the bundled model, else a stand-in)")
     parser.add_argument("--mask", help=f"label map PNG (default: {DEFAULT_MASK.name} from the examples)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
@@ -283,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         cases = run(args)
     except GauguinError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     if args.json:
         print(json.dumps({"cases": cases}, indent=1))
     else:

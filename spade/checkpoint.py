@@ -7,8 +7,9 @@ the tensors, named `generator.*` and `encoder.*` exactly as in spade/model.py (s
 """
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,7 @@ class ModelBundle:
     training: dict = field(default_factory=dict)
     name: str = "model"
     source: str = "gauguin"  # gauguin | official
+    instance_edges: bool = False  # the generator's last input channel is the instance-edge map
 
     @property
     def has_encoder(self) -> bool:
@@ -56,7 +58,8 @@ class ModelBundle:
 def save_checkpoint(path: str | Path, generator: SPADEGenerator, encoder: ConvEncoder | None = None, *,
                     label_set: LabelSet | None = None, label_to_channel: list[int] | None = None,
                     trained_classes: list[int] | None = None, training: dict | None = None,
-                    dtype: torch.dtype | None = None, name: str | None = None) -> Path:
+                    dtype: torch.dtype | None = None, name: str | None = None,
+                    instance_edges: bool = False) -> Path:
     """Write a checkpoint folder atomically (a temporary folder renamed into place)."""
     path = Path(path)
     label_set = label_set or ade20k()
@@ -77,6 +80,7 @@ def save_checkpoint(path: str | Path, generator: SPADEGenerator, encoder: ConvEn
         "generator": generator.config.to_dict(),
         "encoder": encoder.config.to_dict() if encoder is not None else None,
         "label_set": label_set.to_dict(), "label_to_channel": list(label_to_channel),
+        "instance_edges": bool(instance_edges),
         "trained_classes": sorted(trained_classes) if trained_classes is not None else None,
         "training": training or {},
     }
@@ -137,11 +141,12 @@ def load_checkpoint(path: str | Path) -> ModelBundle:
                  for k, v in tensors.items() if k.startswith("encoder.")}
     if enc_cfg is not None and not enc_state:
         raise CheckpointError(f"{weights_path}: the config names an encoder but the file holds no encoder tensors")
-    if len(label_to_channel) != len(label_set) or max(label_to_channel) >= gen_cfg.semantic_nc:
+    instance_edges = bool(config.get("instance_edges", False))
+    if len(label_to_channel) != len(label_set) or max(label_to_channel) >= gen_cfg.semantic_nc - instance_edges:
         raise CheckpointError(f"{config_path}: label_to_channel does not fit the label set and the generator")
     return ModelBundle(gen_cfg, gen_state, label_set, label_to_channel, enc_cfg, enc_state or None,
                        config.get("trained_classes"), config.get("training") or {},
-                       name=config.get("name") or folder.name, source="gauguin")
+                       name=config.get("name") or folder.name, source="gauguin", instance_edges=instance_edges)
 
 
 def fold_spectral_norm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -197,6 +202,24 @@ def build_encoder(bundle: ModelBundle) -> ConvEncoder | None:
     e = ConvEncoder(config)
     load_state_strict(e, state, f"{bundle.name} encoder")
     return e.eval()
+
+
+def model_identity(bundle: ModelBundle) -> str:
+    """A hash of what decides a model's output: its configs, label mapping and every weight.
+
+    Two bundles with the same identity render the same photo for the same sketch and style, whatever they are
+    called, so values computed by one model (style latents) can be reused exactly when identities match.
+    """
+    h = hashlib.sha256()
+    configs = {"generator": asdict(bundle.generator_config), "label_to_channel": list(bundle.label_to_channel),
+               "encoder": asdict(bundle.encoder_config) if bundle.encoder_config is not None else None}
+    h.update(json.dumps(configs, sort_keys=True, default=str).encode())
+    for prefix, state in (("generator.", bundle.generator_state), ("encoder.", bundle.encoder_state or {})):
+        for name in sorted(state):
+            t = state[name].detach().cpu().contiguous()
+            h.update(f"{prefix}{name}:{t.dtype}:{tuple(t.shape)}".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()[:32]
 
 
 def trained_class_mask(bundle: ModelBundle) -> np.ndarray:

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from .fast_patterns import Patterns, build_patterns
-from .fast_spade import FastSpade, TapCache
+from .fast_spade import FastSpade, TapCache, expand_edge_channel
 from .fast_winograd import Conv3x3
 from .model import SPADEGenerator, SPADEResBlock
 
@@ -51,15 +51,15 @@ def _conv1x1(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
 class FastBlock:
     """A SPADEResBlock with its convolutions in channels_last (or Winograd) and its SPADEs as FastSpade."""
 
-    def __init__(self, block: SPADEResBlock, device: torch.device, dtype: torch.dtype):
+    def __init__(self, block: SPADEResBlock, device: torch.device, dtype: torch.dtype, edge_channel: bool = False):
         self.conv_0 = Conv3x3(block.conv_0, device, dtype)
         self.conv_1 = Conv3x3(block.conv_1, device, dtype)
-        self.norm_0 = FastSpade(block.norm_0, device)
-        self.norm_1 = FastSpade(block.norm_1, device)
+        self.norm_0 = FastSpade(block.norm_0, device, edge_channel)
+        self.norm_1 = FastSpade(block.norm_1, device, edge_channel)
         self.learned_shortcut = block.learned_shortcut
         if self.learned_shortcut:
             self.conv_s = _conv_weight(block.conv_s, device, dtype)
-            self.norm_s = FastSpade(block.norm_s, device)
+            self.norm_s = FastSpade(block.norm_s, device, edge_channel)
 
     def spades(self) -> list[FastSpade]:
         return [self.norm_0, self.norm_1] + ([self.norm_s] if self.learned_shortcut else [])
@@ -98,27 +98,35 @@ class FastGenerator:
     gen = FastGenerator(generator)          # reads the weights once; the generator must be in eval mode
     out = gen(classes, z)                   # classes: (H, W) int64 channel ids; -> (1, 3, H, W) float32
 
+    With edge_channel=True the generator's last input channel is an instance-edge map (COCO-Stuff,
+    Cityscapes): pass it as gen(classes, z, edges) with edges a (H, W) bool map; the pair is folded into
+    one id per pixel (see spade.fast_spade.expand_edge_channel), so this stays exact.
+
     Successive calls reuse what did not change: the same label map with a new style skips all label work;
     the same style skips the VAE first layer. dtype=torch.float16 (CUDA) trades exactness for speed.
     """
 
     def __init__(self, generator: SPADEGenerator, device: torch.device | str | None = None,
-                 dtype: torch.dtype = torch.float32):
+                 dtype: torch.dtype = torch.float32, edge_channel: bool = False):
         if generator.training:
             raise ValueError("FastGenerator needs an eval-mode generator (call .eval())")
         self.config = c = generator.config
         self.device = torch.device(device) if device is not None else next(generator.parameters()).device
         self.dtype = dtype
-        self.label_nc = c.semantic_nc
+        self.edge_channel = edge_channel
+        self.class_nc = c.semantic_nc - 1 if edge_channel else c.semantic_nc  # channels a class id can name
+        self.label_nc = 2 * self.class_nc if edge_channel else c.semantic_nc   # ids the windows are made of
         if c.use_vae:
             self.fc = (generator.fc.weight.detach().to(self.device, dtype),
                        generator.fc.bias.detach().to(self.device, dtype))
         else:
             self.fc = _conv_weight(generator.fc, self.device, dtype)
+            if edge_channel:
+                self.fc = (expand_edge_channel(self.fc[0]), self.fc[1])
         names = ["head_0", "G_middle_0", "G_middle_1", "up_0", "up_1", "up_2", "up_3"]
         if c.num_upsampling_layers == "most":
             names.append("up_4")
-        self.blocks = {n: FastBlock(getattr(generator, n), self.device, dtype) for n in names}
+        self.blocks = {n: FastBlock(getattr(generator, n), self.device, dtype, edge_channel) for n in names}
         self.conv_img = _conv_weight(generator.conv_img, self.device, dtype)
         self._labels: _LabelCache | None = None
         self._previous: _LabelCache | None = None
@@ -193,8 +201,10 @@ class FastGenerator:
     def _up(x: torch.Tensor) -> torch.Tensor:
         return F.interpolate(x, scale_factor=2, mode="nearest")
 
-    def __call__(self, classes: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        """classes: (H, W) int64 channel ids in [0, semantic_nc); z: (1, z_dim) for VAE models."""
+    def __call__(self, classes: torch.Tensor, z: torch.Tensor | None = None,
+                 edges: torch.Tensor | None = None) -> torch.Tensor:
+        """classes: (H, W) int64 channel ids in [0, semantic_nc); z: (1, z_dim) for VAE models;
+        edges: (H, W) bool instance edges, required when the generator has an edge channel."""
         if classes.dim() != 2:
             raise ValueError(f"classes must be (H, W); got {tuple(classes.shape)}")
         c = self.config
@@ -202,8 +212,12 @@ class FastGenerator:
         h, w = classes.shape
         if not c.use_vae and (h % c.downscale or w % c.downscale):
             raise ValueError(f"height and width must be multiples of {c.downscale}; got {w}x{h}")
-        if classes.numel() and (int(classes.min()) < 0 or int(classes.max()) >= self.label_nc):
-            raise ValueError(f"channel ids must lie in 0..{self.label_nc - 1}")
+        if classes.numel() and (int(classes.min()) < 0 or int(classes.max()) >= self.class_nc):
+            raise ValueError(f"channel ids must lie in 0..{self.class_nc - 1}")
+        if self.edge_channel:
+            if edges is None or tuple(edges.shape) != (h, w):
+                raise ValueError("this generator has an instance-edge channel: pass edges of the label map's shape")
+            classes = classes + self.class_nc * edges.to(self.device, torch.int64)
         with self._lock, torch.inference_mode():
             cache = self._label_cache(classes)
             x = self._first_features(cache, z, (h // c.downscale, w // c.downscale))

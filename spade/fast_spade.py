@@ -61,15 +61,27 @@ class TapCache:
         return torch.tensor([self.keys[key] for key in keys], dtype=torch.int64, device=windows.device)
 
 
+def expand_edge_channel(weight: torch.Tensor) -> torch.Tensor:
+    """A conv weight over K class channels + 1 instance-edge channel, as a weight over 2K "classes":
+    class c without an edge is input channel c; class c on an edge (c + K) is channels c and K together.
+
+    A one-hot map of those 2K classes through the expanded weight gives exactly the conv of the
+    (one-hot, edge) input, so the window machinery works unchanged on the combined ids c + K * edge.
+    """
+    classes, edge = weight[:, :-1], weight[:, -1:]
+    return torch.cat([classes, classes + edge], dim=1)
+
+
 class FastSpade:
     """Precomputed tensors of one SPADE; `tables` depends on the label map only, `apply` on the features."""
 
-    def __init__(self, spade: SPADE, device: torch.device):
+    def __init__(self, spade: SPADE, device: torch.device, edge_channel: bool = False):
         conv = spade.mlp_shared[0]
-        hidden, label_nc = conv.weight.shape[:2]
+        hidden = conv.weight.shape[0]
+        weight = expand_edge_channel(conv.weight.detach().float()) if edge_channel else conv.weight.detach().float()
+        label_nc = weight.shape[1]
         self.label_nc = label_nc
         self.taps = TapCache()
-        weight = conv.weight.detach().float()
         embed = torch.zeros(9, label_nc + 1, hidden)
         embed[:, :label_nc] = weight.permute(2, 3, 1, 0).reshape(9, label_nc, hidden)
         self.embed = embed.reshape(9 * (label_nc + 1), hidden).to(device)

@@ -15,14 +15,15 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from .checkpoint import (ModelBundle, build_encoder, build_generator, is_gauguin_checkpoint, load_checkpoint,
-                         trained_class_mask)
+                         model_identity, trained_class_mask)
 from .device import pick_device
 from .errors import CheckpointError, MaskError, SizeError, StyleError
 from .fast import FastGenerator
-from .labels import LabelSet, open_image
+from .instances import instance_edges
+from .labels import LabelSet, label_set_from_spec, open_image
 from .limits import check_config_types, check_render_memory
+from .model_path import resolve_model_path
 from .official import load_official
-from .paths import DEFAULT_MODEL_DIR
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,22 @@ class Style:
     seed: int | None = None
 
 
-def load_bundle(path: str | Path | None = None) -> ModelBundle:
-    """Read a Gauguin checkpoint or an official SPADE one; None means the bundled default model."""
-    if path is None:
-        if not (DEFAULT_MODEL_DIR / "config.json").is_file():
-            raise CheckpointError("no bundled model is installed yet (assets/model); pass --model PATH with a "
-                                  "Gauguin checkpoint or an official SPADE checkpoint")
-        path = DEFAULT_MODEL_DIR
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise CheckpointError(f"model not found: {path}")
+def load_bundle(path: str | Path | None = None, label_set: LabelSet | str | None = None) -> ModelBundle:
+    """Read a Gauguin checkpoint, an official SPADE one or a training run's latest (see resolve_model_path);
+    None means the bundled default model.
+
+    label_set names the classes of an official checkpoint whose set cannot be recognised (a LabelSet, a
+    bundled set's name or a CSV path); Gauguin checkpoints carry their own and must agree with it."""
+    path = resolve_model_path(path)
     if is_gauguin_checkpoint(path):
-        return load_checkpoint(path)
+        bundle = load_checkpoint(path)
+        if label_set is not None:
+            wanted = label_set if isinstance(label_set, LabelSet) else label_set_from_spec(label_set)
+            if wanted.names != bundle.label_set.names:
+                raise CheckpointError(f"{path}: the model's label set is {bundle.label_set.name}, not {wanted.name}")
+        return bundle
     try:
-        bundle = load_official(path)
+        bundle = load_official(path, label_set)
     except CheckpointError as e:
         raise CheckpointError(f"{path}: {e}" if str(e).startswith("opt.txt") else str(e)) from None
     check_config_types(bundle.generator_config, f"{path}")
@@ -74,7 +77,11 @@ def read_style_image(path: str | Path) -> Image.Image:
 
 
 class SpadeRenderer:
-    """An inference-only SPADE model on one device."""
+    """An inference-only SPADE model on one device.
+
+    `identity` is a hash of the weights and configs: values a model computed (style latents) are keyed by it,
+    since the display name is shared by every stage of a model and does not tell them apart.
+    """
 
     def __init__(self, bundle: ModelBundle, device: str | torch.device = "auto", fast: bool = True):
         self.bundle = bundle
@@ -87,10 +94,12 @@ class SpadeRenderer:
         lut = np.asarray(bundle.label_to_channel, dtype=np.int64)
         self._channel_lut = torch.from_numpy(lut).to(self.device)
         self._fast_generator: FastGenerator | None = None
+        self.identity = model_identity(bundle)
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "auto") -> "SpadeRenderer":
-        return cls(load_bundle(path), device)
+    def load(cls, path: str | Path | None = None, device: str = "auto",
+             label_set: LabelSet | str | None = None) -> "SpadeRenderer":
+        return cls(load_bundle(path, label_set), device)
 
     # -- description -------------------------------------------------------------------------------------
     @property
@@ -104,6 +113,11 @@ class SpadeRenderer:
     @property
     def has_encoder(self) -> bool:
         return self.encoder is not None
+
+    @property
+    def uses_instances(self) -> bool:
+        """True when the model takes an instance-edge channel (COCO-Stuff, Cityscapes)."""
+        return self.bundle.instance_edges
 
     @property
     def uses_style(self) -> bool:
@@ -160,7 +174,8 @@ class SpadeRenderer:
         return {"name": self.name, "source": self.bundle.source, "device": str(self.device),
                 "parameters": params, "ngf": c.ngf, "upsampling": c.num_upsampling_layers,
                 "vae": c.use_vae, "encoder": self.has_encoder, "size": self.size_rule,
-                "classes": int(self.trained_classes.sum()), "label_set": self.label_set.name,
+                "classes": int(self.trained_classes[1:].sum()), "class_count": self.label_set.class_count,
+                "label_set": self.label_set.name, "instance_edges": self.uses_instances,
                 "training": self.bundle.training}
 
     # -- style --------------------------------------------------------------------------------------------
@@ -193,48 +208,68 @@ class SpadeRenderer:
         return Style(torch.lerp(a.z, b.z, t), f"blend({a.source},{b.source},{t:.2f})")
 
     # -- rendering ----------------------------------------------------------------------------------------
-    def one_hot(self, labels: np.ndarray) -> torch.Tensor:
-        """(H, W) class ids -> (1, semantic_nc, H, W) float one-hot through the label-to-channel map."""
+    def one_hot(self, labels: np.ndarray, instances: np.ndarray | None = None) -> torch.Tensor:
+        """(H, W) class ids -> (1, semantic_nc, H, W) float one-hot through the label-to-channel map, with
+        the instance-edge channel last for models that take one (edges of `instances`, else of the labels)."""
         nc = self.bundle.generator_config.semantic_nc
-        return F.one_hot(self.channels(labels), nc).permute(2, 0, 1)[None].float()
+        onehot = F.one_hot(self.channels(labels), nc).permute(2, 0, 1)[None].float()
+        if self.uses_instances:
+            onehot[0, -1] = self.edges(labels, instances).float()
+        return onehot
+
+    def edges(self, labels: np.ndarray, instances: np.ndarray | None = None) -> torch.Tensor:
+        """(H, W) bool instance edges on the model's device: of the instance map, else the class borders."""
+        return torch.from_numpy(instance_edges(labels if instances is None else instances)).to(self.device)
 
     def channels(self, labels: np.ndarray) -> torch.Tensor:
         """(H, W) class ids -> (H, W) input channel indices on the model's device."""
         ids = torch.from_numpy(np.ascontiguousarray(labels).astype(np.int64)).to(self.device)
         return self._channel_lut[ids]
 
-    def validate(self, labels: np.ndarray) -> None:
+    def validate(self, labels: np.ndarray, instances: np.ndarray | None = None) -> None:
         if labels.ndim != 2:
             raise MaskError(f"a label map must be 2-D (H, W); got shape {labels.shape}")
         if labels.size and (labels.min() < 0 or labels.max() > self.label_set.max_id):
             raise MaskError(f"label ids must lie in 0..{self.label_set.max_id}")
+        if instances is not None:
+            if not self.uses_instances:
+                raise MaskError(f"model {self.name!r} takes no instance map (its label set {self.label_set.name} "
+                                f"has no instance channel)")
+            if instances.shape != labels.shape:
+                raise MaskError(f"the instance map is {instances.shape[1]}x{instances.shape[0]} but the label map "
+                                f"is {labels.shape[1]}x{labels.shape[0]}")
         self.check_size(*labels.shape)
         check_render_memory(self.bundle.generator_config, *labels.shape, self.device)
 
-    def render_tensor(self, labels: np.ndarray, style: Style | None = None, reference: bool = False) -> torch.Tensor:
+    def render_tensor(self, labels: np.ndarray, style: Style | None = None, reference: bool = False,
+                      instances: np.ndarray | None = None) -> torch.Tensor:
         """The generator's output (1, 3, H, W) in [-1, 1], float32 on the CPU.
 
         By default through spade.fast (which keeps label- and style-derived work between calls);
         reference=True (or fast=False) runs the plain module forward instead.
         """
-        self.validate(labels)
+        self.validate(labels, instances)
         z = None
         if self.uses_style:
             z = (style or self.random_style(0)).z.to(self.device)
         with torch.inference_mode():
             if self.fast and not reference:
                 if self._fast_generator is None:
-                    self._fast_generator = FastGenerator(self.generator, self.device)
-                out = self._fast_generator(self.channels(labels), z)
+                    self._fast_generator = FastGenerator(self.generator, self.device,
+                                                         edge_channel=self.uses_instances)
+                edges = self.edges(labels, instances) if self.uses_instances else None
+                out = self._fast_generator(self.channels(labels), z, edges)
             else:
-                out = self.generator(self.one_hot(labels), z)
+                out = self.generator(self.one_hot(labels, instances), z)
         out = out.float().cpu()
         if not bool(torch.isfinite(out).all()):
             raise CheckpointError(f"model {self.name!r} produced NaN or infinite values for this sketch and style "
                                   f"(a damaged model, or a style far outside what it knows)")
         return out
 
-    def render(self, labels: np.ndarray, style: Style | None = None) -> np.ndarray:
-        """Render a label map to an RGB uint8 image of the same size."""
-        out = self.render_tensor(labels, style)[0]
+    def render(self, labels: np.ndarray, style: Style | None = None,
+               instances: np.ndarray | None = None) -> np.ndarray:
+        """Render a label map to an RGB uint8 image of the same size; `instances` is an optional
+        instance-id map (same size) for models with an instance channel."""
+        out = self.render_tensor(labels, style, instances=instances)[0]
         return ((out.permute(1, 2, 0).numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8)

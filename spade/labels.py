@@ -17,19 +17,31 @@ from PIL import Image, UnidentifiedImageError
 
 from .atomic import atomic_write
 from .errors import GauguinError, MaskError
-from .paths import ADE20K_CLASSES_CSV
+from .paths import ADE20K_CLASSES_CSV, CITYSCAPES_CLASSES_CSV, COCOSTUFF_CLASSES_CSV
 
 MAX_IMAGE_PIXELS = 16384 * 16384  # masks and style photos larger than this are refused
 
 
 @dataclass(frozen=True)
 class LabelSet:
-    """An ordered set of classes; the id of a class is its index (0 is 'unlabeled')."""
+    """An ordered set of classes; the id of a class is its index (0 is 'unlabeled').
+
+    `codes` holds the value each class has in the set's index PNGs when that is not its id (COCO-Stuff
+    stores 0..181 for its classes and 255 for unlabeled, so id k is stored as k-1 and id 0 as 255).
+    """
 
     name: str
     names: tuple[str, ...]
     colors: np.ndarray = field(repr=False)  # (N, 3) uint8
     aliases: tuple[str, ...] = field(default=(), repr=False)
+    codes: tuple[int, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.colors) != len(self.names):
+            raise MaskError(f"label set {self.name}: {len(self.names)} classes but {len(self.colors)} colours")
+        if self.codes and (len(self.codes) != len(self.names) or len(set(self.codes)) != len(self.codes)
+                           or min(self.codes) < 0):
+            raise MaskError(f"label set {self.name}: index values must be distinct, non-negative, one per class")
 
     def __len__(self) -> int:
         return len(self.names)
@@ -37,6 +49,54 @@ class LabelSet:
     @property
     def max_id(self) -> int:
         return len(self.names) - 1
+
+    @property
+    def class_count(self) -> int:
+        """The classes one can paint: every id but 0 (unlabeled)."""
+        return len(self.names) - 1
+
+    def same_classes(self, other: "LabelSet") -> bool:
+        """True when both sets have the same classes under the same ids and values (colours may differ)."""
+        return self.names == other.names and tuple(self.codes) == tuple(other.codes)
+
+    def code_of(self, class_id: int) -> int:
+        """The value class_id has in an index PNG of this set."""
+        return self.codes[class_id] if self.codes else class_id
+
+    def code_range(self) -> str:
+        """The valid index-PNG values, as runs: '0..150', or '0..181, 255' for COCO-Stuff."""
+        values = sorted(self.codes) if self.codes else list(range(len(self.names)))
+        runs, start = [], values[0]
+        for prev, cur in zip(values, values[1:] + [None]):
+            if cur != prev + 1:
+                runs.append(f"{start}..{prev}" if prev > start else str(start))
+                start = cur
+        return ", ".join(runs)
+
+    def ids_from_codes(self, values: np.ndarray, source: str = "mask") -> np.ndarray:
+        """Index-PNG values -> class ids; a value outside the set is a MaskError naming it and its pixels."""
+        values = np.asarray(values).astype(np.int64)
+        uniq, inverse, counts = np.unique(values.ravel(), return_inverse=True, return_counts=True)
+        if self.codes:
+            table = {c: i for i, c in enumerate(self.codes)}
+            ids = np.array([table.get(int(v), -1) for v in uniq], dtype=np.int64)
+        else:
+            ids = np.where((uniq >= 0) & (uniq <= self.max_id), uniq, -1)
+        bad = ids < 0
+        if bad.any():
+            raise MaskError(f"{source}: values outside {self.name} ({self.code_range()}): "
+                            + _describe(uniq[bad], counts[bad], str))
+        return ids[inverse].reshape(values.shape).astype(self.id_dtype)
+
+    def codes_from_ids(self, labels: np.ndarray) -> np.ndarray:
+        """Class ids -> the values an index PNG of this set stores."""
+        if not self.codes:
+            return np.asarray(labels)
+        return np.asarray(self.codes, dtype=np.int64)[np.asarray(labels, dtype=np.int64)]
+
+    @property
+    def id_dtype(self) -> type:
+        return np.uint8 if self.max_id < 256 else np.int32
 
     def id_of(self, name: str) -> int:
         """The id of a class by name or alias (case-insensitive)."""
@@ -51,37 +111,82 @@ class LabelSet:
         return self.colors[np.clip(labels, 0, self.max_id)]
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "names": list(self.names), "colors": self.colors.tolist(),
-                "aliases": list(self.aliases)}
+        d = {"name": self.name, "names": list(self.names), "colors": self.colors.tolist(),
+             "aliases": list(self.aliases)}
+        if self.codes:
+            d["codes"] = list(self.codes)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "LabelSet":
         return cls(d["name"], tuple(d["names"]), np.asarray(d["colors"], dtype=np.uint8).reshape(-1, 3),
-                   tuple(d.get("aliases", ())))
+                   tuple(d.get("aliases", ())), tuple(int(c) for c in d.get("codes", ())))
 
     @classmethod
     def from_csv(cls, path: str | Path, name: str | None = None) -> "LabelSet":
-        """Read a class table with columns id,name[,aliases],r,g,b; ids must run 0..N-1."""
+        """Read a class table with columns id,name[,aliases],r,g,b (ids 0..N-1, 0 = unlabeled), or
+        png_value,name,...,r,g,b: ids in row order (the first row is unlabeled), png_value as stored in masks."""
         path = Path(path)
         try:
             with open(path, newline="", encoding="utf-8") as f:
                 rows = list(csv.DictReader(f))
-            rows.sort(key=lambda r: int(r["id"]))
-            ids = [int(r["id"]) for r in rows]
-            if ids != list(range(len(ids))):
-                raise MaskError(f"{path}: class ids must run 0..{len(ids) - 1} without gaps")
+            if not rows:
+                raise MaskError(f"{path}: the class table has no rows")
+            codes: tuple[int, ...] = ()
+            if "id" in rows[0]:
+                rows.sort(key=lambda r: int(r["id"]))
+                ids = [int(r["id"]) for r in rows]
+                if ids != list(range(len(ids))):
+                    raise MaskError(f"{path}: class ids must run 0..{len(ids) - 1} without gaps")
+            else:
+                codes = tuple(int(r["png_value"]) for r in rows)
+                if codes == tuple(range(len(rows))):
+                    codes = ()
             names = tuple(r["name"] for r in rows)
             aliases = tuple(r.get("aliases") or "" for r in rows)
             colors = np.array([[int(r["r"]), int(r["g"]), int(r["b"])] for r in rows], dtype=np.uint8)
         except (OSError, KeyError, ValueError, TypeError) as e:
             raise MaskError(f"cannot read class table {path}: {e}") from None
-        return cls(name or path.stem, names, colors, aliases)
+        return cls(name or path.stem, names, colors, aliases, codes)
 
 
 @lru_cache(maxsize=1)
 def ade20k() -> LabelSet:
     """The ADE20K scene-parsing label set: 0 unlabeled, 1..150 classes, standard colours."""
     return LabelSet.from_csv(ADE20K_CLASSES_CSV, name="ade20k")
+
+
+@lru_cache(maxsize=1)
+def cocostuff() -> LabelSet:
+    """COCO-Stuff: 182 classes stored as 0..181 (255 unlabeled), with Gauguin's material palette (docs/models.md)."""
+    return LabelSet.from_csv(COCOSTUFF_CLASSES_CSV, name="cocostuff")
+
+
+@lru_cache(maxsize=1)
+def cityscapes() -> LabelSet:
+    """Cityscapes label ids 0..33 with their standard colours."""
+    return LabelSet.from_csv(CITYSCAPES_CLASSES_CSV, name="cityscapes")
+
+
+BUILTIN_LABEL_SETS = {"ade20k": ade20k, "cocostuff": cocostuff, "cityscapes": cityscapes}
+_BUILTIN_ALIASES = {"ade": "ade20k", "coco": "cocostuff", "coco-stuff": "cocostuff", "coco_stuff": "cocostuff"}
+
+
+def builtin_label_set(name: str) -> LabelSet | None:
+    """A bundled label set by name ('ade20k', 'cocostuff' or 'coco', 'cityscapes'), else None."""
+    key = name.strip().lower()
+    make = BUILTIN_LABEL_SETS.get(_BUILTIN_ALIASES.get(key, key))
+    return make() if make else None
+
+
+def label_set_from_spec(spec: str | Path) -> LabelSet:
+    """A bundled label set by name, or a CSV class table by path (MaskError when neither)."""
+    found = builtin_label_set(str(spec))
+    if found is not None:
+        return found
+    if not Path(spec).is_file():
+        raise MaskError(f"{spec}: neither a bundled label set ({', '.join(BUILTIN_LABEL_SETS)}) nor a CSV file")
+    return LabelSet.from_csv(spec)
 
 
 def _palette_lookup(label_set: LabelSet) -> dict[int, int]:
@@ -102,13 +207,7 @@ def _describe(values: np.ndarray, counts: np.ndarray, fmt) -> str:
 def labels_from_image(img: Image.Image, label_set: LabelSet, source: str = "mask") -> np.ndarray:
     """Turn an index image (mode L, P, I) or a palette-painted RGB image into a label map (uint8/int32)."""
     if img.mode in ("L", "P", "I", "I;16"):
-        arr = np.asarray(img).astype(np.int64)
-        values, counts = np.unique(arr, return_counts=True)
-        bad = (values < 0) | (values > label_set.max_id)
-        if bad.any():
-            raise MaskError(f"{source}: ids outside {label_set.name} (0..{label_set.max_id}): "
-                            + _describe(values[bad], counts[bad], str))
-        return arr.astype(np.uint8 if label_set.max_id < 256 else np.int32)
+        return label_set.ids_from_codes(np.asarray(img), source)
     if img.mode not in ("RGB", "RGBA"):
         raise MaskError(f"{source}: unsupported image mode {img.mode}; use an index PNG or an RGB palette image")
     rgb = np.asarray(img.convert("RGB")).astype(np.int64)
@@ -121,7 +220,7 @@ def labels_from_image(img: Image.Image, label_set: LabelSet, source: str = "mask
         raise MaskError(f"{source}: colours outside the {label_set.name} palette: "
                         + _describe(values[bad], counts[bad],
                                     lambda v: f"#{int(v):06x}"))
-    return ids[inverse].reshape(packed.shape).astype(np.uint8 if label_set.max_id < 256 else np.int32)
+    return ids[inverse].reshape(packed.shape).astype(label_set.id_dtype)
 
 
 def check_regular_file(path: Path, what: str, error: type[GauguinError] = GauguinError) -> None:
@@ -182,11 +281,12 @@ def save_image(path: str | Path, image: Image.Image) -> None:
     atomic_write(path, lambda tmp: image.save(tmp, format=fmt, **kwargs))
 
 
-def write_index_png(path: str | Path, labels: np.ndarray) -> None:
-    """Write a label map as an 8-bit index PNG (the ADE20K annotation format)."""
-    if labels.max(initial=0) > 255 or labels.min(initial=0) < 0:
-        raise MaskError("label ids must lie in 0..255 for an index PNG")
-    save_image(path, Image.fromarray(labels.astype(np.uint8)))
+def write_index_png(path: str | Path, labels: np.ndarray, label_set: LabelSet | None = None) -> None:
+    """Write a label map as an 8-bit index PNG holding the set's values (ADE20K: the ids themselves)."""
+    codes = (label_set or ade20k()).codes_from_ids(labels)
+    if codes.max(initial=0) > 255 or codes.min(initial=0) < 0:
+        raise MaskError("label values must lie in 0..255 for an index PNG")
+    save_image(path, Image.fromarray(codes.astype(np.uint8)))
 
 
 def write_color_png(path: str | Path, labels: np.ndarray, label_set: LabelSet | None = None) -> None:

@@ -2,25 +2,29 @@
 
 Accepts a `latest_net_G.pth` file, or a folder holding `*_net_G.pth` and, for VAE models, `*_net_E.pth`
 (plus an optional `opt.txt`). The architecture is inferred from tensor shapes; `opt.txt` settles what
-shapes cannot tell (normal vs more upsampling, crop size and aspect ratio of VAE models).
+shapes cannot tell (normal vs more upsampling, crop size and aspect ratio of VAE models). The label set
+(ADE20K, COCO-Stuff, Cityscapes or a user's CSV) comes from `--label_set`, else opt.txt's dataset_mode,
+else the channel count; the released Cityscapes settings (512x256, `more`) apply when opt.txt is absent.
 Files are read with `torch.load(weights_only=True)`: a checkpoint that needs code unpickled is refused.
 """
 from __future__ import annotations
 
+import logging
 import math
 import pickle
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from .checkpoint import ModelBundle, ade20k_label_to_channel
-from .errors import CheckpointError
-from .labels import ade20k
+from .errors import CheckpointError, MaskError
+from .labels import LabelSet, builtin_label_set, label_set_from_spec
 from .limits import check_tensor_storage
 from .model import EncoderConfig, GeneratorConfig
 
-ADE20K_SEMANTIC_NC = 151
+logger = logging.getLogger(__name__)
 
 
 def find_official_files(path: str | Path) -> tuple[Path, Path | None, Path | None]:
@@ -130,15 +134,120 @@ def infer_encoder_config(state: dict[str, torch.Tensor]) -> EncoderConfig:
                          spectral=any(k.endswith("weight_orig") for k in state))
 
 
-def load_official(path: str | Path) -> ModelBundle:
-    """Read a reference checkpoint (file or folder) as a ModelBundle using the ADE20K label shift."""
+@dataclass(frozen=True)
+class OfficialLayout:
+    """How a reference generator's input channels relate to a label set."""
+
+    label_set: LabelSet
+    label_to_channel: list[int]
+    instance_edges: bool
+    reason: str  # how the label set was recognised, for people
+
+
+# The three released models: input channels, dataset_mode in opt.txt, don't-care and instance channels,
+# and the options opt.txt would hold (used when it is absent).
+KNOWN_LAYOUTS = {
+    "ade20k": {"channels": 151, "mode": "ade20k", "dontcare": True, "instance": False, "opts": {}},
+    "cocostuff": {"channels": 184, "mode": "coco", "dontcare": True, "instance": True, "opts": {}},
+    "cityscapes": {"channels": 36, "mode": "cityscapes", "dontcare": False, "instance": True,
+                   "opts": {"num_upsampling_layers": "more", "crop_size": "512", "aspect_ratio": "2.0"}},
+}
+DONTCARE_CODE = 255  # the label value the reference maps to the don't-care channel
+
+
+def _flag(opts: dict[str, str], key: str) -> bool | None:
+    value = opts.get(key)
+    return None if value is None else value.strip().lower() in ("true", "1", "yes")
+
+
+def _known_by_channels(semantic_nc: int) -> str | None:
+    return next((name for name, k in KNOWN_LAYOUTS.items() if k["channels"] == semantic_nc), None)
+
+
+def _choose_label_set(semantic_nc: int, opts: dict[str, str],
+                      label_set: LabelSet | str | None) -> tuple[LabelSet, str]:
+    """The label set (and why): --label_set, else opt.txt's dataset_mode, else the channel count."""
+    known = ", ".join(f"{n} {k['channels']}" for n, k in KNOWN_LAYOUTS.items())
+    if isinstance(label_set, LabelSet):
+        return label_set, "named with --label_set"
+    if label_set:
+        try:
+            return label_set_from_spec(label_set), "named with --label_set"
+        except MaskError as e:
+            raise CheckpointError(f"--label_set: {e}") from None
+    mode = opts.get("dataset_mode", "").strip().lower()
+    by_mode = next((n for n, k in KNOWN_LAYOUTS.items() if k["mode"] == mode), None)
+    if by_mode is not None:
+        return builtin_label_set(by_mode), f"opt.txt dataset_mode {mode}"
+    if mode:
+        raise CheckpointError(f"opt.txt says dataset_mode {mode}: name the model's classes with "
+                              f"--label_set CSV (a class table) or a bundled set")
+    by_channels = _known_by_channels(semantic_nc)
+    if by_channels is None:
+        raise CheckpointError(f"the generator takes {semantic_nc} label channels, which fits no bundled label set "
+                              f"(channels: {known}); name its classes with --label_set NAME or CSV")
+    return builtin_label_set(by_channels), f"{semantic_nc} input channels"
+
+
+def official_layout(semantic_nc: int, opts: dict[str, str],
+                    label_set: LabelSet | str | None = None) -> OfficialLayout:
+    """Label set, label-to-channel map and instance channel of a reference generator.
+
+    The reference one-hot encodes the label values (ADE20K: value v -> channel v-1, 0 -> don't care;
+    others: the value itself, 255 -> don't care), then appends the instance-edge channel when trained
+    with instance maps: semantic_nc = label_nc + don't care + instance.
+    """
+    labels, reason = _choose_label_set(semantic_nc, opts, label_set)
+    known = KNOWN_LAYOUTS.get(labels.name)
+    dontcare, instance = _flag(opts, "contain_dontcare_label"), _flag(opts, "no_instance")
+    instance = None if instance is None else not instance
+    if labels.name == "ade20k":
+        mapping = ade20k_label_to_channel()
+        dontcare, instance = True, bool(instance)
+        label_nc = len(labels) - 1
+    else:
+        codes = [labels.code_of(i) for i in range(len(labels))]
+        has_dontcare_value = DONTCARE_CODE in codes
+        if dontcare is None:
+            dontcare = known["dontcare"] if known else has_dontcare_value
+        label_nc = int(opts["label_nc"]) if "label_nc" in opts else None
+        if instance is None:
+            if known:
+                instance = known["instance"]
+            else:
+                base = max(c for c in codes if not (dontcare and c == DONTCARE_CODE)) + 1
+                instance = semantic_nc - base - dontcare == 1
+        if label_nc is None:
+            label_nc = semantic_nc - dontcare - instance
+        mapping = [label_nc if dontcare and c == DONTCARE_CODE else c for c in codes]
+        if max(mapping) >= label_nc + dontcare:
+            raise CheckpointError(f"{labels.name} holds values up to {max(codes)} but the generator has only "
+                                  f"{label_nc} label channels")
+    expected = label_nc + dontcare + instance
+    if expected != semantic_nc:
+        raise CheckpointError(f"the generator takes {semantic_nc} label channels but {labels.name} "
+                              f"({reason}) gives {expected} ({label_nc} labels"
+                              f"{' + don' + chr(39) + 't care' if dontcare else ''}"
+                              f"{' + instance edges' if instance else ''}); name the right set with --label_set")
+    return OfficialLayout(labels, mapping, bool(instance), reason)
+
+
+def load_official(path: str | Path, label_set: LabelSet | str | None = None) -> ModelBundle:
+    """Read a reference checkpoint (file or folder) as a ModelBundle; the label set is recognised from
+    opt.txt or the channel count unless given (a LabelSet, a bundled set's name or a CSV path)."""
     gen_path, enc_path, opt_path = find_official_files(path)
     opts = read_opt_txt(opt_path)
     gen_state = read_state_dict(gen_path)
-    gen_cfg = infer_generator_config(gen_state, opts)
-    if gen_cfg.semantic_nc != ADE20K_SEMANTIC_NC:
-        raise CheckpointError(f"{gen_path}: the generator takes {gen_cfg.semantic_nc} label channels; Gauguin "
-                              f"imports ADE20K models ({ADE20K_SEMANTIC_NC} channels: 150 classes + don't care)")
+    shared = gen_state.get("head_0.norm_0.mlp_shared.0.weight")
+    if shared is None or "fc.weight" not in gen_state:
+        raise CheckpointError(f"{gen_path}: not a SPADE generator checkpoint (no fc.weight / "
+                              f"head_0.norm_0.mlp_shared.0.weight tensors)")
+    try:
+        layout = official_layout(shared.shape[1], opts, label_set)
+    except CheckpointError as e:
+        raise CheckpointError(f"{gen_path}: {e}") from None
+    known = KNOWN_LAYOUTS.get(layout.label_set.name)
+    gen_cfg = infer_generator_config(gen_state, {**(known["opts"] if known else {}), **opts})
     enc_cfg = enc_state = None
     if gen_cfg.use_vae and enc_path is not None:
         enc_state = read_state_dict(enc_path)
@@ -147,6 +256,8 @@ def load_official(path: str | Path) -> ModelBundle:
             raise CheckpointError(f"{enc_path}: encoder z_dim {enc_cfg.z_dim} does not match the generator's "
                                   f"{gen_cfg.z_dim}")
     name = gen_path.parent.name if gen_path.parent.name else gen_path.stem
-    return ModelBundle(gen_cfg, gen_state, ade20k(), ade20k_label_to_channel(), enc_cfg, enc_state,
-                       trained_classes=None, training={"imported_from": str(gen_path), "opt": opts},
-                       name=name, source="official")
+    logger.info("%s: label set %s (%s)", gen_path, layout.label_set.name, layout.reason)
+    training = {"imported_from": str(gen_path), "opt": opts, "label_set_from": layout.reason}
+    return ModelBundle(gen_cfg, gen_state, layout.label_set, layout.label_to_channel, enc_cfg, enc_state,
+                       trained_classes=None, training=training, name=name, source="official",
+                       instance_edges=layout.instance_edges)

@@ -47,10 +47,10 @@ def resblock(state: dict, p: str, x: torch.Tensor, seg: torch.Tensor) -> torch.T
 
 
 def generator_forward(state: dict, seg: torch.Tensor, z: torch.Tensor | None, ngf: int, upsampling: str = "normal",
-                      crop_size: int = 256) -> torch.Tensor:
+                      crop_size: int = 256, aspect_ratio: float = 1.0) -> torch.Tensor:
     n_up = {"normal": 5, "more": 6, "most": 7}[upsampling]
     sw = crop_size // 2 ** n_up
-    sh = sw
+    sh = round(sw / aspect_ratio)
     if state["fc.weight"].dim() == 2:
         x = F.linear(z, state["fc.weight"], state["fc.bias"]).view(-1, 16 * ngf, sh, sw)
     else:
@@ -81,3 +81,26 @@ def encoder_forward(state: dict, image: torch.Tensor) -> tuple[torch.Tensor, tor
     x = F.leaky_relu(x, 0.2).flatten(1)
     return (F.linear(x, state["fc_mu.weight"], state["fc_mu.bias"]),
             F.linear(x, state["fc_var.weight"], state["fc_var.bias"]))
+
+
+def get_edges(t: torch.Tensor) -> torch.Tensor:
+    """The reference's instance edges of a (B, 1, H, W) instance map: pairs of unequal 4-neighbours."""
+    edge = torch.zeros(t.shape, dtype=torch.bool)
+    edge[:, :, :, 1:] |= t[:, :, :, 1:] != t[:, :, :, :-1]
+    edge[:, :, :, :-1] |= t[:, :, :, 1:] != t[:, :, :, :-1]
+    edge[:, :, 1:, :] |= t[:, :, 1:, :] != t[:, :, :-1, :]
+    edge[:, :, :-1, :] |= t[:, :, 1:, :] != t[:, :, :-1, :]
+    return edge.float()
+
+
+def input_semantics(label_values, instance, label_nc: int, dontcare: bool) -> torch.Tensor:
+    """The reference's generator input for a COCO-Stuff / Cityscapes label PNG (values as stored): 255 ->
+    label_nc when there is a don't-care channel, one-hot over label_nc (+1), then the edges of `instance`."""
+    label = torch.as_tensor(label_values, dtype=torch.int64).clone()[None, None]
+    if dontcare:
+        label[label == 255] = label_nc
+    nc = label_nc + 1 if dontcare else label_nc
+    onehot = torch.zeros(1, nc, *label.shape[2:]).scatter_(1, label, 1.0)
+    if instance is None:
+        return onehot
+    return torch.cat([onehot, get_edges(torch.as_tensor(instance, dtype=torch.int64)[None, None])], dim=1)

@@ -1,10 +1,7 @@
-"""The bundled model (assets/model): it loads, renders every example sketch recognisably, styles change it,
-and its training recipe still runs."""
+"""The bundled model (assets/model), as a user meets it: it loads, renders every example sketch recognisably,
+styles change the setting, and its streaks and texture stay within bounds."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -42,19 +39,7 @@ def test_bundled_model_describes_itself(renderer):
     assert renderer.has_encoder and renderer.uses_style
     known = set(np.flatnonzero(renderer.trained_classes).tolist())
     assert known == set(OUTDOOR_CLASSES)
-    record = renderer.bundle.training
-    assert record["method"] == "anchored fine-tune" and record["target"] == "destreaked" and record["setting"] == "all"
-    assert record["crop_size"] == 256 and record["iterations"] >= 100 and record["hardware"]["device"]
-    first, grown, tuned, retuned, overcast = record["earlier_stages"]
-    assert overcast["method"] == "anchored fine-tune" and overcast["setting"] == "overcast"
-    assert overcast["classes"] == ["sky"] and overcast["anchor_weight"] == 4
-    assert "--dataset procedural" in retuned["command_line"] and retuned["seed"] == 4
-    assert first["seed"] == 1 and first["crop_size"] == 128 and first["iterations"] == 10000
-    assert grown["seed"] == 2 and grown["crop_size"] == 256 and grown["iterations"] == 4500
-    assert tuned["seed"] == 3 and tuned["iterations"] == 4000
-    assert retuned["iterations"] == 3000 and {"G_GAN", "G_L1", "D_real", "KLD"} <= set(retuned["final_losses"])
-    stages = (first, grown, tuned, retuned, overcast, record)
-    assert record["total_elapsed_s"] == pytest.approx(sum(s["elapsed_s"] for s in stages), abs=1)
+    assert renderer.default_size == (256, 256)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES_DIR.glob("*.png")))
@@ -93,59 +78,6 @@ def test_snow_covers_the_ground(renderer):
     snow = renderer.render(labels, renderer.encode_style(STYLES_DIR / "snow_forest.png"))
     day_grass, snow_grass = mean_rgb(day, labels, GRASS), mean_rgb(snow, labels, GRASS)
     assert snow_grass.min() > 170 and snow_grass.min() > day_grass.max() + 60, (day_grass, snow_grass)
-
-
-def test_the_recipe_still_trains_end_to_end(tmp_path):
-    """All seven stages of scripts/train_bundled_model.sh, two iterations each, on a few scenes."""
-    env = dict(os.environ, PYTHON=sys.executable, RUNS=str(tmp_path), ANCHOR_ARGS="--iters 2 --batch_size 1")
-    run = subprocess.run(["bash", "scripts/train_bundled_model.sh", "--max_iters", "2", "--num_workers", "0",
-                          "--dataset_size", "8", "--save_model_freq", "2", "--save_img_freq", "2",
-                          "--print_info_freq", "1"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    small = load_model(tmp_path / "bundled" / "latest", "cpu")
-    model = load_model(tmp_path / "bundled256e", "cpu")
-    assert small.default_size == (128, 128)
-    assert model.default_size == load_model(None, "cpu").default_size == (256, 256)
-    assert model.bundle.generator_config == load_model(None, "cpu").bundle.generator_config
-    assert model.render(np.full(model.default_size, SKY, np.uint8), model.random_style(0)).shape[-1] == 3
-    install = subprocess.run([sys.executable, "scripts/install_bundled_model.py", "--runs", str(tmp_path), "--dest",
-                              str(tmp_path / "installed")], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert install.returncode == 0, install.stderr
-    installed = load_model(tmp_path / "installed", "cpu")
-    assert sorted(p.name for p in (tmp_path / "installed").iterdir()) == ["config.json", "discriminator.safetensors",
-                                                                         "model.safetensors"]
-    record = installed.bundle.training
-    assert record["method"] == "anchored fine-tune" and record["target"] == "destreaked" and record["iterations"] == 2
-    assert record["command_line"].endswith("--iters 2 --batch_size 1")
-    assert [(s["seed"], s["crop_size"]) for s in record["earlier_stages"]] == [(1, 128), (2, 256), (3, 256), (4, 256),
-                                                                              (0, 256)]
-    again = subprocess.run([sys.executable, "scripts/install_bundled_model.py", "--runs", str(tmp_path), "--dest",
-                            str(tmp_path / "installed")], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert again.returncode == 0, again.stderr
-    assert sorted(p.name for p in (tmp_path / "installed").iterdir()) == ["config.json", "discriminator.safetensors",
-                                                                         "model.safetensors"]
-    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "install left a temporary folder"
-
-
-def test_installing_without_a_run_says_what_to_do(tmp_path):
-    run = subprocess.run([sys.executable, "scripts/install_bundled_model.py", "--runs", str(tmp_path / "none"),
-                          "--dest", str(tmp_path / "model")], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert run.returncode == 2 and "run scripts/train_bundled_model.sh first" in run.stderr
-    assert not (tmp_path / "model").exists()
-
-
-def test_installing_needs_a_discriminator(tmp_path):
-    """Every stage's record is there but no stage's resume state (and so no discriminator)."""
-    import json
-    for stage in ("bundled128", "bundled256/latest", "bundled256b/latest", "bundled256c/latest", "bundled256d",
-                  "bundled256e"):
-        (tmp_path / stage).mkdir(parents=True)
-        (tmp_path / stage / "config.json").write_text(json.dumps({"training": {}}))
-    run = subprocess.run([sys.executable, "scripts/install_bundled_model.py", "--runs", str(tmp_path),
-                          "--dest", str(tmp_path / "model")], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert run.returncode == 2 and "no stage's training_state.safetensors found" in run.stderr, run.stderr
-    assert "Traceback" not in run.stderr and not (tmp_path / "model").exists()
 
 
 def test_a_sketch_it_never_saw_is_recognisable(renderer):

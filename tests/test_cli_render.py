@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-import spade.inference
+import spade.model_path
 from spade.cli import render_command
 from spade.labels import write_index_png
 from tests.conftest import landscape, make_encoder, make_generator, official_state
@@ -158,7 +158,7 @@ def test_style_for_official_vae_without_encoder_file(tmp_path, mask_png, capsys)
 
 
 def test_without_a_bundled_model_says_so_in_one_line(tmp_path, mask_png, capsys, monkeypatch):
-    monkeypatch.setattr(spade.inference, "DEFAULT_MODEL_DIR", tmp_path / "nothing")
+    monkeypatch.setattr(spade.model_path, "DEFAULT_MODEL_DIR", tmp_path / "nothing")
     code, _, err = run(["--mask", mask_png, "--out", tmp_path / "o.png"], capsys)
     assert code == 2 and err.count("\n") == 1 and "--model" in err
 

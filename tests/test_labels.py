@@ -94,3 +94,56 @@ def test_resize_labels_keeps_ids_and_matches_pillow_nearest():
     for h, w in [(256, 256), (20, 90), (37, 53), (5, 7)]:
         pillow = np.asarray(Image.fromarray(mask).resize((w, h), Image.Resampling.NEAREST))
         assert (resize_labels(mask, h, w) == pillow).all(), (h, w)
+
+
+def test_cocostuff_ids_and_png_values():
+    from spade.labels import cocostuff
+    coco = cocostuff()
+    assert coco.class_count == 182 and coco.names[0] == "unlabeled"
+    assert coco.code_of(0) == 255 and coco.code_of(coco.id_of("person")) == 0
+    assert coco.code_of(coco.id_of("sky-other")) == 156 and coco.code_range() == "0..181, 255"
+    assert len({tuple(c) for c in coco.colors}) == len(coco)  # every class has its own colour
+    sky, grass, sea = (coco.colors[coco.id_of(n)].astype(int) for n in ("sky-other", "grass", "sea"))
+    assert sky[2] > sky[0] and grass[1] > max(grass[0], grass[2]) and sea[2] > sea[0]  # blue sky, green grass
+
+
+def test_cocostuff_index_png_holds_the_dataset_values(tmp_path):
+    from spade.labels import cocostuff
+    coco = cocostuff()
+    labels = np.array([[0, coco.id_of("sky-other")], [coco.id_of("person"), coco.id_of("wood")]], np.uint8)
+    write_index_png(tmp_path / "m.png", labels, coco)
+    assert np.asarray(Image.open(tmp_path / "m.png")).tolist() == [[255, 156], [0, 181]]
+    assert np.array_equal(read_mask(tmp_path / "m.png", coco), labels)
+    write_color_png(tmp_path / "c.png", labels, coco)
+    assert np.array_equal(read_mask(tmp_path / "c.png", coco), labels)
+    Image.fromarray(np.array([[200, 182]], np.uint8)).save(tmp_path / "bad.png")
+    with pytest.raises(MaskError, match=r"values outside cocostuff \(0\.\.181, 255\): 182 \(1 px\), 200"):
+        read_mask(tmp_path / "bad.png", coco)
+
+
+def test_cityscapes_standard_colours_and_named_sets(tmp_path):
+    from spade.labels import builtin_label_set, cityscapes, label_set_from_spec
+    cs = cityscapes()
+    assert len(cs) == 34 and cs.names[cs.id_of("road")] == "road" and cs.id_of("road") == 7
+    assert tuple(cs.colors[cs.id_of("sky")]) == (70, 130, 180)
+    assert builtin_label_set("COCO").name == "cocostuff" and builtin_label_set("nope") is None
+    with pytest.raises(MaskError, match="neither a bundled label set"):
+        label_set_from_spec(tmp_path / "missing.csv")
+
+
+def test_converting_a_landscape_between_label_sets_by_name():
+    from spade.label_convert import convert_labels
+    from spade.labels import cityscapes, cocostuff
+    ade, coco = ade20k(), cocostuff()
+    lab = landscape()
+    lab[10, 10] = ade.id_of("bed")        # no namesake in COCO-Stuff? it has one: bed
+    lab[11, 11] = ade.id_of("fireplace")  # none in COCO-Stuff
+    conv = convert_labels(lab, ade, coco)
+    names = {coco.names[i] for i in np.unique(conv.labels)}
+    assert {"sky-other", "mountain", "water-other", "grass", "tree", "rock", "bed", "unlabeled"} == names
+    assert conv.mapped["sky"] == "sky-other" and conv.lost == {"fireplace": 1}
+    assert "sky -> sky-other" in conv.summary() and "fireplace (1 px)" in conv.summary()
+    back = convert_labels(conv.labels, coco, ade)
+    assert back.labels[lab == ade.id_of("sky")].tolist() == [ade.id_of("sky")] * int((lab == ade.id_of("sky")).sum())
+    to_city = convert_labels(lab, ade, cityscapes())
+    assert to_city.mapped["tree"] == "vegetation" and to_city.mapped["grass"] == "terrain"

@@ -1,4 +1,4 @@
-"""Training SPADE models (Park et al. 2019): `python -m train` / `gauguin-train`.
+"""Training SPADE models (Park et al. 2019): `gauguin train` (also `python -m train`, e.g. under torchrun).
 
 Modules: options (command line and TrainConfig), data (paired folders, ADE20K, procedural scenes),
 networks (building G, D, E), losses, vgg (the perceptual network), trainer (the loop), state (checkpoints

@@ -10,8 +10,8 @@ with the vertical streaks taken out (remove_vertical_streaks), so the texture it
 running down in lines. The style encoder stays as it is (each scene's style is its photo's posterior mean), batch norm uses its
 running statistics, and the result is an inference model (spectral norm folded into the weights).
 
-    python -m train.anchor --model assets/model --out runs/anchored --setting overcast --classes sky
-    python -m train.anchor --model assets/model --out runs/destreaked --target destreaked --setting all \
+    gauguin anchor --model assets/model --out runs/anchored --setting overcast --classes sky
+    gauguin anchor --model assets/model --out runs/destreaked --target destreaked --setting all \
         --classes mountain,tree,rock
 """
 from __future__ import annotations
@@ -29,14 +29,15 @@ from PIL import Image
 from spade import GauguinError, SpadeRenderer, load_model
 from spade.checkpoint import save_checkpoint
 from spade.device import pick_device
+from spade.usage import EXIT_BAD_INPUT, UsageParser
 
 from .procedural import SETTINGS
 from .procedural.scene import generate_scene
 from .trainer import cpu_name
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m train.anchor", description=__doc__.splitlines()[0])
+def parse_args(argv: list[str], prog: str = "gauguin anchor") -> argparse.Namespace:
+    p = UsageParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("--model", default=None, help="the VAE model to fine-tune (default: the bundled model)")
     p.add_argument("--out", required=True, help="checkpoint folder to write")
     p.add_argument("--setting", required=True, choices=(*SETTINGS, "all"),
@@ -124,18 +125,18 @@ def anchored_batch(student: SpadeRenderer, teacher: SpadeRenderer, seeds: list[i
     return torch.cat(segs), torch.cat(zs), torch.cat(targets).to(device), torch.cat(masks).to(device)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "gauguin anchor") -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parse_args(argv)
+    args = parse_args(argv, prog)
     try:
         device = pick_device(args.device)
         student, teacher = load_model(args.model, device), load_model(args.model, device)
     except GauguinError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     if not student.has_encoder:
         print(f"error: {student.name} has no style encoder; anchored fine-tuning needs a VAE model", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     names = [n.strip() for n in args.classes.split(",") if n.strip()]
     ids, unknown = [], []
     for name in names:
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or not names:
         print(f"error: --classes {args.classes}: not classes of the model ({', '.join(unknown) or 'none given'})",
               file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     h = student.default_size[0]
     generator = student.generator.train(False)
     for p in (*teacher.generator.parameters(), *teacher.encoder.parameters()):
@@ -173,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"interrupted: nothing written to {args.out}", file=sys.stderr)
         return 130
     source = student.bundle
-    record = {"command_line": shlex.join(["python", "-m", "train.anchor", *argv]), "method": "anchored fine-tune",
+    record = {"command_line": shlex.join([*prog.split(), *argv]), "method": "anchored fine-tune",
               "seed": args.seed, "iterations": args.iters, "batch_size": args.batch_size, "lr": args.lr,
               "anchor_weight": args.anchor_weight, "target": args.target,
               **({"streak_length": args.streak_length} if args.target == "destreaked" else {}),

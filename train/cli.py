@@ -1,10 +1,12 @@
-"""`gauguin-train` / `python -m train`: parse, train, and turn user errors into one line with exit code 2."""
+"""`gauguin train` / `python -m train`: parse, train, and turn user errors into one line with exit code 2."""
 from __future__ import annotations
 
 import shlex
 import sys
 
-from .options import EXIT_BAD_INPUT, parse_config
+from spade.usage import EXIT_BAD_INPUT
+
+from .options import parse_config
 
 
 def _one_line(error: BaseException) -> str:
@@ -16,15 +18,15 @@ def _one_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "gauguin train") -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     from spade.errors import GauguinError
 
     try:
-        cfg = parse_config(argv, command_line=shlex.join(["gauguin-train", *argv]))
+        cfg = parse_config(argv, command_line=shlex.join([*prog.split(), *argv]), prog=prog)
         from .trainer import run_training  # torch-heavy imports after the options are known to be fine
 
-        return run_training(cfg)
+        return run_training(cfg, log=print)
     except GauguinError as e:
         print(f"error: {_one_line(e)}", file=sys.stderr)
         return EXIT_BAD_INPUT

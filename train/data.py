@@ -1,7 +1,9 @@
-"""Training data: (photo, label map) pairs from folders, ADE20K or the procedural generator.
+"""Training data: (photo, label map) pairs from folders, ADE20K, COCO-Stuff, Cityscapes or the procedural
+generator.
 
 Every dataset yields dicts {"image": float (3, H, W) in [-1, 1], "label": long (H, W) class ids,
-"path": str}. The augmentation (resize, one random crop and flip shared by image and label) is drawn from a
+"path": str}, plus "instance": long (H, W) instance ids where the dataset has instance maps (COCO-Stuff,
+Cityscapes; a sample without one gets its label map, whose edges are the class borders). The augmentation (resize, one random crop and flip shared by image and label) is drawn from a
 seed the sampler hands out with each index, so an epoch's batches are the same whatever the number of
 loader workers, and a resumed run sees exactly the samples an uninterrupted one would have seen.
 """
@@ -20,7 +22,8 @@ from torch.utils.data import Dataset, Sampler
 
 from spade.errors import GauguinError
 from spade.inference import to_rgb
-from spade.labels import LabelSet, labels_from_image
+from spade.instances import read_instance_map
+from spade.labels import LabelSet, labels_from_image, resize_labels
 
 from .errors import TrainError
 from .options import TrainConfig, parse_setting_weights
@@ -82,22 +85,60 @@ def ade20k_folders(root: Path) -> tuple[Path, Path]:
                      f"ADEChallengeData2016)")
 
 
+def coco_folders(root: Path) -> tuple[Path, Path, Path | None]:
+    """(train_img, train_label, train_inst or None) of a COCO-Stuff folder as the reference trainer reads it."""
+    images, labels, instances = root / "train_img", root / "train_label", root / "train_inst"
+    if not (images.is_dir() and labels.is_dir()):
+        raise TrainError(f"{root}: not the COCO-Stuff layout (expected train_img, train_label and optionally "
+                         f"train_inst)")
+    return images, labels, instances if instances.is_dir() else None
+
+
+CITYSCAPES_SUFFIXES = {"image": "_leftImg8bit", "label": "_gtFine_labelIds", "instance": "_gtFine_instanceIds"}
+
+
+def cityscapes_triples(root: Path, check: bool) -> list[tuple[Path, Path, Path | None]]:
+    """(photo, *_labelIds, *_instanceIds or None) of leftImg8bit/train and gtFine/train, matched by city and
+    frame (the part of the name before the suffix)."""
+    image_dir, label_dir = root / "leftImg8bit" / "train", root / "gtFine" / "train"
+    if not (image_dir.is_dir() and label_dir.is_dir()):
+        raise TrainError(f"{root}: not the Cityscapes layout (expected leftImg8bit/train and gtFine/train)")
+
+    def by_frame(folder: Path, suffix: str) -> dict[str, Path]:
+        return {p.name[: -len(suffix + ".png")]: p for p in sorted(folder.rglob(f"*{suffix}.png"))}
+
+    images = by_frame(image_dir, CITYSCAPES_SUFFIXES["image"])
+    labels = by_frame(label_dir, CITYSCAPES_SUFFIXES["label"])
+    instances = by_frame(label_dir, CITYSCAPES_SUFFIXES["instance"])
+    common = sorted(set(images) & set(labels))
+    unmatched = sorted(set(images) ^ set(labels))
+    if check and unmatched:
+        raise TrainError(f"pairing check failed for {root}: {len(unmatched)} frames without a photo or a "
+                         f"*_gtFine_labelIds.png ({_listing(unmatched)}) (--no_pairing_check trains on the "
+                         f"{len(common)} pairs found)")
+    if not common:
+        raise TrainError(f"{root}: no *_leftImg8bit.png has a *_gtFine_labelIds.png of the same frame")
+    return [(images[k], labels[k], instances.get(k)) for k in common]
+
+
 class Augment:
     """Resize (bicubic photo, nearest labels), then one random crop and flip applied to both."""
 
     def __init__(self, height: int, width: int, crop: int, flip: bool):
         self.height, self.width, self.crop, self.flip = height, width, crop, flip
 
-    def crop_and_flip(self, image: torch.Tensor, label: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def crop_and_flip(self, image: torch.Tensor, label: torch.Tensor, seed: int,
+                      instance: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        """(image, label) cropped and flipped alike, and the instance map too when given."""
         rng = np.random.default_rng(seed)
         h, w = label.shape
         top = int(rng.integers(0, h - self.crop + 1))
         left = int(rng.integers(0, w - self.crop + 1))
-        image = image[:, top:top + self.crop, left:left + self.crop]
-        label = label[top:top + self.crop, left:left + self.crop]
+        maps = [image, label] + ([instance] if instance is not None else [])
+        maps = [m[..., top:top + self.crop, left:left + self.crop] for m in maps]
         if self.flip and rng.random() < 0.5:
-            image, label = image.flip(-1), label.flip(-1)
-        return image.contiguous(), label.contiguous()
+            maps = [m.flip(-1) for m in maps]
+        return tuple(m.contiguous() for m in maps)
 
     def resize_tensors(self, image: torch.Tensor, label: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if tuple(label.shape) == (self.height, self.width):
@@ -124,8 +165,10 @@ def pil_to_tensor(image: Image.Image) -> torch.Tensor:
 class PairedFolderDataset(Dataset):
     """Pairs of files; indexed by (index, augmentation seed) as handed out by EpochSampler."""
 
-    def __init__(self, pairs: list[tuple[Path, Path]], label_set: LabelSet, augment: Augment):
+    def __init__(self, pairs: list[tuple[Path, Path]], label_set: LabelSet, augment: Augment,
+                 instances: list[Path | None] | None = None):
         self.pairs, self.label_set, self.augment = pairs, label_set, augment
+        self.instances = instances  # None: the dataset has no instance maps; an entry None: this sample has none
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -151,17 +194,34 @@ class PairedFolderDataset(Dataset):
 
     def __getitem__(self, key: tuple[int, int]) -> dict:
         index, seed = key
-        image, label = self.augment.resize_pil(*self.load(index))
+        image, label = self.load(index)
         label_path = self.pairs[index][1]
+        try:
+            instance = self._instance(index, label.size) if self.instances is not None else None
+        except GauguinError as e:
+            raise TrainError(str(e)) from None
+        image, label = self.augment.resize_pil(image, label)
         if label.mode == "P":
             label = Image.fromarray(np.asarray(label))
         try:
             ids = labels_from_image(label, self.label_set, source=str(label_path))
         except GauguinError as e:
             raise TrainError(str(e)) from None
-        image_t, label_t = self.augment.crop_and_flip(pil_to_tensor(image), torch.from_numpy(ids.astype(np.int64)),
-                                                      seed)
-        return {"image": image_t, "label": label_t, "path": str(self.pairs[index][0])}
+        label_t = torch.from_numpy(ids.astype(np.int64))
+        if instance is not None:
+            instance = torch.from_numpy(resize_labels(instance, label.size[1], label.size[0]))
+        elif self.instances is not None:
+            instance = label_t
+        maps = self.augment.crop_and_flip(pil_to_tensor(image), label_t, seed, instance)
+        item = {"image": maps[0], "label": maps[1], "path": str(self.pairs[index][0])}
+        if instance is not None:
+            item["instance"] = maps[2]
+        return item
+
+    def _instance(self, index: int, size: tuple[int, int]) -> np.ndarray | None:
+        """The sample's instance ids (its label map's (width, height) = size), or None when it has none."""
+        path = self.instances[index]
+        return None if path is None else read_instance_map(path, (size[1], size[0]))
 
 
 class AugmentedTensorDataset(Dataset):
@@ -210,6 +270,19 @@ def build_dataset(cfg: TrainConfig, label_set: LabelSet) -> Dataset:
         if label_set.name != "ade20k" and len(label_set) != 151:
             raise TrainError("--dataset procedural produces ADE20K labels; use --label_set ade20k")
         return AugmentedTensorDataset(_procedural(cfg), augment, label_set.max_id)
+    with_instances = cfg.dataset in ("coco", "cityscapes") and not cfg.no_instance
+    if cfg.dataset == "cityscapes":
+        triples = cityscapes_triples(Path(cfg.image_dir), cfg.pairing_check)
+        return PairedFolderDataset([(i, lab) for i, lab, _ in triples], label_set, augment,
+                                   [inst for _, _, inst in triples] if with_instances else None)
+    if cfg.dataset == "coco":
+        image_dir, label_dir, inst_dir = coco_folders(Path(cfg.image_dir))
+        pairs = pair_files(image_dir, label_dir, cfg.pairing_check)
+        instances = None
+        if with_instances:
+            found = _files_by_stem(inst_dir, LABEL_EXTENSIONS, "instance") if inst_dir else {}
+            instances = [found.get(label.stem) for _, label in pairs]
+        return PairedFolderDataset(pairs, label_set, augment, instances)
     if cfg.dataset == "ade20k":
         image_dir, label_dir = ade20k_folders(Path(cfg.image_dir))
     else:

@@ -1,13 +1,13 @@
 """Building the three networks of a run from TrainConfig, or from a checkpoint to fine-tune.
 
-The label set decides the generator's input: ADE20K keeps the reference's 151 channels (id v -> channel
-v-1, unlabeled -> channel 150) so official checkpoints fine-tune directly; any other class table maps id i
-to channel i.
+The label set decides the generator's input: the bundled sets keep the reference's channels (ADE20K: id v
+-> channel v-1, unlabeled -> channel 150; COCO-Stuff: its values, unlabeled -> channel 182; Cityscapes: 35
+channels) so official checkpoints fine-tune directly; any other class table maps id i to channel i. COCO-Stuff
+and Cityscapes runs add the instance-edge channel last, as the reference does.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -15,7 +15,9 @@ import torch.nn.functional as F
 
 from spade.checkpoint import ModelBundle, ade20k_label_to_channel, load_state_strict
 from spade.errors import GauguinError
-from spade.labels import LabelSet, ade20k
+from spade.instances import instance_edges
+from spade.labels import LabelSet, builtin_label_set
+from spade.official import KNOWN_LAYOUTS, official_layout
 from spade.model import (ConvEncoder, DiscriminatorConfig, EncoderConfig, GeneratorConfig, MultiscaleDiscriminator,
                          SPADEGenerator)
 
@@ -30,12 +32,21 @@ class Networks:
     encoder: ConvEncoder | None
     label_set: LabelSet
     label_to_channel: list[int]
+    instance_edges: bool = False
+
+
+def uses_instance_edges(cfg: TrainConfig) -> bool:
+    return cfg.dataset in ("coco", "cityscapes") and not cfg.no_instance
 
 
 def load_label_set(spec: str, input_classes: str = "") -> tuple[LabelSet, list[int]]:
-    """('ade20k' or a CSV path, --input_classes) -> (label set, label-to-channel list)."""
-    if spec == "ade20k":
-        labels, mapping = ade20k(), ade20k_label_to_channel()
+    """(a bundled set's name or a CSV path, --input_classes) -> (label set, label-to-channel list)."""
+    builtin = builtin_label_set(spec)
+    if builtin is not None and builtin.name in KNOWN_LAYOUTS and not input_classes:
+        layout = official_layout(KNOWN_LAYOUTS[builtin.name]["channels"], {}, builtin)
+        labels, mapping = builtin, layout.label_to_channel
+    elif builtin is not None:
+        labels, mapping = builtin, ade20k_label_to_channel() if builtin.name == "ade20k" else list(range(len(builtin)))
     else:
         try:
             labels = LabelSet.from_csv(spec)
@@ -105,17 +116,28 @@ def fine_tune_generator_config(cfg: TrainConfig, init: GeneratorConfig) -> Gener
                      f"fine-tune it with --crop_size {init.crop_size}{grow}")
 
 
+def label_channels(labels: LabelSet, mapping: list[int], input_classes: str = "") -> int:
+    """Label channels of the generator input: the reference's count for a bundled set (Cityscapes has 35 for
+    its 34 ids), else one per channel the mapping names."""
+    known = KNOWN_LAYOUTS.get(labels.name)
+    if known and not input_classes and builtin_label_set(labels.name) is labels:
+        return known["channels"] - known["instance"]
+    return max(mapping) + 1
+
+
 def build_networks(cfg: TrainConfig, init: ModelBundle | None = None,
                    init_discriminator: dict[str, torch.Tensor] | None = None) -> Networks:
     """Fresh networks seeded by the caller, or G (and E) taken from `init` for fine-tuning."""
     if init is None:
         label_set, label_to_channel = load_label_set(cfg.label_set, cfg.input_classes)
-        semantic_nc = max(label_to_channel) + 1
+        instance_edges = uses_instance_edges(cfg)
+        semantic_nc = label_channels(label_set, label_to_channel, cfg.input_classes) + instance_edges
         g_cfg = generator_config(cfg, semantic_nc)
         e_cfg = EncoderConfig(ndf=cfg.num_encoder_filters, z_dim=cfg.z_dim,
                               input_size=encoder_input_size(cfg.crop_size)) if cfg.use_vae else None
     else:
         label_set, label_to_channel = init.label_set, list(init.label_to_channel)
+        instance_edges = init.instance_edges
         if cfg.label_set != "ade20k":
             wanted, _ = load_label_set(cfg.label_set)
             if len(wanted) != len(label_set):
@@ -139,18 +161,19 @@ def build_networks(cfg: TrainConfig, init: ModelBundle | None = None,
                 load_state_strict(discriminator, init_discriminator, f"--init_from {cfg.init_from} discriminator")
         except GauguinError as e:
             raise TrainError(str(e)) from None
-    return Networks(generator, discriminator, encoder, label_set, label_to_channel)
+    return Networks(generator, discriminator, encoder, label_set, label_to_channel, instance_edges)
 
 
 def load_init(cfg: TrainConfig) -> tuple[ModelBundle, dict[str, torch.Tensor] | None]:
     """The bundle of --init_from and, when one lies beside it, its discriminator's tensors."""
     from spade.inference import load_bundle
+    from spade.model_path import resolve_model_path
     from spade.official import find_official_files, read_state_dict
 
     from .state import read_discriminator
 
-    path = Path(cfg.init_from)
     try:
+        path = resolve_model_path(cfg.init_from)
         bundle = load_bundle(path)
         disc = None
         if bundle.source == "official":
@@ -162,19 +185,22 @@ def load_init(cfg: TrainConfig) -> tuple[ModelBundle, dict[str, torch.Tensor] | 
             disc = read_discriminator(path if path.is_dir() else path.parent)
     except GauguinError as e:
         raise TrainError(f"--init_from: {e}") from None
-    if bundle.generator_config.use_vae != cfg.use_vae:
-        print(f"note: --init_from {path.name} is {'a VAE' if bundle.generator_config.use_vae else 'not a VAE'} "
-              f"model; training it as such", flush=True)
     return bundle, disc
 
 
 class OneHot(nn.Module):
-    """(B, H, W) class ids -> (B, semantic_nc, H, W) one-hot through the label-to-channel map."""
+    """(B, H, W) class ids -> (B, semantic_nc, H, W) one-hot through the label-to-channel map; with
+    instance_edges the last channel holds the edges of the (B, H, W) instance maps (or of the labels)."""
 
-    def __init__(self, label_to_channel: list[int], semantic_nc: int):
+    def __init__(self, label_to_channel: list[int], semantic_nc: int, instance_edges: bool = False):
         super().__init__()
         self.semantic_nc = semantic_nc
+        self.with_edges = instance_edges
         self.register_buffer("lut", torch.tensor(label_to_channel, dtype=torch.long), persistent=False)
 
-    def forward(self, labels: torch.Tensor) -> torch.Tensor:
-        return F.one_hot(self.lut[labels], self.semantic_nc).permute(0, 3, 1, 2).float()
+    def forward(self, labels: torch.Tensor, instances: torch.Tensor | None = None) -> torch.Tensor:
+        onehot = F.one_hot(self.lut[labels], self.semantic_nc).permute(0, 3, 1, 2).float()
+        if self.with_edges:
+            onehot[:, -1] = instance_edges(labels if instances is None else instances).float()
+        return onehot
+

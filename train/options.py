@@ -13,10 +13,12 @@ import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from spade.usage import UsageParser
+
 from .errors import TrainError
 
-EXIT_BAD_INPUT = 2
-DATASETS = ("folders", "ade20k", "procedural")
+DATASETS = ("folders", "ade20k", "coco", "cityscapes", "procedural")
+DATASET_LABEL_SETS = {"coco": "cocostuff", "cityscapes": "cityscapes"}
 AMP_MODES = ("off", "bf16", "fp16")
 
 
@@ -32,6 +34,7 @@ class TrainConfig:
     procedural_settings: str = ""
     label_set: str = "ade20k"
     input_classes: str = ""
+    no_instance: bool = False
     img_height: int = 286
     img_width: int = 286
     crop_size: int = 256
@@ -109,25 +112,20 @@ class TrainConfig:
         return json.dumps(self.to_dict(), indent=1)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse reporting usage errors in one line with exit code 2, like `main.py render`."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
-
-
-def build_parser(prog: str = "gauguin-train") -> argparse.ArgumentParser:
+def build_parser(prog: str = "gauguin train") -> argparse.ArgumentParser:
     d = TrainConfig()
-    p = _Parser(prog=prog, formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = UsageParser(prog=prog, formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                 description="Train a SPADE model (generator, multi-scale discriminator and optionally the style "
-                            "encoder, as in Park et al. 2019). Checkpoint folders load in `main.py render "
+                            "encoder, as in Park et al. 2019). A run folder loads in `gauguin render "
                             "--model DIR` and in the app. Rerunning the same command resumes from "
                             "--checkpoint_dir. Multi-GPU: torchrun --nproc-per-node N -m train ...")
     g = p.add_argument_group("data")
     g.add_argument("--dataset", choices=DATASETS, default=d.dataset,
                    help="folders: --image_dir and --label_dir paired by file stem; ade20k: --image_dir is "
-                        "ADEChallengeData2016 (images/training, annotations/training); procedural: generated "
-                        "landscapes (--dataset_size scenes)")
+                        "ADEChallengeData2016 (images/training, annotations/training); coco: --image_dir holds "
+                        "train_img, train_label and optionally train_inst (COCO-Stuff); cityscapes: --image_dir "
+                        "holds leftImg8bit/train and gtFine/train; procedural: generated landscapes "
+                        "(--dataset_size scenes)")
     g.add_argument("--image_dir", help="folder of photos (searched recursively), or the ADE20K root")
     g.add_argument("--label_dir", help="folder of label maps (index PNGs or palette RGB images) with the same "
                                        "file stems as the photos")
@@ -138,7 +136,12 @@ def build_parser(prog: str = "gauguin-train") -> argparse.ArgumentParser:
     g.add_argument("--procedural_settings", default=d.procedural_settings,
                    help="for --dataset procedural: sampling weights of some lighting settings, overriding the "
                         f"defaults ({defaults}), e.g. 'snow=0.3'")
-    g.add_argument("--label_set", default=d.label_set, help="'ade20k' or a CSV class table (id,name,r,g,b)")
+    g.add_argument("--label_set", default=d.label_set,
+                   help="'ade20k', 'cocostuff', 'cityscapes' or a CSV class table (id,name,r,g,b); --dataset coco "
+                        "and cityscapes use their own")
+    g.add_argument("--no_instance", action="store_true",
+                   help="--dataset coco/cityscapes: no instance-edge input channel (by default the edges come "
+                        "from the instance maps, or from the label maps where there are none)")
     g.add_argument("--input_classes", default=d.input_classes,
                    help="comma-separated class ids that get an input channel of their own ('procedural': the "
                         "classes the procedural generator paints); every other id shares one last channel. "
@@ -285,9 +288,9 @@ def validate(cfg: TrainConfig) -> None:
         raise TrainError("--num_upsampling_layers most needs --num_generator_filters of at least 2")
     if not 0 <= cfg.beta1 < 1 or not 0 <= cfg.beta2 < 1:
         raise TrainError("--beta1 and --beta2 must lie in [0, 1)")
-    if cfg.dataset in ("folders", "ade20k") and not cfg.image_dir:
+    if cfg.dataset in ("folders", "ade20k", "coco", "cityscapes") and not cfg.image_dir:
         raise TrainError(f"--dataset {cfg.dataset} needs --image_dir"
-                         + (" and --label_dir" if cfg.dataset == "folders" else " (the ADEChallengeData2016 folder)"))
+                         + (" and --label_dir" if cfg.dataset == "folders" else " (the dataset's root folder)"))
     if cfg.dataset == "folders" and not cfg.label_dir:
         raise TrainError("--dataset folders needs --label_dir (the label maps paired with --image_dir)")
     if cfg.use_vgg and not cfg.vgg_weights:
@@ -299,19 +302,26 @@ def validate(cfg: TrainConfig) -> None:
         parse_setting_weights(cfg.procedural_settings)
     if cfg.init_from and not Path(cfg.init_from).exists():
         raise TrainError(f"--init_from {cfg.init_from}: not found")
-    if cfg.label_set != "ade20k" and not Path(cfg.label_set).is_file():
-        raise TrainError(f"--label_set {cfg.label_set}: no such class table (use 'ade20k' or a CSV file)")
+    from spade.labels import builtin_label_set
+    if builtin_label_set(cfg.label_set) is None and not Path(cfg.label_set).is_file():
+        raise TrainError(f"--label_set {cfg.label_set}: no such class table (use 'ade20k', 'cocostuff', "
+                         f"'cityscapes' or a CSV file)")
+    wanted = DATASET_LABEL_SETS.get(cfg.dataset)
+    if wanted and builtin_label_set(cfg.label_set) is not builtin_label_set(wanted):
+        raise TrainError(f"--dataset {cfg.dataset} holds {wanted} labels; leave out --label_set {cfg.label_set}")
 
 
-def parse_config(argv: list[str], command_line: str = "") -> TrainConfig:
+def parse_config(argv: list[str], command_line: str = "", prog: str = "gauguin train") -> TrainConfig:
     """Parse and validate; raises TrainError for values argparse cannot check."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
     values = vars(args)
     semantic = values.pop("semantic_label_path")
     if semantic:
         if values["label_set"] not in ("ade20k", semantic):
             raise TrainError("--semantic_label_path and --label_set name different class tables; give one")
         values["label_set"] = semantic
+    if values["dataset"] in DATASET_LABEL_SETS and values["label_set"] == TrainConfig.label_set:
+        values["label_set"] = DATASET_LABEL_SETS[values["dataset"]]
     names = {f.name for f in fields(TrainConfig)}
     cfg = TrainConfig(**{k: v for k, v in values.items() if k in names}, command_line=command_line)
     validate(cfg)

@@ -19,7 +19,6 @@ texture shows it under every sketch.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -171,8 +170,11 @@ def summary(rows: list[dict]) -> dict:
             "detail": _mean_by([(r["class"], r["detail"]) for r in rows])}
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Streak coherence of a model's renders and of the procedural data.")
+def main(argv: list[str] | None = None, prog: str = "gauguin quality") -> int:
+    from spade.usage import EXIT_BAD_INPUT, UsageParser
+
+    p = UsageParser(prog=prog, description="Streak coherence and texture of a model's renders and of the "
+                                           "procedural data.")
     p.add_argument("--model", help="model folder or checkpoint (default: the bundled model)")
     p.add_argument("--lag", type=int, default=6, help="distance in pixels between compared detail")
     p.add_argument("--json", action="store_true", help="every region as JSON instead of a summary")
@@ -186,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
         model_rows = streak_rows(renders, args.lag)
     except GauguinError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     if not model_rows:
         print(f"error: at this model's size no region of the example sketches has the {MIN_PIXELS} interior "
               f"pixels a measure needs; it works on models of 256 px and more", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     data_rows = data_streaks(lag=args.lag)
     grain = {"model": sky_grain(renders), "procedural data": data_sky_grain()}
     if args.json:

@@ -1,6 +1,6 @@
 """Checkpoint folders that are both a renderable model and an exact resume point.
 
-A folder holds spade.checkpoint's `config.json` + `model.safetensors` (so `main.py render --model DIR` and
+A folder holds spade.checkpoint's `config.json` + `model.safetensors` (so `gauguin render --model DIR` and
 the app load it) and two more files: `training_state.safetensors` (discriminator, optimiser moments, RNG
 states, classes seen, and full-precision G/E when the export is float16) and `training_state.json`
 (iteration, epoch, position in the epoch, optimiser hyper-parameters, grad-scaler state, the run's
@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file
 
 from spade.atomic import aside_path, clean_orphans, replace_folder, staging_path
 from spade.checkpoint import CONFIG_NAME, save_checkpoint
+from spade.model_path import LATEST
 
 from .errors import TrainError
 
@@ -30,7 +31,6 @@ STATE_VERSION = 1
 STATE_TENSORS = "training_state.safetensors"
 DISCRIMINATOR_TENSORS = "discriminator.safetensors"
 STATE_JSON = "training_state.json"
-LATEST = "latest"
 
 
 @dataclass
@@ -81,14 +81,14 @@ def _prefixed(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
 def save_training_checkpoint(folder: Path, *, generator: torch.nn.Module, encoder: torch.nn.Module | None,
                              discriminator: torch.nn.Module, state: TrainingState, label_set, label_to_channel,
                              trained_classes: list[int], training_record: dict, save_dtype: torch.dtype,
-                             name: str, numbered: Path | None = None) -> Path:
+                             name: str, numbered: Path | None = None, instance_edges: bool = False) -> Path:
     """Write `folder` atomically (and a copy at `numbered` when given)."""
     staging = staging_path(folder, folder=True)
     try:
         staged = save_checkpoint(staging / folder.name, generator, encoder, label_set=label_set,
                                  label_to_channel=label_to_channel, trained_classes=trained_classes,
                                  training=training_record, dtype=None if save_dtype == torch.float32 else save_dtype,
-                                 name=name)
+                                 name=name, instance_edges=instance_edges)
         tensors = _prefixed("discriminator", discriminator)
         if save_dtype != torch.float32:
             tensors.update(_prefixed("generator", generator))

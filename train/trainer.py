@@ -9,12 +9,14 @@ everything, so a resumed run continues exactly where the checkpoint left off.
 """
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import signal
 import time
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -33,9 +35,11 @@ from .progress import LossLog, ProgressBar, save_sample_grid
 from .state import (LATEST, TrainingState, find_resume_point, load_training_state, save_training_checkpoint)
 from .vgg import VGG19
 
+logger = logging.getLogger(__name__)
+
 ARCHITECTURE_OPTIONS = ("label_set", "input_classes", "use_vae", "z_dim", "num_generator_filters", "num_encoder_filters",
                         "num_discriminator_filters", "num_discriminators", "num_discriminator_layers",
-                        "num_upsampling_layers", "spade_hidden", "norm_G", "crop_size")
+                        "num_upsampling_layers", "spade_hidden", "norm_G", "crop_size", "no_instance")
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
@@ -53,7 +57,8 @@ def _unwrap(module: nn.Module) -> nn.Module:
 class Trainer:
     """One training run: construct, then run() until --max_iters / --total_epochs or a stop signal."""
 
-    def __init__(self, cfg: TrainConfig, info: ddp.DistInfo, device: torch.device, log=print):
+    def __init__(self, cfg: TrainConfig, info: ddp.DistInfo, device: torch.device,
+                 log: Callable[[str], None] = logger.info):
         self.cfg, self.info, self.device = cfg, info, device
         self.log = log if info.is_main else (lambda *a, **k: None)
         self.checkpoint_dir = Path(cfg.checkpoint_dir)
@@ -95,6 +100,9 @@ class Trainer:
                 self.log(f"note: resuming {resume_from}; --init_from is used only by a fresh run")
         elif cfg.init_from:
             bundle, disc = load_init(cfg)
+            if bundle.generator_config.use_vae != cfg.use_vae:
+                kind = "a VAE" if bundle.generator_config.use_vae else "not a VAE"
+                self.log(f"note: --init_from {Path(cfg.init_from).name} is {kind} model; training it as such")
             self.nets = build_networks(cfg, bundle, None)
             if disc is not None:
                 try:
@@ -129,7 +137,8 @@ class Trainer:
         if info.is_main:
             self._check_first_sample()
 
-        self.one_hot = OneHot(self.nets.label_to_channel, self.nets.generator.config.semantic_nc).to(device)
+        self.one_hot = OneHot(self.nets.label_to_channel, self.nets.generator.config.semantic_nc,
+                              self.nets.instance_edges).to(device)
         self.seen = (self.state.seen_classes.to(device) if self.state.seen_classes is not None
                      else torch.zeros(label_count, dtype=torch.bool, device=device))
         self.G = ddp.wrap(ddp.sync_batchnorm(self.nets.generator, info, device).to(device), info, device)
@@ -226,7 +235,8 @@ class Trainer:
         labels = batch["label"].to(self.device, non_blocking=True)
         real = batch["image"].to(self.device, non_blocking=True)
         self.seen |= torch.bincount(labels.flatten(), minlength=len(self.seen))[: len(self.seen)] > 0
-        seg = self.one_hot(labels)
+        instances = batch["instance"].to(self.device, non_blocking=True) if "instance" in batch else None
+        seg = self.one_hot(labels, instances)
         n = real.shape[0]
         d_plain = _unwrap(self.D)
         losses: dict[str, torch.Tensor] = {}
@@ -421,7 +431,8 @@ class Trainer:
                                  discriminator=_unwrap(self.D), state=st, label_set=self.nets.label_set,
                                  label_to_channel=self.nets.label_to_channel, trained_classes=trained,
                                  training_record=record, save_dtype=getattr(torch, self.cfg.save_dtype),
-                                 name=self.cfg.name or self.checkpoint_dir.resolve().name, numbered=numbered)
+                                 name=self.cfg.name or self.checkpoint_dir.resolve().name, numbered=numbered,
+                                 instance_edges=self.nets.instance_edges)
 
 
 def cpu_name() -> str:
@@ -436,14 +447,14 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def run_training(cfg: TrainConfig) -> int:
-    """Set up (distributed when under torchrun), train, tear down."""
+def run_training(cfg: TrainConfig, log: Callable[[str], None] = logger.info) -> int:
+    """Set up (distributed when under torchrun), train, tear down; messages go to `log` (the CLI prints them)."""
     info, device = ddp.setup(cfg.device)
     # Adam's second moments and small activations drift into denormal floats, which are many times slower
     # on CPUs; flushing them to zero changes nothing measurable and keeps iterations at full speed.
     torch.set_flush_denormal(True)
     try:
-        trainer = Trainer(cfg, info, device)
+        trainer = Trainer(cfg, info, device, log)
         return trainer.run()
     finally:
         ddp.teardown(info)

@@ -68,8 +68,8 @@ def prompts(monkeypatch) -> Prompts:
         p.questions.append(text)
         return p.yes
 
-    def ask_save_changes(parent, name):
-        p.questions.append(f"save changes to {name}?")
+    def ask_save_changes(parent, name, before="closing"):
+        p.questions.append(f"save changes to {name} before {before}?")
         return p.save_changes
 
     monkeypatch.setattr(mod, "ask_yes_no", ask_yes_no)

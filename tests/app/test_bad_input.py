@@ -54,7 +54,7 @@ def test_bad_files_in_the_window_keep_the_sketch(make_window, prompts, good_doc,
     (tmp_path / "cut.png").write_bytes((tmp_path / "foreign.png").read_bytes()[:60])
     paths = damaged(good_doc, tmp_path) + [tmp_path / "foreign.png", tmp_path / "cut.png"]
     for path in paths:
-        assert w.open_path(path, ask=False) is False
+        assert w.files.open_path(path, ask=False) is False
     assert len(prompts.errors) == len(paths) and all("\n" not in e for e in prompts.errors)
     assert "colours outside" in prompts.errors[2] and "#010203" in prompts.errors[2]
     assert np.array_equal(w.doc.labels, labels) and w.doc.revision == revision and w.doc.dirty
@@ -65,7 +65,7 @@ def test_style_file_that_is_not_an_image(make_window, prompts, tmp_path):
     style = w.doc.style
     bad = tmp_path / "sunset.jpg"
     bad.write_bytes(b"this is not a photo")
-    assert w.set_style_photo(bad) is False
-    w.handle_dropped_file(bad)
+    assert w.styles.set_photo(bad) is False
+    w.files.open_dropped(bad)
     assert len(prompts.errors) == 2 and all("sunset.jpg" in e and "\n" not in e for e in prompts.errors)
     assert w.doc.style == style

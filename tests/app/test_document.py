@@ -76,3 +76,19 @@ def test_listeners_get_the_changed_box():
     stroke(doc, [(20, 20), (20, 20)], 1, size=5)
     y0, y1, x0, x1 = boxes[0]
     assert y0 <= 18 and y1 >= 23 and x0 <= 18 and x1 >= 23 and y1 - y0 < 12
+
+
+def test_stroke_block_is_one_step_and_an_error_inside_throws_it_away():
+    import pytest
+    doc = Document.blank(32, 32, fill=1)
+    with doc.stroke("fill"):
+        doc.paint(stroke_segment(doc.shape, (2, 2), (20, 2), 3), 5)
+        doc.paint(stroke_segment(doc.shape, (2, 20), (20, 20), 3), 6)
+    assert doc.undo_stack.undo_name == "fill" and not doc.in_stroke
+    doc.undo()
+    assert (doc.labels == 1).all() and not doc.undo_stack.can_undo
+    with pytest.raises(RuntimeError):
+        with doc.stroke():
+            doc.paint(stroke_segment(doc.shape, (2, 2), (20, 2), 3), 5)
+            raise RuntimeError("a tool failed half-way")
+    assert (doc.labels == 1).all() and not doc.undo_stack.can_undo and not doc.in_stroke

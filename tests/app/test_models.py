@@ -1,4 +1,5 @@
 """Models load on a thread while the sketch stays editable; documents remember the model they were made with."""
+import shutil
 import threading
 
 import numpy as np
@@ -46,10 +47,29 @@ def test_untouched_starter_sketch_takes_the_model_size(make_window):
 
 def test_only_the_newest_load_wins(make_window, qtbot, plain_model_path, tiny_model_path):
     w = make_window()
-    w.load_model(str(plain_model_path))
-    w.load_model(str(tiny_model_path))
+    w.models.load(str(plain_model_path))
+    w.models.load(str(tiny_model_path))
     wait_for_model(qtbot, w)
     assert w.renderer.name == "tiny" and w.settings.model_path == str(tiny_model_path.resolve())
+
+
+def test_load_model_folder_takes_a_training_run_folder(make_window, qtbot, prompts, tmp_path, plain_model_path):
+    """Load Model Folder on the trainer's --checkpoint_dir loads its latest/; several models are named."""
+    run, many = tmp_path / "run", tmp_path / "many"
+    shutil.copytree(plain_model_path, run / "latest")
+    for name in ("iter_0000002", "iter_0000004"):
+        shutil.copytree(plain_model_path, many / name)
+    w = make_window()
+    assert w.renderer.name == "tiny"
+    prompts.folder = str(run)
+    w.models.load_folder()
+    wait_for_model(qtbot, w)
+    assert w.renderer.name == "plain" and not prompts.errors
+    prompts.folder = str(many)
+    w.models.load_folder()
+    wait_for_model(qtbot, w)
+    assert w.renderer.name == "plain" and len(prompts.errors) == 1
+    assert "iter_0000002, iter_0000004" in prompts.errors[0]
 
 
 def test_folder_that_is_not_a_model_keeps_the_current_one(make_window, qtbot, prompts, tmp_path):
@@ -60,7 +80,7 @@ def test_folder_that_is_not_a_model_keeps_the_current_one(make_window, qtbot, pr
     (junk / "notes.txt").write_text("hello")
     (junk / "config.json").write_text("{broken")
     for path in (junk, tmp_path / "missing_model"):
-        w.load_model(str(path))
+        w.models.load(str(path))
         wait_for_model(qtbot, w)
     assert w.renderer.name == name and len(prompts.errors) == 2
     assert all(e.startswith("Cannot load the model") and "\n" not in e for e in prompts.errors)
@@ -77,7 +97,7 @@ def save_with_model(make_window, prompts, model_path, path) -> np.ndarray:
     w = make_window(model_path)
     drag(w.canvas, [(5, 5), (20, 20)])
     prompts.save_path = str(path)
-    assert w.save()
+    assert w.files.save()
     return w.doc.labels.copy()
 
 
@@ -86,16 +106,16 @@ def test_document_offers_to_load_its_model(make_window, qtbot, prompts, tmp_path
     labels = save_with_model(make_window, prompts, tiny_model_path, tmp_path / "a.gauguin")
     w = make_window(plain_model_path)
     prompts.yes = False
-    assert w.open_path(tmp_path / "a.gauguin", ask=False)
+    assert w.files.open_path(tmp_path / "a.gauguin", ask=False)
     assert "tiny" in prompts.questions[-1] and w.renderer.name == "plain"
     assert "rendering with the model plain" in w.statusBar().currentMessage()
     prompts.yes = True
     n = len(prompts.questions)
-    assert w.open_path(tmp_path / "a.gauguin", ask=False)
+    assert w.files.open_path(tmp_path / "a.gauguin", ask=False)
     assert len(prompts.questions) == n + 1
     wait_for_model(qtbot, w)
     assert w.renderer.name == "tiny" and np.array_equal(w.doc.labels, labels)
-    assert w.open_path(tmp_path / "a.gauguin", ask=False) and len(prompts.questions) == n + 1
+    assert w.files.open_path(tmp_path / "a.gauguin", ask=False) and len(prompts.questions) == n + 1
 
 
 def test_document_whose_model_is_gone_says_so(make_window, prompts, tmp_path, tiny_model_path, plain_model_path):
@@ -106,7 +126,7 @@ def test_document_whose_model_is_gone_says_so(make_window, prompts, tmp_path, ti
     shutil.rmtree(moved)
     w = make_window(plain_model_path)
     n = len(prompts.questions)
-    assert w.open_path(tmp_path / "b.gauguin", ask=False)
+    assert w.files.open_path(tmp_path / "b.gauguin", ask=False)
     assert len(prompts.questions) == n
     message = w.statusBar().currentMessage()
     assert "moved_model" in message and "not found" in message

@@ -87,3 +87,15 @@ def test_polygon_fill_triangle_and_concave_shape():
     u = [(0, 0), (4, 0), (4, 10), (14, 10), (14, 0), (18, 0), (18, 18), (0, 18)]
     out = apply(np.zeros((20, 20), np.uint8), polygon_fill((20, 20), u), 1)
     assert out[5, 9] == 0 and out[5, 2] == 1 and out[15, 9] == 1
+
+
+def test_shapes_fill_rectangles_and_ellipses_inside_their_corners():
+    from gauguin_app.painting import constrain_square, shape_fill
+    rect = apply(np.zeros((20, 30), np.uint8), shape_fill((20, 30), (25, 15), (5, 3), "rectangle"), 2)
+    assert (rect[3:16, 5:26] == 2).all() and rect.sum() == 2 * 13 * 21
+    ell = apply(np.zeros((21, 21), np.uint8), shape_fill((21, 21), (0, 0), (20, 20), "ellipse"), 1)
+    assert ell[10, 0] == ell[10, 20] == ell[0, 10] == ell[20, 10] == 1 and ell[10, 10] == 1
+    assert ell[0, 0] == ell[20, 20] == 0
+    clipped = shape_fill((10, 10), (-5, -5), (4, 4), "rectangle")
+    assert (clipped.y0, clipped.y1, clipped.x0, clipped.x1) == (0, 5, 0, 5)
+    assert constrain_square((2, 2), (10, 5)) == (10, 10) and constrain_square((10, 10), (4, 8)) == (4, 4)

@@ -24,13 +24,37 @@ def test_coalescer_runs_one_and_keeps_only_the_newest_waiting():
 
 
 def test_render_job_resizes_to_what_the_model_renders(tiny_renderer):
-    labels = np.full((100, 150), 3, np.uint8)
-    assert tiny_renderer.renderable_size(100, 150) == (64, 64)
+    labels = np.full((100, 100), 3, np.uint8)     # same aspect as the model (other aspects are letterboxed)
+    assert tiny_renderer.renderable_size(100, 100) == (64, 64)
     result = render_job(RenderJob(1, 0, labels, StyleSettings(StyleSource("seed", 5)), tiny_renderer))
-    assert result.image.shape == (64, 64, 3) and result.labels_shape == (100, 150)
+    assert result.image.shape == (64, 64, 3) and result.labels_shape == (100, 100)
     again = tiny_renderer.render(np.full((64, 64), 3, np.uint8), tiny_renderer.random_style(5))
     assert np.array_equal(result.image, again)
-    assert list(result.latents) == [f"{tiny_renderer.name}|seed:5"]
+    assert list(result.latents) == [f"{tiny_renderer.identity}|seed:5"]
+
+
+def test_latents_are_keyed_by_the_model_weights_not_its_name(tiny_model_path, tmp_path):
+    """Two stages of one model share its name: latents one computed must not be reused by the other."""
+    import shutil
+
+    import torch
+
+    from spade.checkpoint import save_checkpoint
+    from spade.model import ConvEncoder, EncoderConfig, GeneratorConfig, SPADEGenerator
+
+    torch.manual_seed(7)
+    other = save_checkpoint(tmp_path / "tiny", SPADEGenerator(GeneratorConfig(ngf=4, spade_hidden=8, use_vae=True,
+                                                                            crop_size=64)),
+                            ConvEncoder(EncoderConfig(ndf=4, input_size=64)))
+    shutil.copytree(tiny_model_path, tmp_path / "copy")
+    a, b = SpadeRenderer.load(tiny_model_path, "cpu"), SpadeRenderer.load(other, "cpu")
+    assert a.name == b.name == "tiny" and a.identity != b.identity
+    assert SpadeRenderer.load(tmp_path / "copy", "cpu").identity == a.identity
+    style = StyleSettings(StyleSource("seed", 5))
+    made_by_a = render_job(RenderJob(1, 0, np.full((64, 64), 3, np.uint8), style, a)).latents
+    planted = {key: np.full_like(z, 9.0) for key, z in made_by_a.items()}   # latents stored by a's document
+    result = render_job(RenderJob(1, 0, np.full((64, 64), 3, np.uint8), style, b, planted))
+    assert np.array_equal(result.image, b.render(np.full((64, 64), 3, np.uint8), b.random_style(5)))
 
 
 def test_burst_of_edits_gives_bounded_renders_and_the_last_photo_matches(make_window, qtbot, tiny_renderer):

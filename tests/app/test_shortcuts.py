@@ -54,7 +54,7 @@ def test_bracket_undo_redo_and_zoom_keys(make_window):
 def test_recent_files_are_listed_from_the_start(make_window, prompts, tmp_path):
     w = make_window()
     prompts.save_path = str(tmp_path / "kept.gauguin")
-    assert w.save()
+    assert w.files.save()
     w.close()
     w2 = make_window()
     names = [a.text() for a in w2.recent_menu.actions()]
@@ -67,3 +67,52 @@ def test_no_model_disables_the_toolbar_dice(make_window):
     assert "\u2011\u2011model" in w.photo.message
     w2 = make_window()
     assert w2.dice_action.isEnabled()
+
+
+def test_every_command_of_the_table_reaches_the_window(make_window):
+    """The table names what each command calls; every call must resolve on a real window."""
+    from gauguin_app.actions import ActionSet, commands
+    w = make_window()
+    for c in commands():
+        path, *_ = c.call or (c.name,)
+        target = w
+        for part in path.split("."):
+            target = getattr(target, part)
+        assert callable(target), c.name
+    assert set(w.actions.actions) == {c.name for c in commands()}
+    assert isinstance(w.actions, ActionSet)
+
+
+def test_shortcut_sheet_and_menus_come_from_the_table(make_window, prompts):
+    from gauguin_app.actions import TOOLBAR_ONLY, commands, plain
+    w = make_window()
+    w.actions["shortcuts"].trigger()
+    sheet = prompts.infos[-1]
+    in_menus = [a for m in w.menuBar().findChildren(type(w.recent_menu)) for a in m.actions()]
+    for c in commands():
+        if c.keys:
+            assert " / ".join(c.keys) in sheet and (c.tip or plain(c.text)) in sheet
+        if c not in TOOLBAR_ONLY:
+            assert w.actions[c.name] in in_menus, c.name
+
+
+def test_full_window_photo_with_f_double_click_and_escape(make_window, qtbot):
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+    w = make_window()
+    w.docks["history"].hide()                        # a dock the user closed stays closed afterwards
+    key(w, Qt.Key.Key_F)
+    assert w.canvas.isHidden() and not w.photo.isHidden() and w.menuBar().isHidden()
+    assert all(d.isHidden() for d in w.docks.values()) and w.actions["photo_full"].isChecked()
+    qtbot.waitUntil(lambda: w.photo.width() > 0.9 * w.width())
+    QTest.keyClick(w.photo, Qt.Key.Key_Escape)
+    assert not w.canvas.isHidden() and not w.menuBar().isHidden() and not w.docks["style"].isHidden()
+    assert w.docks["history"].isHidden() and not w.actions["photo_full"].isChecked()
+    pos = QPointF(20, 20)
+    QApplication.sendEvent(w.photo, QMouseEvent(QEvent.Type.MouseButtonDblClick, pos, w.photo.mapToGlobal(pos),
+                                                Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton,
+                                                Qt.KeyboardModifier.NoModifier))
+    assert w.canvas.isHidden()
+    QTest.keyClick(w.photo, Qt.Key.Key_F)
+    assert not w.canvas.isHidden()

@@ -161,7 +161,7 @@ def test_dropping_a_photo_sets_the_style(make_window, qtbot, tmp_path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(img))])
     pos = QPointF(50, 50)
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(w, enter)
     assert enter.isAccepted()
@@ -180,7 +180,7 @@ def test_dice_style_is_reproducible_and_blend_works(make_window, qtbot, tiny_ren
     wait_for_photo(qtbot, w)
     expected = tiny_renderer.render(w.doc.labels, tiny_renderer.random_style(1234))
     assert np.array_equal(w.photo.photo_array, expected)
-    w.random_style("b", 99)
+    w.styles.random("b", 99)
     w.style_panel.blend.setValue(100)
     assert w.doc.style.t == 1.0
     wait_for_photo(qtbot, w)
@@ -195,7 +195,7 @@ def test_model_without_encoder_disables_style_controls(make_window, qtbot, plain
     assert "no style input" in sp.photo_button.toolTip()
     img = tmp_path / "p.png"
     Image.new("RGB", (8, 8), (200, 30, 30)).save(img)
-    assert w.set_style_photo(img) is False and "no style encoder" in prompts.errors[-1]
+    assert w.styles.set_photo(img) is False and "no style encoder" in prompts.errors[-1]
     wait_for_photo(qtbot, w)
 
 
@@ -206,14 +206,14 @@ def test_empty_state_without_a_model_still_paints(make_window, prompts):
     pick_class(w, TREE)
     drag(w.canvas, [(10, 10), (30, 30)])
     assert w.doc.dirty
-    assert w.export("photo") is False and "no photo" in prompts.errors[-1]
+    assert w.files.export("photo") is False and "no photo" in prompts.errors[-1]
 
 
 def test_bad_model_keeps_the_current_one(make_window, qtbot, prompts, tmp_path):
     w = make_window()
     name = w.renderer.name
     (tmp_path / "junk.pth").write_bytes(b"nonsense")
-    w.load_model(str(tmp_path / "junk.pth"))
+    w.models.load(str(tmp_path / "junk.pth"))
     wait_for_model(qtbot, w)
     assert w.renderer.name == name and prompts.errors and "\n" not in prompts.errors[-1]
 
@@ -225,7 +225,7 @@ def test_export_photo_sketch_and_side_by_side(make_window, qtbot, prompts, tmp_p
     for kind, name, size in (("photo", "p.png", (wd, h)), ("sketch", "s.jpg", (wd, h)),
                              ("side_by_side", "b.png", None)):
         prompts.save_path = str(tmp_path / name)
-        assert w.export(kind)
+        assert w.files.export(kind)
         with Image.open(tmp_path / name) as img:
             assert img.mode == "RGB"
             if size:
@@ -237,7 +237,7 @@ def test_export_photo_sketch_and_side_by_side(make_window, qtbot, prompts, tmp_p
     prompts.save_path = str(tmp_path / "p")              # no extension: .png is added, and it exists
     (tmp_path / "p.png").write_bytes(b"keep me")
     prompts.yes = False
-    assert w.export("photo") is False
+    assert w.files.export("photo") is False
     assert (tmp_path / "p.png").read_bytes() == b"keep me" and prompts.questions
 
 
@@ -246,7 +246,7 @@ def test_save_mask_and_open_masks(make_window, prompts, tmp_path):
     pick_class(w, TREE)
     drag(w.canvas, [(20, 20), (40, 40)])
     prompts.save_path = str(tmp_path / "mask.png")
-    assert w.save_mask(with_color=True)
+    assert w.files.save_mask(with_color=True)
     assert np.array_equal(read_mask(tmp_path / "mask.png"), w.doc.labels)
     assert np.array_equal(read_mask(tmp_path / "mask_color.png"), w.doc.labels)
     labels = np.full((96, 128), SEA, np.uint8)
@@ -254,7 +254,7 @@ def test_save_mask_and_open_masks(make_window, prompts, tmp_path):
     write_color_png(tmp_path / "rgb.png", labels)
     write_index_png(tmp_path / "index.png", labels)
     for name in ("rgb.png", "index.png"):
-        assert w.open_path(tmp_path / name)
+        assert w.files.open_path(tmp_path / name)
         assert np.array_equal(w.doc.labels, labels) and w.canvas.sketch.image.width() == 128
 
 
@@ -262,16 +262,16 @@ def test_document_round_trip_through_the_window(make_window, qtbot, prompts, tmp
     w = make_window()
     pick_class(w, MOUNTAIN)
     drag(w.canvas, [(5, 30), (60, 30)])
-    w.random_style("a", 42)
+    w.styles.random("a", 42)
     w.overlay_check.setChecked(True)
     wait_for_photo(qtbot, w)
     photo = w.photo.photo_array.copy()
     prompts.save_path = str(tmp_path / "work")
-    assert w.save()
+    assert w.files.save()
     path = tmp_path / "work.gauguin"
     assert path.is_file() and not w.doc.dirty and "work.gauguin" in w.windowTitle()
     w2 = make_window()
-    assert w2.open_path(path)
+    assert w2.files.open_path(path)
     assert np.array_equal(w2.doc.labels, w.doc.labels) and w2.doc.style == w.doc.style
     assert w2.overlay_check.isChecked()
     wait_for_photo(qtbot, w2)
@@ -287,7 +287,7 @@ def test_bad_files_show_one_line_and_keep_the_sketch(make_window, prompts, tmp_p
     (tmp_path / "bad.png").write_bytes(b"\x89PNG nope")
     Image.fromarray(np.full((8, 8), 250, np.uint8)).save(tmp_path / "ids.png")
     for name in ("bad.gauguin", "bad.png", "ids.png", "missing.gauguin"):
-        assert w.open_path(tmp_path / name, ask=False) is False
+        assert w.files.open_path(tmp_path / name, ask=False) is False
     assert len(prompts.errors) == 4 and all("\n" not in e for e in prompts.errors)
     assert np.array_equal(w.doc.labels, labels)
 
@@ -308,18 +308,18 @@ def test_recovery_after_a_simulated_crash(make_window, qtbot, prompts, tmp_path)
     w = make_window(recovery_dir=rec)
     pick_class(w, SEA)
     drag(w.canvas, [(5, 50), (60, 50)])
-    assert w.autosave()
+    assert w.autosaver.save()
     crashed = rec / "recovery-999999999.gauguin"     # as if the process had died
-    w.recovery.path.rename(crashed)
+    w.autosaver.store.path.rename(crashed)
     labels = w.doc.labels.copy()
     w2 = make_window(recovery_dir=rec)
-    assert w2.check_recovery()
+    assert w2.files.check_recovery()
     assert "did not close properly" in prompts.questions[-1]
     assert np.array_equal(w2.doc.labels, labels) and w2.doc.dirty
     assert not crashed.exists()
     w2.doc.mark_saved()
     w3 = make_window(recovery_dir=rec)
-    assert w3.check_recovery() is False
+    assert w3.files.check_recovery() is False
 
 
 def test_overlay_and_settings_persist(make_window, tmp_path):
@@ -352,3 +352,57 @@ def test_examples_menu_opens_an_example(make_window):
     actions[0].trigger()
     first = sorted(EXAMPLES_DIR.glob("*.png"))[0]
     assert np.array_equal(w.doc.labels, read_mask(first)) and first.stem in w.windowTitle()
+
+
+def test_shape_tools_drag_rectangles_and_ellipses_as_one_step(make_window):
+    w = make_window()
+    pick_class(w, SEA)
+    w.tool_actions["rectangle"].trigger()
+    before = w.doc.labels.copy()
+    drag(w.canvas, [(10, 10), (20, 15), (30, 20)])
+    assert (w.doc.labels[10:21, 10:31] == SEA).all() and w.doc.labels[9, 10] != SEA
+    assert (w.doc.labels == SEA).sum() == 11 * 21
+    assert w.undo_action.text().replace("&", "") == "Undo Rectangle"
+    w.undo_action.trigger()
+    assert np.array_equal(w.doc.labels, before)
+    w.tool_actions["ellipse"].trigger()
+    mouse(w.canvas, QEvent.Type.MouseButtonPress, 10, 10)
+    mouse(w.canvas, QEvent.Type.MouseMove, 40, 20, mods=Qt.KeyboardModifier.ShiftModifier)   # Shift: a circle
+    mouse(w.canvas, QEvent.Type.MouseButtonRelease, 40, 20, held=False)
+    ys, xs = np.nonzero(w.doc.labels == SEA)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (10, 40, 10, 40)
+    assert w.doc.labels[10, 10] != SEA and w.doc.labels[25, 25] == SEA
+
+
+def test_brush_cursor_shows_the_class_colour(make_window):
+    w = make_window()
+    c = w.canvas
+    sky = ade20k().colors[SKY].astype(int)
+    for cid in (TREE, SEA):
+        pick_class(w, cid)
+        w.brush_slider.setValue(12)
+        mouse(c, QEvent.Type.MouseMove, 20, 10, Qt.MouseButton.NoButton, held=False)   # over the sky
+        pos = widget_pos(c, 20, 10).toPoint()
+        seen = np.array(c.grab().toImage().pixelColor(pos).getRgb()[:3])
+        want = ade20k().colors[cid].astype(int)
+        assert np.abs(seen - want).sum() < np.abs(seen - sky).sum()
+
+
+def test_history_list_goes_back_and_forward_to_any_step(make_window):
+    w = make_window()
+    states = [w.doc.labels.copy()]
+    for cid, row in ((TREE, 10), (SEA, 30), (MOUNTAIN, 50)):
+        pick_class(w, cid)
+        drag(w.canvas, [(5, row), (60, row)])
+        states.append(w.doc.labels.copy())
+    h = w.history
+    assert [h.item(i).text() for i in range(h.count())] == ["Opened", "Brush", "Brush", "Brush"]
+    assert h.currentRow() == 3 and w.docks["history"].isVisible()
+    h.itemClicked.emit(h.item(1))
+    assert np.array_equal(w.doc.labels, states[1]) and h.currentRow() == 1 and w.redo_action.isEnabled()
+    h.itemClicked.emit(h.item(3))
+    assert np.array_equal(w.doc.labels, states[3])
+    h.itemClicked.emit(h.item(0))
+    assert np.array_equal(w.doc.labels, states[0]) and not w.undo_action.isEnabled()
+    w.actions["history"].trigger()
+    assert not w.docks["history"].isVisible() and not w.actions["history"].isChecked()

@@ -59,7 +59,7 @@ def test_writes_a_model_with_its_whole_record(vae_model, tmp_path, capsys):
     record = model.bundle.training
     assert record["method"] == "anchored fine-tune" and record["iterations"] == 2 and record["classes"] == ["sky"]
     assert record["anchor_weight"] == 3.0 and record["share"] == 1.0
-    assert record["command_line"].startswith("python -m train.anchor --model ") and "--setting overcast" in record["command_line"]
+    assert record["command_line"].startswith("gauguin anchor --model ") and "--setting overcast" in record["command_line"]
     assert record["earlier_stages"] == [{"note": "random test weights"}]
     before, after = _as_written(vae_model, tmp_path), _generator(tmp_path / "out")
     assert any(not torch.equal(before[k], after[k]) for k in before)

@@ -1,0 +1,73 @@
+"""The `gauguin` command: subcommands, their help and bad usage, and --model given a training run folder."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gauguin.cli import SUBCOMMANDS, main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_main_py_help_lists_the_subcommands():
+    out = subprocess.run([sys.executable, "main.py", "--help"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    for name in ("app", *SUBCOMMANDS):
+        assert f"\n  {name} " in out.stdout
+
+
+@pytest.mark.parametrize("name", ["app", *SUBCOMMANDS])
+def test_every_subcommand_has_help(name, capsys):
+    with pytest.raises(SystemExit) as e:
+        main([name, "--help"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: gauguin{'' if name == 'app' else ' ' + name}")
+
+
+@pytest.mark.parametrize("argv", [["--device", "tpu"], ["render", "--mask"], ["train", "--max_iters", "many"],
+                                  ["bench", "--size", "x"], ["quality", "--lag", "0"],
+                                  ["anchor", "--setting", "monsoon"]],
+                         ids=["app", "render", "train", "bench", "quality", "anchor"])
+def test_bad_usage_is_one_line_and_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("gauguin") and "error:" in err
+
+
+def test_model_given_a_run_folder_loads_its_latest(tiny_model, mask_png, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_model, run / "latest")
+    (run / "logs").mkdir()
+    assert main(["render", "--model", str(run), "--mask", str(mask_png), "--out", str(tmp_path / "a.png")]) == 0
+    assert main(["render", "--model", str(run / "latest"), "--mask", str(mask_png),
+                 "--out", str(tmp_path / "b.png")]) == 0
+    a, b = (np.asarray(Image.open(tmp_path / n)) for n in ("a.png", "b.png"))
+    assert np.array_equal(a, b)
+
+
+def test_folder_of_several_models_names_them(tiny_model, mask_png, tmp_path, capsys):
+    many = tmp_path / "many"
+    for name in ("iter_0000002", "iter_0000004"):
+        shutil.copytree(tiny_model, many / name)
+    code = main(["render", "--model", str(many), "--mask", str(mask_png), "--out", str(tmp_path / "a.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "iter_0000002, iter_0000004" in err and str(many / "iter_0000004") in err
+    assert not (tmp_path / "a.png").exists()
+
+
+def test_folder_without_a_model_says_so(tmp_path, mask_png, capsys):
+    (tmp_path / "empty").mkdir()
+    code = main(["render", "--model", str(tmp_path / "empty"), "--mask", str(mask_png),
+                 "--out", str(tmp_path / "a.png")])
+    assert code == 2 and "no model here" in capsys.readouterr().err
