@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from spade.cli import render_command
 from spade.labels import write_index_png
+from tests.app.test_faults import png_header
 from tests.conftest import make_generator, official_state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +95,7 @@ def test_a_render_too_big_for_memory_is_refused_before_allocating(tiny_model, tm
 @pytest.mark.parametrize("what", ["mask", "style"])
 def test_images_over_the_pixel_limit_and_non_files_are_one_line(what, tiny_vae_model, mask_png, tmp_path, capsys):
     bomb = tmp_path / "bomb.png"
-    Image.new("L", (40000, 40000)).save(bomb)  # 1.6 gigapixels, a few hundred KB on disk
+    bomb.write_bytes(png_header(40000, 40000))  # claims 1.6 gigapixels
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
     for path, words in ((bomb, "too large"), (tmp_path, "is a folder"), (fifo, "not a regular file")):
