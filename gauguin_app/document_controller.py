@@ -9,7 +9,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
-import numpy as np
 from PIL import Image, UnidentifiedImageError
 from PySide6.QtWidgets import QMenu, QWidget
 
@@ -28,6 +27,7 @@ from .model_controller import ModelController
 from .model_match import ELSEWHERE, MISSING, match_model
 from .photo_view import PhotoView
 from .recovery import RecoveryStore
+from .render_worker import RenderController
 from .settings import AppSettings
 from .style_controller import StyleController
 
@@ -46,12 +46,12 @@ class DocumentHost(Protocol):
     styles: StyleController
     models: ModelController
     photo: PhotoView
+    controller: RenderController
 
     def set_document(self, doc: Document) -> None: ...
     def follow_model_label_set(self) -> None: ...
     def update_title(self) -> None: ...
     def show_status(self, text: str, ms: int = 4000) -> None: ...
-    def exact_photo(self) -> np.ndarray | None: ...
 
 
 def looks_like_mask(path: Path, label_set) -> bool:
@@ -234,7 +234,7 @@ class DocumentController:
 
     def export(self, kind: str) -> bool:
         """Export the photo, the sketch or both side by side as PNG or JPEG."""
-        photo = self.host.exact_photo() if kind != "sketch" else None
+        photo = self.host.controller.exact_photo(self.host.photo.photo_array) if kind != "sketch" else None
         if kind != "sketch" and photo is None:
             self.ask.show_error(self.parent, "There is no photo to export yet."
                                 + ("" if self.host.renderer else " Load a model first."))

@@ -268,7 +268,7 @@ class Palette(QWidget):
                 continue
             cid = item.data(ID_ROLE)
             match = self._matches(cid, key)
-            hide = not match or (not untrained and not self.trained[cid] and cid != 0)  # 0: the eraser's class
+            hide = not match or (not untrained and not self.trained[cid])
             hidden_untrained += match and hide
             header_used |= not hide
             item.setHidden(hide)
