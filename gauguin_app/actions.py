@@ -41,7 +41,7 @@ def _tool(name: str, label: str, key: str, help_text: str) -> Command:
                    call=("set_tool", name))
 
 
-TOOLS = (("brush", "Brush", "B", "paint the current class with a round brush"),
+TOOLS = (("brush", "Brush", "B", "paint the current class with a round, hard-edged brush (size: slider, [ and ])"),
          ("eraser", "Eraser", "E", "paint 'unlabeled' (class 0)"),
          ("fill", "Fill", "G", "fill the connected region under the cursor"),
          ("line", "Line", "L", "drag a straight line as wide as the brush"),
@@ -152,6 +152,13 @@ def shortcut_sheet_html() -> str:
     """The Help ▸ Keyboard Shortcuts sheet."""
     return "<table>" + "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>"
                                for _, keys, what in shortcut_rows()) + "</table>"
+
+
+def tools_markdown() -> str:
+    """The tool table of docs/app.md."""
+    lines = ["| Tool | Key | What it does |", "|---|---|---|"]
+    lines += [f"| {label} | `{key}` | {help_text} |" for _, label, key, help_text in TOOLS]
+    return "\n".join(lines) + "\n"
 
 
 def shortcut_markdown() -> str:

@@ -5,6 +5,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QWidget)
 
 from spade.device import DEVICE_CHOICES, available_devices
+from spade.label_convert import counterpart
 from spade.labels import LabelSet
 
 NEW_CANVAS_FILLS = ("sky", "unlabeled", "grass", "sea", "sand")
@@ -24,11 +25,10 @@ class NewCanvasDialog(QDialog):
         self.fill_box = QComboBox()
         self.fill_ids = []
         for name in NEW_CANVAS_FILLS:
-            try:
-                self.fill_ids.append(label_set.id_of(name))
-                self.fill_box.addItem(name)
-            except KeyError:
-                continue
+            found = counterpart(name, label_set)
+            if found is not None and found not in self.fill_ids:
+                self.fill_ids.append(found)
+                self.fill_box.addItem(label_set.names[found])
         form = QFormLayout(self)
         form.addRow("Size", self.size_box)
         rule = QLabel(f"The model renders {size_rule}." if size_rule else "No model loaded: any size can be painted.")

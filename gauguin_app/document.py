@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 import numpy as np
 from PIL import Image
 
+from spade.label_convert import counterpart
 from spade.labels import LabelSet, ade20k
 
 from .painting import Region
@@ -102,11 +103,12 @@ class Document:
         return cls(np.full((height, width), fill, dtype=np.uint8), label_set)
 
     @classmethod
-    def starter(cls, height: int, width: int) -> "Document":
-        """The sketch the app opens with: sky over a grassy field, so the first photo is already a landscape."""
-        ls = ade20k()
-        labels = np.full((height, width), ls.id_of("sky"), dtype=np.uint8)
-        labels[int(height * 0.62):] = ls.id_of("grass")
+    def starter(cls, height: int, width: int, label_set: LabelSet | None = None) -> "Document":
+        """The sketch the app opens with: sky over a grassy field, so the first photo is already a landscape
+        (in the set's own classes for sky and grass; unlabeled where it has none)."""
+        ls = label_set or ade20k()
+        labels = np.full((height, width), counterpart("sky", ls) or 0, dtype=np.uint8)
+        labels[int(height * 0.62):] = counterpart("grass", ls) or 0
         return cls(labels, ls)
 
     # -- reading -------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 from PySide6.QtWidgets import QMenu, QWidget
 
 from spade import GauguinError, SpadeRenderer, read_mask, write_color_png, write_index_png
-from spade.labels import labels_from_image
+from spade.labels import LabelSet, labels_from_image
 from spade.paths import EXAMPLES_DIR
 
 from . import prompts
@@ -47,6 +47,7 @@ class DocumentHost(Protocol):
     photo: PhotoView
 
     def set_document(self, doc: Document) -> None: ...
+    def follow_model_label_set(self) -> None: ...
     def update_title(self) -> None: ...
     def show_status(self, text: str, ms: int = 4000) -> None: ...
 
@@ -111,11 +112,15 @@ class DocumentController:
             return
         r = self.host.renderer
         sizes = r.supported_sizes() if r else [(256, 256), (512, 512), (256, 512), (512, 1024)]
-        dialog = NewCanvasDialog(sizes, r.size_rule if r else "", self.doc.label_set, self.parent)
+        dialog = NewCanvasDialog(sizes, r.size_rule if r else "", self.painting_label_set(), self.parent)
         if dialog.exec():
             (h, w), fill = dialog.choice()
             self.mask_path = None
-            self.host.set_document(self._with_current_style(Document.blank(h, w, fill)))
+            self.host.set_document(self._with_current_style(Document.blank(h, w, fill, self.painting_label_set())))
+
+    def painting_label_set(self) -> LabelSet:
+        """The set new sketches and opened masks are in: the loaded model's, else the current sketch's."""
+        return self.host.renderer.label_set if self.host.renderer else self.doc.label_set
 
     def open_dialog(self) -> None:
         path = self.ask.ask_open_path(self.parent, "Open", self.settings.folder("open"), OPEN_FILTER)
@@ -129,7 +134,10 @@ class DocumentController:
         if ask and not self.maybe_save(f"opening {path.name}"):
             return False
         try:
-            doc = read_document(path)[0] if path.suffix.lower() == SUFFIX else Document(read_mask(path))
+            if path.suffix.lower() == SUFFIX:
+                doc = read_document(path)[0]
+            else:
+                doc = Document(read_mask(path, self.painting_label_set()), self.painting_label_set())
         except GauguinError as e:
             self.ask.show_error(self.parent, str(e))
             if not path.exists():
@@ -141,6 +149,8 @@ class DocumentController:
         self.mask_path = None if doc.path is not None else path
         self.host.set_document(doc if doc.path is not None else self._with_current_style(doc))
         note = self._model_note(doc) if doc.path is not None else ""
+        if not self.host.models.pending_ref():  # a model being loaded asks when it is ready
+            self.host.follow_model_label_set()
         self.host.show_status(f"Opened {path.name}" + (f" — {note}" if note else ""), 15000 if note else 4000)
         return True
 
@@ -201,7 +211,7 @@ class DocumentController:
         if path is None:
             return False
         try:
-            write_index_png(path, self.doc.labels)
+            write_index_png(path, self.doc.labels, self.doc.label_set)
             if with_color:
                 write_color_png(path.with_name(f"{path.stem}_color.png"), self.doc.labels, self.doc.label_set)
         except (GauguinError, OSError, ValueError) as e:
@@ -271,7 +281,7 @@ class DocumentController:
         if suffix != SUFFIX and suffix not in IMAGE_SUFFIXES:
             self.ask.show_error(self.parent, f"{path.name}: drop a photo (for its style), a mask or a {SUFFIX} "
                                              "document.")
-        elif suffix == SUFFIX or looks_like_mask(path, self.doc.label_set):
+        elif suffix == SUFFIX or looks_like_mask(path, self.painting_label_set()):
             self.open_path(path)
         else:
             self.host.styles.set_photo(path, "a")

@@ -21,6 +21,7 @@ from .document import Document
 from .document_controller import DocumentController
 from .history_view import HistoryView
 from .icons import app_icon
+from .label_match import follow_model, mismatch_message, sets_differ
 from .model_controller import ModelController
 from .palette import Palette
 from .photo_view import PhotoView
@@ -72,7 +73,7 @@ class MainWindow(QMainWindow):
 
         self.set_renderer(renderer, model_path or "")
         size = self.renderer.default_size if self.renderer else (256, 256)
-        self.set_document(Document.starter(*size), starter=True)
+        self.set_document(Document.starter(*size, self.renderer.label_set if self.renderer else None), starter=True)
         if renderer is None and load_model:
             self.models.load(model_path or self.settings.model_path or None, startup=True)
         self.palette.select(self.palette.current, emit=True)
@@ -155,6 +156,7 @@ class MainWindow(QMainWindow):
         doc.listeners.append(self._on_doc_changed)
         doc.style_listeners.append(self._on_style_changed)
         self.controller.source.document = doc
+        self.palette.show_sketch_and_model(doc.label_set, self.renderer)
         self.canvas.set_document(doc)
         self.photo.set_sketch(self.canvas.sketch, doc.shape)
         self.photo.set_photo(None)
@@ -273,7 +275,10 @@ class MainWindow(QMainWindow):
 
     # == rendering =======================================================================================
     def request_render(self) -> None:
-        if self.renderer is not None:
+        if self.renderer is not None and sets_differ(self.doc, self.renderer.label_set):
+            self.photo.set_photo(None)
+            self.photo.set_message(mismatch_message(self.doc, self.renderer.label_set))
+        elif self.renderer is not None:
             self.controller.request()
 
     def _on_result(self, result: RenderResult) -> None:
@@ -294,7 +299,8 @@ class MainWindow(QMainWindow):
         self.renderer = self.controller.source.renderer = renderer
         self.model_ref = ref
         self.controller.invalidate()
-        self.palette.set_trained(renderer.trained_classes if renderer else None)
+        if hasattr(self, "doc"):
+            self.palette.show_sketch_and_model(self.doc.label_set, renderer)
         self.photo.set_message("" if renderer else EMPTY_STATE)
         if renderer is None:
             self.photo.set_photo(None)
@@ -306,8 +312,19 @@ class MainWindow(QMainWindow):
 
     def _on_model_ready(self, renderer: SpadeRenderer, ref: str) -> None:
         self.set_renderer(renderer, ref)
-        if self._starter_doc and not self.doc.dirty and self.doc.shape != renderer.default_size:
-            self.set_document(Document.starter(*renderer.default_size), starter=True)
+        if self._starter_doc and not self.doc.dirty and (self.doc.shape != renderer.default_size
+                                                          or sets_differ(self.doc, renderer.label_set)):
+            self.set_document(Document.starter(*renderer.default_size, renderer.label_set), starter=True)
+        else:
+            self.follow_model_label_set()
+
+    def follow_model_label_set(self) -> None:
+        """A sketch in another label set than the model's is converted when the user agrees (label_match)."""
+        converted = follow_model(self.doc, self.renderer, lambda q: prompts.ask_yes_no(self, q, "Another label set"))
+        if converted is not None:
+            self.set_document(converted[0])
+            self.update_title()
+            prompts.show_info(self, converted[1], "Sketch converted")
 
     def show_help(self, which: str) -> None:
         if which == "shortcuts":

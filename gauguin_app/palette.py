@@ -106,6 +106,14 @@ class Palette(QWidget):
         self._rebuild_recent()
         self._show_current()
 
+    def show_sketch_and_model(self, sketch_set: LabelSet, renderer) -> None:
+        """List the sketch's label set; mark untrained classes when the model (a SpadeRenderer or None)
+        uses that set."""
+        if not sketch_set.same_classes(self.label_set):
+            self.set_label_set(sketch_set)
+        same = renderer is not None and renderer.label_set.same_classes(sketch_set)
+        self.set_trained(renderer.trained_classes if same else None)
+
     def _trained_mask(self, trained: np.ndarray | None) -> np.ndarray:
         if trained is None or len(trained) != len(self.label_set):
             return np.ones(len(self.label_set), dtype=bool)
@@ -175,7 +183,10 @@ class Palette(QWidget):
 
     def set_trained(self, trained: np.ndarray | None) -> None:
         """Mark the classes the model knows (None: all)."""
-        self.trained = self._trained_mask(trained)
+        trained = self._trained_mask(trained)
+        if np.array_equal(trained, self.trained):
+            return
+        self.trained = trained
         self.show_untrained.setVisible(not self.trained[1:].all())
         self._populate()
         self._apply_filter(self.search.text())
@@ -257,7 +268,7 @@ class Palette(QWidget):
                 continue
             cid = item.data(ID_ROLE)
             match = self._matches(cid, key)
-            hide = not match or (not untrained and not self.trained[cid] and cid != 0)
+            hide = not match or (not untrained and not self.trained[cid])
             hidden_untrained += match and hide
             header_used |= not hide
             item.setHidden(hide)

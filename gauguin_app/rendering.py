@@ -83,7 +83,7 @@ class RenderSource:
     def job(self, generation: int) -> RenderJob | None:
         """A snapshot of the document for the worker, or None when there is nothing to render."""
         doc, renderer = self.document, self.renderer
-        if doc is None or renderer is None:
+        if doc is None or renderer is None or not doc.label_set.same_classes(renderer.label_set):
             return None
         return RenderJob(doc.revision, generation, doc.labels.copy(), doc.style, renderer, dict(doc.latents))
 

@@ -16,12 +16,16 @@ same figure for procedural photos of each setting. A sky should be smooth; a mod
 texture shows it under every sketch.
 
     python -m train.quality [--model PATH] [--lag 6] [--json]
+
+`--style-photos DIR` measures instead how a model carries real photographs' settings into its renders (sky
+colour, palette retrieval; see train.photo_styles).
 """
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -178,10 +182,15 @@ def main(argv: list[str] | None = None, prog: str = "gauguin quality") -> int:
     p.add_argument("--model", help="model folder or checkpoint (default: the bundled model)")
     p.add_argument("--lag", type=int, default=6, help="distance in pixels between compared detail")
     p.add_argument("--json", action="store_true", help="every region as JSON instead of a summary")
+    p.add_argument("--style-photos", metavar="DIR", help="render the example sketches under each photo of DIR "
+                   "and compare sky colours and palettes with the photos (instead of the streak measure)")
     args = p.parse_args(argv)
     if args.lag < 1:
         p.error("--lag must be at least 1")
     from spade import GauguinError, load_model
+
+    if args.style_photos is not None:
+        return _style_photos(args.style_photos, args.model, args.json)
 
     try:
         renders = list(example_renders(load_model(args.model, "cpu")))  # rendered once for both measures
@@ -209,6 +218,32 @@ def main(argv: list[str] | None = None, prog: str = "gauguin quality") -> int:
         print(f"texture, {title}: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(summary(rows)["detail"].items())))
     for title, figures in grain.items():
         print(f"sky grain, {title}: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()))
+    return 0
+
+
+def _style_photos(folder: str, model: str | None, as_json: bool) -> int:
+    from spade import GauguinError, load_model
+    from train.photo_styles import example_sketches, format_report, photo_report, read_photos
+
+    if not Path(folder).is_dir():
+        print(f"error: --style-photos: no such folder: {folder}", file=sys.stderr)
+        return 2
+    try:
+        renderer = load_model(model, "cpu")
+        if not renderer.has_encoder:
+            print(f"error: model {renderer.name!r} has no style encoder; it cannot take style photos",
+                  file=sys.stderr)
+            return 2
+        photos = read_photos(folder)
+        if len(photos) < 2:
+            print(f"error: --style-photos needs at least two photos in {folder}; found {len(photos)}",
+                  file=sys.stderr)
+            return 2
+        report = photo_report(renderer, photos, example_sketches(renderer))
+    except GauguinError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=1) if as_json else format_report(report))
     return 0
 
 

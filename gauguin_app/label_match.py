@@ -1,0 +1,49 @@
+"""Does the sketch use the loaded model's label set, and what to do when not (no Qt).
+
+A model can render only label maps of its own label set. A sketch painted in another set (an ADE20K sketch
+when a COCO-Stuff model is loaded) is converted by class name (spade.label_convert) when the user agrees.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from spade import SpadeRenderer
+from spade.label_convert import convert_labels
+from spade.labels import LabelSet
+
+from .document import Document
+
+
+def sets_differ(doc: Document, label_set: LabelSet) -> bool:
+    return not doc.label_set.same_classes(label_set)
+
+
+def convert_question(doc: Document, label_set: LabelSet) -> str:
+    return (f"The sketch is painted in {doc.label_set.name} classes; the model uses {label_set.name} classes "
+            f"and cannot render it as it is. Convert the sketch to {label_set.name} by class name? "
+            f"(No keeps the sketch as it is, without a photo.)")
+
+
+def converted_document(doc: Document, label_set: LabelSet) -> tuple[Document, str]:
+    """A copy of `doc` in `label_set` (same style, settings and file; unsaved) and what happened, in words."""
+    conversion = convert_labels(doc.labels, doc.label_set, label_set)
+    new = Document(conversion.labels, label_set)
+    new.style, new.canvas, new.path, new.model_ref = doc.style, doc.canvas, doc.path, doc.model_ref
+    new.mark_dirty()
+    return new, f"Converted the sketch from {doc.label_set.name} to {label_set.name}: {conversion.summary()}"
+
+
+def follow_model(doc: Document, renderer: SpadeRenderer | None,
+                 ask: Callable[[str], bool]) -> tuple[Document, str] | None:
+    """(converted document, what happened) when the sketch is in another set than the model and `ask`
+    agrees to convert it; None when nothing changes (declined, the sketch stays and renders nothing)."""
+    if renderer is None or not sets_differ(doc, renderer.label_set):
+        return None
+    if not ask(convert_question(doc, renderer.label_set)):
+        return None
+    return converted_document(doc, renderer.label_set)
+
+
+def mismatch_message(doc: Document, label_set: LabelSet) -> str:
+    return (f"The sketch is in {doc.label_set.name} classes but the model takes {label_set.name}: "
+            f"load a {doc.label_set.name} model, or load this one again to convert the sketch.")

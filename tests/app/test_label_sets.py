@@ -1,0 +1,127 @@
+"""The app follows the model's label set: palette, masks, documents, Model Info, converting a sketch."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from spade import ade20k
+from spade.checkpoint import save_checkpoint
+from spade.labels import LabelSet, cocostuff
+from tests.conftest import make_generator, official_state
+from tests.reference_spade import generator_forward, input_semantics
+
+from .conftest import wait_for_model, wait_for_photo
+from .test_window import drag, pick_class
+
+CSV = "id,name,r,g,b\n0,void,0,0,0\n1,road,128,64,128\n2,car,0,0,142\n3,tree,107,142,35\n"
+
+
+@pytest.fixture(scope="session")
+def coco_official(tmp_path_factory) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("models") / "coco_pretrained"
+    folder.mkdir()
+    state = official_state(make_generator(seed=31, semantic_nc=184))
+    torch.save(state, folder / "latest_net_G.pth")
+    return folder, state
+
+
+@pytest.fixture(scope="session")
+def csv_model(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("models")
+    (root / "classes.csv").write_text(CSV)
+    labels = LabelSet.from_csv(root / "classes.csv")
+    return save_checkpoint(root / "streets", make_generator(seed=32, semantic_nc=4), label_set=labels,
+                           label_to_channel=[0, 1, 2, 3], trained_classes=[1, 2, 3])
+
+
+def test_custom_csv_model_opens_with_its_own_palette(make_window, prompts, csv_model):
+    w = make_window(model_path=csv_model)
+    assert not prompts.errors
+    assert w.palette.label_set.names == ("void", "road", "car", "tree")
+    assert sorted(w.palette.visible_ids()) == [0, 1, 2, 3]
+    assert w.doc.label_set.names == w.palette.label_set.names  # the starter sketch is in the model's set
+    pick_class(w, 2)
+    drag(w.canvas, [(10, 10), (40, 10)])
+    assert (w.doc.labels == 2).any()
+    w.models.show_info()
+    assert "3 of 3 classes classes trained" in prompts.infos[-1]  # the table is classes.csv
+
+
+def test_coco_model_renders_the_reference_picture_in_the_app(make_window, qtbot, prompts, coco_official):
+    folder, state = coco_official
+    w = make_window(model_path=folder)
+    coco = cocostuff()
+    assert w.palette.label_set is coco and w.doc.label_set is coco
+    assert w.palette.ordered_ids()[0] == coco.id_of("sky-other")  # landscape classes first
+    w.palette.search.setText("cloud")
+    assert [coco.names[i] for i in w.palette.visible_ids()] == ["clouds"]
+    wait_for_photo(qtbot, w)
+    values = coco.codes_from_ids(w.doc.labels)
+    expected = generator_forward(state, input_semantics(values, values, 182, True), None, ngf=4,
+                                 crop_size=w.doc.shape[1])
+    photo = w.photo.photo_array.astype(np.int16)
+    reference = ((expected[0].permute(1, 2, 0).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.int16)
+    assert photo.shape == reference.shape and np.abs(photo - reference).max() <= 1
+    w.models.show_info()
+    assert "182 of 182 cocostuff classes trained" in prompts.infos[-1]
+
+
+def test_loading_a_model_of_another_set_converts_the_sketch_by_name(make_window, qtbot, prompts, coco_official):
+    folder, _ = coco_official
+    ade = ade20k()
+    w = make_window()  # the tiny ADE20K model
+    pick_class(w, ade.id_of("sky"))
+    drag(w.canvas, [(5, 5), (60, 5)])
+    pick_class(w, ade.id_of("fireplace"))
+    drag(w.canvas, [(5, 40), (20, 40)])
+    sky_pixels = w.doc.labels == ade.id_of("sky")
+    prompts.yes = True
+    w.models.load(str(folder))
+    wait_for_model(qtbot, w)
+    coco = cocostuff()
+    assert any("ade20k" in q and "cocostuff" in q for q in prompts.questions)
+    assert w.doc.label_set is coco and w.palette.label_set is coco and w.doc.dirty
+    assert (w.doc.labels[sky_pixels] == coco.id_of("sky-other")).all()
+    assert "sky -> sky-other" in prompts.infos[-1] and "fireplace" in prompts.infos[-1]
+
+
+def test_masks_and_documents_keep_the_model_set(make_window, qtbot, prompts, coco_official, tmp_path):
+    folder, _ = coco_official
+    w = make_window(model_path=folder)
+    coco = cocostuff()
+    values = np.full((64, 64), 156, np.uint8)  # sky-other as stored in COCO-Stuff PNGs
+    values[40:] = 123                           # grass
+    values[:2, :2] = 255                        # unlabeled
+    Image.fromarray(values).save(tmp_path / "coco_mask.png")
+    assert w.files.open_path(tmp_path / "coco_mask.png", ask=False), prompts.errors
+    assert w.doc.labels[0, 0] == 0 and w.doc.labels[10, 10] == coco.id_of("sky-other")
+    prompts.save_path = str(tmp_path / "saved.png")
+    assert w.files.save_mask(with_color=False)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "saved.png")), values)
+    assert w.files.save_to(tmp_path / "doc.gauguin")
+    assert w.files.open_path(tmp_path / "doc.gauguin", ask=False), prompts.errors
+    assert w.doc.label_set.name == "cocostuff" and w.doc.labels[10, 10] == coco.id_of("sky-other")
+    values[5, 5] = 200
+    Image.fromarray(values).save(tmp_path / "bad.png")
+    assert not w.files.open_path(tmp_path / "bad.png", ask=False)
+    assert "values outside cocostuff" in prompts.errors[-1]
+
+
+def test_declining_the_conversion_keeps_the_sketch_without_a_photo(make_window, qtbot, prompts, coco_official):
+    folder, _ = coco_official
+    ade = ade20k()
+    w = make_window()
+    pick_class(w, ade.id_of("tree"))
+    drag(w.canvas, [(5, 5), (60, 5)])
+    before = w.doc.labels.copy()
+    prompts.yes = False
+    w.models.load(str(folder))
+    wait_for_model(qtbot, w)
+    assert w.doc.label_set.same_classes(ade) and np.array_equal(w.doc.labels, before)
+    assert w.palette.label_set.same_classes(ade) and w.photo.photo_array is None
+    assert "ade20k classes but the model takes cocostuff" in w.photo.message
+    assert w.controller.source.job(0) is None  # nothing is sent to a model that cannot read the sketch

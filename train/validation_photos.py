@@ -1,0 +1,94 @@
+"""Real photographs to validate style encoding with, from Debian's wallpaper packages.
+
+None of them is ever used for training. `install()` runs apt-get for the packages that hold them (where apt-get
+exists and may install); `collect(folder)` copies the photos there, shrunk to `size` pixels on the long side,
+for `python -m train.quality --style-photos folder`.
+
+    python -m train.validation_photos OUT_DIR
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+PLASMA = "plasma-workspace-wallpapers"
+LOMIRI = "lomiri-wallpapers-16.04"
+MATE = "mate-backgrounds"
+
+# name -> (Debian package, file, setting it shows)
+PHOTOS = {
+    "evening_glow": (PLASMA, "/usr/share/wallpapers/EveningGlow/contents/images/1920x1080.jpg", "sunset"),
+    "sunset_hills": (LOMIRI, "/usr/share/backgrounds/sunset_by_Aitzol_Berasategi.jpg", "sunset"),
+    "summer_1am": (PLASMA, "/usr/share/wallpapers/summer_1am/contents/images/1920x1080.jpg", "dusk"),
+    "darkest_hour": (PLASMA, "/usr/share/wallpapers/DarkestHour/contents/images/1920x1080.jpg", "blue hour"),
+    "cold_ripple": (PLASMA, "/usr/share/wallpapers/ColdRipple/contents/images/1920x1080.jpg", "fog"),
+    "storm": (MATE, "/usr/share/backgrounds/mate/nature/Storm.jpg", "overcast"),
+    "aitzgorri": (LOMIRI, "/usr/share/backgrounds/aitzgorri_by_Aitzol_Berasategi.jpg", "bright day"),
+    "picos_de_europa": (LOMIRI, "/usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg", "clear day"),
+    "bridge_seaside": (LOMIRI, "/usr/share/backgrounds/Bridge_by_Sander_Klootwijk.jpg", "seaside"),
+}
+
+
+def missing_packages(names: list[str] | None = None) -> list[str]:
+    names = names or list(PHOTOS)
+    return sorted({PHOTOS[n][0] for n in names if not Path(PHOTOS[n][1]).is_file()})
+
+
+def install(names: list[str] | None = None) -> str | None:
+    """apt-get install the packages holding `names` (all by default); None on success, else why not."""
+    packages = missing_packages(names)
+    if not packages:
+        return None
+    if shutil.which("apt-get") is None:
+        return f"apt-get is not available to install {', '.join(packages)}"
+    cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                              env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"apt-get install {' '.join(packages)} failed: {e}"
+    if done.returncode != 0 or missing_packages(names):
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"apt-get install {' '.join(packages)} failed: {last}"
+    return None
+
+
+def load(name: str, size: int = 512) -> Image.Image:
+    """The photo `name` as RGB, shrunk to `size` pixels on its long side."""
+    with Image.open(PHOTOS[name][1]) as img:
+        img = img.convert("RGB")
+    img.thumbnail((size, size), Image.Resampling.LANCZOS)
+    return img
+
+
+def collect(folder: str | Path, size: int = 512) -> list[Path]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in PHOTOS:
+        path = folder / f"{name}.png"
+        load(name, size).save(path)
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m train.validation_photos OUT_DIR", file=sys.stderr)
+        return 2
+    problem = install()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    for path in collect(argv[0]):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
