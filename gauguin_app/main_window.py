@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
-from spade import SpadeRenderer
+from spade import GauguinError, SpadeRenderer
 from spade.labels import ade20k
 from spade.paths import DEFAULT_MODEL_DIR, STYLES_DIR
 
@@ -27,7 +27,7 @@ from .palette import Palette
 from .photo_view import PhotoView
 from .recovery import RecoveryStore
 from .render_worker import RenderController
-from .rendering import RenderResult
+from .rendering import RenderResult, render_job
 from .settings import AppSettings
 from .style_controller import StyleController
 from .style_panel import StylePanel
@@ -289,6 +289,19 @@ class MainWindow(QMainWindow):
         self.photo.set_photo(result.image)
         self.last_render_ms = result.ms
         self.render_label.setText(f"render {result.ms:.0f} ms")
+
+    def exact_photo(self) -> np.ndarray | None:
+        """The photo on screen when it is the exact frame, else the exact frame rendered now (a stroke
+        preview is never exported)."""
+        if self.photo.photo_array is None or self.controller.shown_exact:
+            return self.photo.photo_array
+        job = self.controller.source.job(self.controller.generation)
+        if job is None:
+            return None
+        try:
+            return render_job(job).image
+        except GauguinError:
+            return None
 
     def _on_render_failed(self, message: str) -> None:
         self.photo.set_message(f"The model could not render: {message}. Your sketch is safe.")

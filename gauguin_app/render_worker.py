@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from spade import GauguinError
 
@@ -50,7 +50,12 @@ class RenderController(QObject):
 
     The job is taken from `source` (the document and model the window shows) only when the worker is free,
     so a waiting request always renders the newest sketch rather than the one current when it was queued.
+    While a stroke is in progress the worker renders stroke previews; once the pointer rests for REST_MS
+    (or the stroke ends) it renders the exact frame, which replaces the preview. `shown_exact` says which
+    the photo on screen is.
     """
+
+    REST_MS = 150
 
     result_ready = Signal(object)  # RenderResult with an image, newer than anything shown before
     render_failed = Signal(str)
@@ -63,7 +68,13 @@ class RenderController(QObject):
         self.queue: Coalescer[int] = Coalescer()
         self.generation = 0
         self.shown_revision = -1
-        self._started_revision: tuple[int, int] | None = None
+        self.shown_exact = True
+        self._started_revision: tuple[int, int, bool] | None = None  # (generation, revision, exact)
+        self._resting = False
+        self._rest = QTimer(self)
+        self._rest.setSingleShot(True)
+        self._rest.setInterval(self.REST_MS)
+        self._rest.timeout.connect(self._on_rest)
         self.renders = 0
         self.stale_dropped = 0
         self._thread = QThread()
@@ -80,7 +91,16 @@ class RenderController(QObject):
         return self.queue.busy
 
     def request(self) -> None:
-        """Ask for a render of the current sketch (during a stroke and after it)."""
+        """Ask for a render of the current sketch (during a stroke: a preview, until the pointer rests)."""
+        doc = self.source.document
+        self._resting = not (doc is not None and doc.in_stroke)
+        if not self._resting:
+            self._rest.start()
+        if self.queue.request(self.generation) is not None:
+            self._start()
+
+    def _on_rest(self) -> None:
+        self._resting = True
         if self.queue.request(self.generation) is not None:
             self._start()
 
@@ -88,17 +108,22 @@ class RenderController(QObject):
         """The model changed: results of jobs already running are stale."""
         self.generation += 1
         self.shown_revision = -1
+        self.shown_exact = True
         self._started_revision = None
 
     def _start(self) -> None:
-        job = self.source.job(self.generation)
-        if job is None or (job.generation, job.revision) == self._started_revision:
+        job = self.source.job(self.generation, preview=not self._resting)
+        started = self._started_revision
+        if job is not None and started is not None and started[:2] == (job.generation, job.revision) \
+                and (started[2] or job.preview):
+            job = None  # this sketch was started already, exactly or as a preview that is still enough
+        if job is None:
             if self.queue.done() is not None:
                 self._start()
             else:
                 self.busy_changed.emit(False)
             return
-        self._started_revision = (job.generation, job.revision)
+        self._started_revision = (job.generation, job.revision, not job.preview)
         self.renders += 1
         self.busy_changed.emit(True)
         self._submit.emit(job)
@@ -116,6 +141,7 @@ class RenderController(QObject):
             self.render_failed.emit(result.error)
             return
         self.shown_revision = result.revision
+        self.shown_exact = result.exact
         self.result_ready.emit(result)
 
     def shutdown(self) -> None:

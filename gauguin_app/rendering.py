@@ -60,6 +60,7 @@ class RenderJob:
     renderer: SpadeRenderer
     latents: dict[str, np.ndarray] = field(default_factory=dict)
     submitted: float = field(default_factory=time.perf_counter)
+    preview: bool = False  # a stroke preview (spade/preview.py) is enough; else the exact frame
 
 
 @dataclass
@@ -71,6 +72,7 @@ class RenderResult:
     latents: dict[str, np.ndarray] = field(default_factory=dict)
     error: str | None = None
     labels_shape: tuple[int, int] = (0, 0)
+    exact: bool = True  # False: a stroke preview, which the exact frame replaces
 
 
 class RenderSource:
@@ -80,12 +82,14 @@ class RenderSource:
         self.document: Document | None = None
         self.renderer: SpadeRenderer | None = None
 
-    def job(self, generation: int) -> RenderJob | None:
-        """A snapshot of the document for the worker, or None when there is nothing to render."""
+    def job(self, generation: int, preview: bool = False) -> RenderJob | None:
+        """A snapshot of the document for the worker, or None when there is nothing to render; a preview
+        only while a stroke is in progress."""
         doc, renderer = self.document, self.renderer
         if doc is None or renderer is None or not doc.label_set.same_classes(renderer.label_set):
             return None
-        return RenderJob(doc.revision, generation, doc.labels.copy(), doc.style, renderer, dict(doc.latents))
+        return RenderJob(doc.revision, generation, doc.labels.copy(), doc.style, renderer, dict(doc.latents),
+                         preview=preview and doc.in_stroke)
 
 
 def latent_key(renderer: SpadeRenderer, source: StyleSource) -> str:
@@ -146,6 +150,9 @@ def render_job(job: RenderJob) -> RenderResult:
     else:
         labels = resize_labels(job.labels, *size)
     style, new = resolve_style(job.renderer, job.style, job.latents)
-    image = np.ascontiguousarray(job.renderer.render(labels, style)[inside])
-    return RenderResult(job.revision, job.generation, image, (time.perf_counter() - t0) * 1000.0, new,
-                        labels_shape=(h, w))
+    if job.preview:
+        image, exact = job.renderer.render_preview(labels, style)
+    else:
+        image, exact = job.renderer.render(labels, style), True
+    return RenderResult(job.revision, job.generation, np.ascontiguousarray(image[inside]),
+                        (time.perf_counter() - t0) * 1000.0, new, labels_shape=(h, w), exact=exact)

@@ -13,7 +13,12 @@ interleaved so that both see the same load on a shared machine. peak_mem_mb: on 
 one fast frame; on the CPU the growth of the process's resident memory during one fast frame (sampled every
 millisecond, after handing freed heap pages back to the system), caches it fills included. Stroke cases also
 report changed_pixels: the share of output pixels that the edit moves by more than 1e-3 (the exactness bar) in
-the reference output, which any exact update has to recompute.
+the reference output, which any exact update has to recompute; and the stroke preview (spade/preview.py)
+after the unedited frame: preview_ms (timed interleaved with the exact fast frames), preview_psnr_db against
+the exact frame of the same sketch, and preview_cache_mb (what the preview keeps). Frame cases report
+gmacs_per_s: the dense convolutions a frame runs (trunk, first layer, output layer; counted as direct
+convolutions, though Winograd does those on small grids with 2.25x fewer multiplies) per second of a fast
+frame, beside peak_gmacs_per_s, the best of a large float32 matrix product measured in the same run.
 """
 from __future__ import annotations
 
@@ -43,6 +48,7 @@ from .fast_sample import ROCK, brush_stroke, painted_landscape
 from .inference import load_bundle
 from .labels import ade20k, read_mask, resize_labels
 from .model import GeneratorConfig, SPADEGenerator
+from .preview import StrokePreview
 from .paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR
 from .usage import EXIT_BAD_INPUT, UsageParser
 
@@ -162,15 +168,53 @@ def _rss_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def dense_macs(config: GeneratorConfig, height: int, width: int) -> int:
+    """Multiply-accumulates of the convolutions and linear layer a fast frame runs densely (SPADE's own
+    convolutions excluded: the fast path evaluates them per distinct window), as direct convolutions."""
+    c, nf = config, config.ngf
+    scale = c.downscale
+    h, w = height // scale, width // scale
+    macs = c.z_dim * 16 * nf * h * w if c.use_vae else c.semantic_nc * 16 * nf * 9 * h * w
+    widths = [(16, 16), (16, 16), (16, 16), (16, 8), (8, 4), (4, 2), (2, 1)]
+    ups = [False, True, c.num_upsampling_layers in ("more", "most"), True, True, True, True]
+    if c.num_upsampling_layers == "most":
+        widths.append((1, 0.5))
+        ups.append(True)
+    for (fin, fout), up in zip(widths, ups):
+        if up:
+            h, w = 2 * h, 2 * w
+        fin, fout = int(fin * nf), int(fout * nf)
+        mid = min(fin, fout)
+        macs += (fin * mid + mid * fout) * 9 * h * w + (fin * fout * h * w if fin != fout else 0)
+    return macs + int(widths[-1][1] * nf) * 3 * 9 * h * w
+
+
+def peak_gmacs_per_s(device: torch.device, n: int = 2048, repeat: int = 5) -> float:
+    """The best rate of an n x n by n x n float32 matrix product on this device (the machine's own peak)."""
+    a, b = (torch.randn(n, n, device=device) for _ in range(2))
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
+    torch.mm(a, b)
+    best = min(timed_ms(lambda: torch.mm(a, b), sync) for _ in range(repeat))
+    return n ** 3 / best / 1e6
+
+
+def psnr_db(a: torch.Tensor, b: torch.Tensor) -> float:
+    """PSNR of a against b, both in [-1, 1] (peak-to-peak 2)."""
+    mse = ((a.float() - b.float()) ** 2).mean().item()
+    return float("inf") if mse == 0 else 10 * np.log10(4 / mse)
+
+
 # An output pixel counts as changed by an edit when a channel moves by more than the exactness bar.
 CHANGED_ABOVE = 1e-3
 
 
 def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None, device: torch.device,
              repeat: int, before: np.ndarray | None = None, z_before: torch.Tensor | None = None,
-             dtype: torch.dtype = torch.float32, stat: Callable[[list[float]], float] = statistics.median) -> dict:
+             dtype: torch.dtype = torch.float32, stat: Callable[[list[float]], float] = statistics.median,
+             peak: float | None = None) -> dict:
     """One case. With `before` or `z_before`, the fast path first renders that frame (untimed), so its
-    caches hold the previous frame as in the app; otherwise its caches are cleared before each frame."""
+    caches hold the previous frame as in the app; otherwise its caches are cleared before each frame.
+    `peak`: the machine's GMAC/s, reported beside a frame's."""
     g = model.generator.to(device)
     lut = torch.as_tensor(np.asarray(model.label_to_channel), device=device)
     classes = lut[torch.as_tensor(labels.astype(np.int64), device=device)]
@@ -180,20 +224,31 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
     z_previous = z_before.to(device) if z_before is not None else z
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
     fast = FastGenerator(g, device, dtype)
-    if before is not None or z_before is not None:
+    preview = StrokePreview(fast) if before is not None else None
+    if preview is not None:
+        prepare = lambda: preview.exact(previous, z_previous)  # noqa: E731
+    elif z_before is not None:
         prepare = lambda: fast(previous, z_previous)  # noqa: E731
     else:
         prepare = fast.clear_cache
     with torch.inference_mode():
         ref = g(seg, z)
         prepare()
-        diff = (fast(classes, z).float() - ref.float()).abs().max().item()
-        reference_times, fast_times = [], []
-        for i in range(repeat):  # interleaved, so that both see the same load on a shared machine
+        exact = fast(classes, z).float()
+        diff = (exact - ref.float()).abs().max().item()
+        reference_times, fast_times, preview_times = [], [], []
+        for i in range(repeat):  # interleaved, so that all see the same load on a shared machine
             if i < max(1, (repeat + 1) // 2):
                 reference_times.append(timed_ms(lambda: g(seg, z), sync))
             prepare()
             fast_times.append(timed_ms(lambda: fast(classes, z), sync))
+            if preview is not None:
+                prepare()
+                preview_times.append(timed_ms(lambda: preview.preview(classes, z), sync))
+        if preview is not None:
+            prepare()
+            shown, was_exact = preview.preview(classes, z)
+            preview_psnr = psnr_db(shown, exact)
         prepare()
         with PeakMemory(device) as mem:
             fast(classes, z)
@@ -209,6 +264,14 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
             "max_abs_diff": float(f"{diff:.3g}"), "peak_mem_mb": round(mem.peak_mb, 1)}
     if changed is not None:
         case["changed_pixels"] = changed
+    if preview is not None:
+        case.update(preview_ms=round(stat(preview_times), 1), preview_psnr_db=round(preview_psnr, 1),
+                    preview_exact=was_exact, preview_cache_mb=round(preview.cache_bytes / 2 ** 20, 1))
+    if before is None and z_before is None:
+        macs = dense_macs(g.config, *ref.shape[-2:])
+        case["gmacs_per_s"] = round(macs / fast_ms / 1e6, 1)
+        if peak is not None:
+            case["peak_gmacs_per_s"] = round(peak, 1)
     return case
 
 
@@ -218,12 +281,16 @@ def run(args: argparse.Namespace) -> list[dict]:
         torch.set_num_threads(args.threads)
     labels, mask_name = read_labels(args.mask, args.size)
     stroke = brush_stroke(labels, ROCK, 0.02)
+    wide_stroke = brush_stroke(labels, ROCK, 0.10)
     given, full = given_model(args.model, args.size), full_model()
     given_labels, given_stroke = labels, stroke
     if given.generator.config.use_vae and given.generator.config.output_size() != labels.shape:
         h, w = given.generator.config.output_size()  # a VAE model renders exactly its training size
         given_labels = resize_labels(labels, h, w)
         given_stroke = brush_stroke(given_labels, ROCK, 0.02)
+        given_wide = brush_stroke(given_labels, ROCK, 0.10)
+    else:
+        given_wide = wide_stroke
     z_dim = given.generator.config.z_dim
     z = torch.randn(1, z_dim, generator=torch.Generator().manual_seed(0))
     z_new = torch.randn(1, z_dim, generator=torch.Generator().manual_seed(1))
@@ -233,20 +300,30 @@ def run(args: argparse.Namespace) -> list[dict]:
           f"threads; {platform.processor() or platform.machine()}; {args.stat} of {args.repeat} runs",
           file=sys.stderr)
     cases = []
+    peak = peak_gmacs_per_s(device)
 
     def add(case: dict) -> None:
         cases.append(case)
         reach = (f", changes {case['changed_pixels']:.0%} of the output pixels by more than {CHANGED_ABOVE:g}"
                  if "changed_pixels" in case else "")
+        if "preview_ms" in case:
+            reach += (f"; preview {case['preview_ms']} ms ({case['fast_ms'] / max(case['preview_ms'], 1e-3):.1f}x "
+                      f"faster than exact), PSNR {case['preview_psnr_db']} dB")
+        if "peak_gmacs_per_s" in case:
+            reach += f"; {case['gmacs_per_s']} GMAC/s (peak {case['peak_gmacs_per_s']})"
         print(f"# {case['name']}: reference {case['reference_ms']} ms, fast {case['fast_ms']} ms "
               f"({case['speedup']}x), max |diff| {case['max_abs_diff']}{reach}", file=sys.stderr)
 
     stat = min if args.stat == "min" else statistics.median
-    add(run_case(f"{given.name}: frame", given, given_labels, z_given, device, args.repeat, stat=stat))
-    add(run_case(f"{full.name}: frame", full, labels, None, device, args.repeat, stat=stat))
-    add(run_case(f"{given.name}: stroke", given, given_stroke, z_given, device, args.repeat, before=given_labels,
+    add(run_case(f"{given.name}: frame", given, given_labels, z_given, device, args.repeat, stat=stat, peak=peak))
+    add(run_case(f"{full.name}: frame", full, labels, None, device, args.repeat, stat=stat, peak=peak))
+    add(run_case(f"{given.name}: 2% stroke", given, given_stroke, z_given, device, args.repeat, before=given_labels,
                  stat=stat))
-    add(run_case(f"{full.name}: stroke", full, stroke, None, device, args.repeat, before=labels, stat=stat))
+    add(run_case(f"{full.name}: 2% stroke", full, stroke, None, device, args.repeat, before=labels, stat=stat))
+    add(run_case(f"{given.name}: 10% stroke", given, given_wide, z_given, device, args.repeat, before=given_labels,
+                 stat=stat))
+    add(run_case(f"{full.name}: 10% stroke", full, wide_stroke, None, device, args.repeat, before=labels,
+                 stat=stat))
     if z_given is not None:
         add(run_case(f"{given.name}: new style", given, given_labels, z_new, device, args.repeat, z_before=z,
                      stat=stat))
@@ -254,17 +331,23 @@ def run(args: argparse.Namespace) -> list[dict]:
         for size in (256, 512):
             big, _ = read_labels(args.mask, size)
             add(run_case(f"{full.name}: frame, float16", full, big, None, device, args.repeat, dtype=torch.float16,
-                         stat=stat))
+                         stat=stat, peak=peak))
     return cases
 
 
 def print_table(cases: list[dict]) -> None:
-    header = f"{'case':<72} {'size':>9} {'ref ms':>8} {'fast ms':>8} {'speedup':>7} {'max|diff|':>9} {'mem MB':>7}"
+    header = (f"{'case':<66} {'size':>9} {'ref ms':>8} {'fast ms':>8} {'speedup':>7} {'max|diff|':>9} "
+              f"{'mem MB':>7} {'prev ms':>8} {'PSNR dB':>7} {'GMAC/s':>7}")
     print(header)
     for c in cases:
         size = "x".join(str(v) for v in c["size"][::-1])
-        print(f"{c['name']:<72} {size:>9} {c['reference_ms']:>8.1f} {c['fast_ms']:>8.1f} {c['speedup']:>7.2f} "
-              f"{c['max_abs_diff']:>9.2g} {c['peak_mem_mb']:>7.1f}")
+        prev = f"{c['preview_ms']:>8.1f} {c['preview_psnr_db']:>7.1f}" if "preview_ms" in c else f"{'':>8} {'':>7}"
+        rate = f"{c['gmacs_per_s']:>7.1f}" if "gmacs_per_s" in c else ""
+        print(f"{c['name']:<66} {size:>9} {c['reference_ms']:>8.1f} {c['fast_ms']:>8.1f} {c['speedup']:>7.2f} "
+              f"{c['max_abs_diff']:>9.2g} {c['peak_mem_mb']:>7.1f} {prev} {rate}")
+    peaks = {c["peak_gmacs_per_s"] for c in cases if "peak_gmacs_per_s" in c}
+    if peaks:
+        print(f"peak (float32 matrix product, this run): {max(peaks):.1f} GMAC/s")
 
 
 def main(argv: list[str] | None = None, prog: str = "gauguin bench") -> int:

@@ -201,10 +201,18 @@ class FastGenerator:
     def _up(x: torch.Tensor) -> torch.Tensor:
         return F.interpolate(x, scale_factor=2, mode="nearest")
 
-    def __call__(self, classes: torch.Tensor, z: torch.Tensor | None = None,
-                 edges: torch.Tensor | None = None) -> torch.Tensor:
-        """classes: (H, W) int64 channel ids in [0, semantic_nc); z: (1, z_dim) for VAE models;
-        edges: (H, W) bool instance edges, required when the generator has an edge channel."""
+    def plan(self) -> list[tuple[str, bool]]:
+        """The residual blocks in order, each with whether its input is the previous output upsampled 2x."""
+        more = self.config.num_upsampling_layers in ("more", "most")
+        steps = [("head_0", False), ("G_middle_0", True), ("G_middle_1", more)]
+        steps += [(name, True) for name in ("up_0", "up_1", "up_2", "up_3")]
+        if self.config.num_upsampling_layers == "most":
+            steps.append(("up_4", True))
+        return steps
+
+    def checked_classes(self, classes: torch.Tensor, edges: torch.Tensor | None = None) -> torch.Tensor:
+        """The ids the windows are made of (int64 on this device; edges folded in), after checking the shape
+        and range of classes and edges (ValueError otherwise)."""
         if classes.dim() != 2:
             raise ValueError(f"classes must be (H, W); got {tuple(classes.shape)}")
         c = self.config
@@ -218,18 +226,28 @@ class FastGenerator:
             if edges is None or tuple(edges.shape) != (h, w):
                 raise ValueError("this generator has an instance-edge channel: pass edges of the label map's shape")
             classes = classes + self.class_nc * edges.to(self.device, torch.int64)
+        return classes
+
+    def __call__(self, classes: torch.Tensor, z: torch.Tensor | None = None, edges: torch.Tensor | None = None,
+                 record: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """classes: (H, W) int64 channel ids in [0, semantic_nc); z: (1, z_dim) for VAE models;
+        edges: (H, W) bool instance edges, required when the generator has an edge channel.
+
+        With `record` (a dict), the first layer's features ("first") and every block's output (by name) are
+        stored in it, as the (1, C, h, w) channels_last tensors the frame computed (spade/preview.py).
+        """
+        c = self.config
+        classes = self.checked_classes(classes, edges)
+        h, w = classes.shape
         with self._lock, torch.inference_mode():
             cache = self._label_cache(classes)
             x = self._first_features(cache, z, (h // c.downscale, w // c.downscale))
-            x = self._block("head_0", x, cache)
-            x = self._block("G_middle_0", self._up(x), cache)
-            if c.num_upsampling_layers in ("more", "most"):
-                x = self._up(x)
-            x = self._block("G_middle_1", x, cache)
-            for name in ("up_0", "up_1", "up_2", "up_3"):
-                x = self._block(name, self._up(x), cache)
-            if c.num_upsampling_layers == "most":
-                x = self._block("up_4", self._up(x), cache)
+            if record is not None:
+                record["first"] = x
+            for name, upsampled in self.plan():
+                x = self._block(name, self._up(x) if upsampled else x, cache)
+                if record is not None:
+                    record[name] = x
             out = torch.tanh_(F.conv2d(F.leaky_relu(x, LEAK), *self.conv_img, padding=1))
             self._previous = None
         return out.float().contiguous()

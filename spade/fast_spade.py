@@ -102,8 +102,11 @@ class FastSpade:
         elif norm.track_running_stats and not norm.training:
             raise ValueError("InstanceNorm with running statistics is not supported by the fast path")
 
-    def tables(self, patterns: Patterns, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    def tables(self, patterns: Patterns, dtype: torch.dtype,
+               taps: TapCache | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-window (a, b), each (n_windows, norm_nc): out = x * a + b with BatchNorm folded in.
+
+        taps: where the per-3x3-window products are kept (default: this SPADE's own cache).
 
         For InstanceNorm, (a, b) = (1 + gamma, beta): the statistics are the frame's own, applied later.
         """
@@ -114,11 +117,12 @@ class FastSpade:
         # product per 3x3 window, kept across frames), then a sum of 9 lookups per distinct 5x5 window;
         # measured faster than one product per 5x5 window even on the 8x8 grid
         width = 2 * self.norm_nc
-        index = self.taps.lookup(patterns.pi_classes, 9 * width,
+        taps = self.taps if taps is None else taps
+        index = taps.lookup(patterns.pi_classes, 9 * width,
                                  lambda w, out: torch.mm(self._activations(w), self.gb_taps, out=out))
         index = torch.cat([index, index.new_zeros(1)])
         rows = index[patterns.rho_parts] * 9 + torch.arange(9, device=index.device)
-        gb = F.embedding_bag(rows, self.taps.rows.view(-1, width), mode="sum").add_(self.gb_bias)
+        gb = F.embedding_bag(rows, taps.rows.view(-1, width), mode="sum").add_(self.gb_bias)
         gamma, beta = gb.split(self.norm_nc, 1)
         scale = gamma + 1
         if self.batch:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from .checkpoint import (ModelBundle, build_encoder, build_generator, is_gauguin_checkpoint, load_checkpoint,
                          model_identity, trained_class_mask)
@@ -20,9 +20,11 @@ from .device import pick_device
 from .errors import CheckpointError, MaskError, SizeError, StyleError
 from .fast import FastGenerator
 from .instances import instance_edges
-from .labels import LabelSet, label_set_from_spec
+from .labels import LabelSet, label_set_from_spec, open_image
+from .limits import check_config_types, check_render_memory
 from .model_path import resolve_model_path
 from .official import load_official
+from .preview import StrokePreview
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,12 @@ def load_bundle(path: str | Path | None = None, label_set: LabelSet | str | None
             if wanted.names != bundle.label_set.names:
                 raise CheckpointError(f"{path}: the model's label set is {bundle.label_set.name}, not {wanted.name}")
         return bundle
-    return load_official(path, label_set)
+    try:
+        bundle = load_official(path, label_set)
+    except CheckpointError as e:
+        raise CheckpointError(f"{path}: {e}" if str(e).startswith("opt.txt") else str(e)) from None
+    check_config_types(bundle.generator_config, f"{path}")
+    return bundle
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -67,17 +74,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def read_style_image(path: str | Path) -> Image.Image:
-    path = Path(path)
-    if not path.is_file():
-        raise StyleError(f"style image not found: {path}")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            return to_rgb(img)
-    except UnidentifiedImageError:
-        raise StyleError(f"cannot read style image {path}: not an image format Pillow can open") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise StyleError(f"cannot read style image {path}: {e}") from None
+    return to_rgb(open_image(Path(path), "style image", StyleError))
 
 
 class SpadeRenderer:
@@ -98,6 +95,7 @@ class SpadeRenderer:
         lut = np.asarray(bundle.label_to_channel, dtype=np.int64)
         self._channel_lut = torch.from_numpy(lut).to(self.device)
         self._fast_generator: FastGenerator | None = None
+        self._preview: StrokePreview | None = None
         self.identity = model_identity(bundle)
 
     @classmethod
@@ -243,32 +241,64 @@ class SpadeRenderer:
                 raise MaskError(f"the instance map is {instances.shape[1]}x{instances.shape[0]} but the label map "
                                 f"is {labels.shape[1]}x{labels.shape[0]}")
         self.check_size(*labels.shape)
+        check_render_memory(self.bundle.generator_config, *labels.shape, self.device)
 
     def render_tensor(self, labels: np.ndarray, style: Style | None = None, reference: bool = False,
                       instances: np.ndarray | None = None) -> torch.Tensor:
         """The generator's output (1, 3, H, W) in [-1, 1], float32 on the CPU.
 
-        By default through spade.fast (which keeps label- and style-derived work between calls);
-        reference=True (or fast=False) runs the plain module forward instead.
+        By default through spade.fast (which keeps label- and style-derived work between calls, and the
+        frame's activations for later previews); reference=True (or fast=False) runs the module forward.
         """
         self.validate(labels, instances)
-        z = None
-        if self.uses_style:
-            z = (style or self.random_style(0)).z.to(self.device)
+        z = self._latent(style)
         with torch.inference_mode():
             if self.fast and not reference:
-                if self._fast_generator is None:
-                    self._fast_generator = FastGenerator(self.generator, self.device,
-                                                         edge_channel=self.uses_instances)
-                edges = self.edges(labels, instances) if self.uses_instances else None
-                out = self._fast_generator(self.channels(labels), z, edges)
+                out = self._previews().exact(self.channels(labels), z, self._fast_edges(labels, instances))
             else:
                 out = self.generator(self.one_hot(labels, instances), z)
-        return out.float().cpu()
+        out = out.float().cpu()
+        if not bool(torch.isfinite(out).all()):
+            raise CheckpointError(f"model {self.name!r} produced NaN or infinite values for this sketch and style "
+                                  f"(a damaged model, or a style far outside what it knows)")
+        return out
 
     def render(self, labels: np.ndarray, style: Style | None = None,
                instances: np.ndarray | None = None) -> np.ndarray:
-        """Render a label map to an RGB uint8 image of the same size; `instances` is an optional
-        instance-id map (same size) for models with an instance channel."""
-        out = self.render_tensor(labels, style, instances=instances)[0]
-        return ((out.permute(1, 2, 0).numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8)
+        """Render a label map to an RGB uint8 image of the same size (always the exact frame); `instances`
+        is an optional instance-id map (same size) for models with an instance channel."""
+        return self._to_rgb(self.render_tensor(labels, style, instances=instances))
+
+    def render_preview(self, labels: np.ndarray, style: Style | None = None,
+                       instances: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+        """(rgb, exact): a fast approximate render of labels after the last exact render (spade/preview.py:
+        only the tiles near the changed pixels are recomputed), or the exact frame (exact=True) when there
+        is none to start from, the style changed or the change is large. Exports must use `render`."""
+        self.validate(labels, instances)
+        if not self.fast:
+            return self.render(labels, style, instances), True
+        z = self._latent(style)
+        with torch.inference_mode():
+            out, exact = self._previews().preview(self.channels(labels), z, self._fast_edges(labels, instances))
+        return self._to_rgb(out.float().cpu()), exact
+
+    @property
+    def preview_cache_bytes(self) -> int:
+        """Memory held for previews (the last exact frame's activations and a working copy)."""
+        return self._preview.cache_bytes if self._preview is not None else 0
+
+    def _latent(self, style: Style | None) -> torch.Tensor | None:
+        return (style or self.random_style(0)).z.to(self.device) if self.uses_style else None
+
+    def _fast_edges(self, labels: np.ndarray, instances: np.ndarray | None) -> torch.Tensor | None:
+        return self.edges(labels, instances) if self.uses_instances else None
+
+    def _previews(self) -> StrokePreview:
+        if self._preview is None:
+            self._fast_generator = FastGenerator(self.generator, self.device, edge_channel=self.uses_instances)
+            self._preview = StrokePreview(self._fast_generator)
+        return self._preview
+
+    @staticmethod
+    def _to_rgb(out: torch.Tensor) -> np.ndarray:
+        return ((out[0].permute(1, 2, 0).numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8)

@@ -246,17 +246,46 @@ def test_bench_cases_report_the_documented_fields():
     model = Model("tiny", g, ade20k_label_to_channel())
     labels = painted_landscape(64, 64, 3)
     z = torch.randn(1, 256, generator=torch.Generator().manual_seed(6))
-    cases = [run_case("frame", model, labels, z, torch.device("cpu"), 2),
+    cases = [run_case("frame", model, labels, z, torch.device("cpu"), 2, peak=50.0),
              run_case("stroke", model, brush_stroke(labels, 35), z, torch.device("cpu"), 2, before=labels),
              run_case("style", model, labels, -z, torch.device("cpu"), 2, z_before=z, stat=min)]
     fields = {"name", "size", "reference_ms", "fast_ms", "speedup", "max_abs_diff", "peak_mem_mb"}
+    frame = {"gmacs_per_s", "peak_gmacs_per_s"}
+    stroke = {"changed_pixels", "preview_ms", "preview_psnr_db", "preview_exact", "preview_cache_mb"}
+    assert [set(case) - fields for case in cases] == [frame, stroke, set()]
     for case in cases:
-        assert set(case) - {"changed_pixels"} == fields
         assert case["size"] == [64, 64] and case["max_abs_diff"] < TOL and case["fast_ms"] > 0
-    assert [("changed_pixels" in case) for case in cases] == [False, True, False]
+    assert 0 < cases[0]["gmacs_per_s"] and cases[0]["peak_gmacs_per_s"] == 50.0
     assert 0 < cases[1]["changed_pixels"] <= 1
+    assert cases[1]["preview_ms"] > 0 and not cases[1]["preview_exact"] and cases[1]["preview_psnr_db"] > 30
+    assert cases[1]["preview_cache_mb"] > 0
     unchanged = run_case("no-op stroke", model, labels, z, torch.device("cpu"), 1, before=labels)
     assert unchanged["changed_pixels"] == 0
+
+
+def test_the_dense_work_count_matches_the_generator_convolutions():
+    from spade.bench import dense_macs
+
+    for cfg in [dict(), dict(use_vae=True, num_upsampling_layers="more"), dict(num_upsampling_layers="most")]:
+        g = random_generator(0, crop_size=128, **cfg)
+        h, w = (128, 128)
+        macs = []
+
+        def count(module, inputs, output):
+            if isinstance(module, torch.nn.Conv2d):
+                k = module.weight[0].numel()
+                macs.append(output.numel() * k)
+            elif isinstance(module, torch.nn.Linear):
+                macs.append(module.weight.numel())
+
+        trunk = [m for n, m in g.named_modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))
+                 and "mlp_" not in n]
+        hooks = [m.register_forward_hook(count) for m in trunk]
+        z = torch.randn(1, 256) if g.config.use_vae else None
+        reference(g, torch.zeros(h, w, dtype=torch.int64), z)
+        for hook in hooks:
+            hook.remove()
+        assert dense_macs(g.config, h, w) == sum(macs)
 
 
 def test_channel_ids_out_of_range_are_refused():

@@ -114,3 +114,28 @@ def test_model_failure_keeps_the_sketch_and_shows_a_message(make_window, qtbot, 
     doc.paint(stroke_segment(doc.shape, (5, 5), (6, 6), 3), 3)
     wait_for_photo(qtbot, w)
     assert w.photo.message == ""
+
+
+def test_a_stroke_shows_previews_then_the_exact_frame_when_the_pointer_rests(make_window, qtbot, tiny_renderer):
+    w = make_window()
+    wait_for_photo(qtbot, w)
+    assert w.controller.shown_exact
+    doc = w.doc
+    kinds = []
+    w.controller.result_ready.connect(lambda result: kinds.append(result.exact))
+    doc.begin_stroke()
+    for i in range(6):                   # the pointer keeps moving: previews of the stroke so far
+        doc.paint(stroke_segment(doc.shape, (20, 10 + i), (21, 11 + i), 3), 17)
+        qtbot.waitUntil(lambda: w.controller.shown_revision == doc.revision, timeout=10000)
+    assert not w.controller.shown_exact and False in kinds
+    expected = tiny_renderer.render(doc.labels, tiny_renderer.random_style(doc.style.a.seed))
+    assert np.array_equal(w.exact_photo(), expected)   # an export never takes the preview
+    qtbot.waitUntil(lambda: w.controller.shown_exact, timeout=10000)  # the pointer rests: the exact frame
+    assert np.array_equal(w.photo.photo_array, expected)
+    doc.paint(stroke_segment(doc.shape, (40, 40), (41, 41), 3), 17)
+    qtbot.waitUntil(lambda: w.controller.shown_revision == doc.revision, timeout=10000)
+    doc.end_stroke()
+    w._stroke_finished()
+    qtbot.waitUntil(lambda: w.controller.shown_exact and not w.controller.busy, timeout=10000)
+    expected = tiny_renderer.render(doc.labels, tiny_renderer.random_style(doc.style.a.seed))
+    assert np.array_equal(w.photo.photo_array, expected)

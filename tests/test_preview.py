@@ -1,0 +1,109 @@
+"""Stroke previews (spade.preview): exact where every tile is recomputed, old frame where the stroke cannot
+reach, close to the exact frame near the stroke, and the exact frame itself when the change is large."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from spade import SpadeRenderer
+from spade.checkpoint import ModelBundle, ade20k_label_to_channel
+from spade.fast import FastGenerator
+from spade.fast_sample import ROCK, brush_stroke, painted_landscape
+from spade.labels import ade20k
+from spade.preview import PreviewConfig, StrokePreview
+from tests.test_fast import TOL, channels, random_generator, reference
+
+EVERY_TILE = PreviewConfig(reach=10 ** 4, keep_upto=0, dense_above=2.0)  # all tiles, never dense
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    return 10 * torch.log10(4 / ((a - b) ** 2).mean()).item()
+
+
+@pytest.mark.parametrize("vae, upsampling, size", [(False, "normal", (64, 96)), (True, "more", (64, 64)),
+                                                    (False, "most", (128, 256))])
+def test_recomputing_every_tile_gives_the_exact_frame(vae, upsampling, size):
+    h, w = size
+    g = random_generator(1, crop_size=w, aspect_ratio=w / h, use_vae=vae, num_upsampling_layers=upsampling)
+    z = torch.randn(1, 256, generator=torch.Generator().manual_seed(3)) if vae else None
+    before = painted_landscape(h, w, 0)
+    after = brush_stroke(before, ROCK, 0.03)
+    preview = StrokePreview(FastGenerator(g), EVERY_TILE)
+    preview.exact(channels(before), z)
+    for _ in range(2):  # the second starts from the working copy the first overwrote
+        out, exact = preview.preview(channels(after), z)
+        assert not exact
+        assert (out - reference(g, channels(after), z)).abs().max().item() < TOL
+
+
+def test_the_preview_keeps_the_old_frame_out_of_reach_and_is_close_near_the_stroke():
+    g = random_generator(2, ngf=8, spade_hidden=16, crop_size=128)
+    before = painted_landscape(128, 128, 1)
+    after = brush_stroke(before, ROCK, 0.02)
+    preview = StrokePreview(FastGenerator(g))
+    old = preview.exact(channels(before))
+    out, exact = preview.preview(channels(after))
+    new = reference(g, channels(after), None)
+    assert not exact
+    changed = torch.as_tensor(after != before)[None, None].float()
+    reach = preview.config.reach + 2 * preview.config.tile
+    far = F.max_pool2d(changed, 2 * reach + 1, 1, reach)[0, 0] == 0
+    assert far.float().mean() > 0.5
+    assert torch.equal(out[..., far], old[..., far])
+    assert psnr(out, new) > 38 > psnr(old, new)
+    stroke = changed[0, 0] > 0  # where the photo changes most, the preview follows the exact frame
+    assert (out - new)[..., stroke].abs().mean() < 0.6 * (old - new)[..., stroke].abs().mean()
+
+
+def test_an_unchanged_sketch_previews_as_the_exact_frame():
+    g = random_generator(3, use_vae=True)
+    z = torch.randn(1, 256, generator=torch.Generator().manual_seed(0))
+    classes = channels(painted_landscape(64, 64, 2))
+    preview = StrokePreview(FastGenerator(g))
+    frame = preview.exact(classes, z)
+    out, exact = preview.preview(classes, z)
+    assert not exact and torch.equal(out, frame)
+
+
+def test_large_changes_new_styles_and_instance_norm_render_the_exact_frame():
+    g = random_generator(4, use_vae=True)
+    z0, z1 = (torch.randn(1, 256, generator=torch.Generator().manual_seed(s)) for s in (0, 1))
+    before = painted_landscape(64, 64, 3)
+    preview = StrokePreview(FastGenerator(g))
+    preview.exact(channels(before), z0)
+    big = before.copy()
+    big[:, :32] = ROCK                                  # half the canvas: more than exact_above
+    out, exact = preview.preview(channels(big), z0)
+    assert exact and (out - reference(g, channels(big), z0)).abs().max().item() < TOL
+    out, exact = preview.preview(channels(big), z1)
+    assert exact and (out - reference(g, channels(big), z1)).abs().max().item() < TOL
+
+    instance = StrokePreview(FastGenerator(random_generator(5, param_free_norm="instance")))
+    instance.exact(channels(before))
+    small = brush_stroke(before, ROCK, 0.02)
+    assert instance.preview(channels(small))[1]
+
+
+def test_the_renderer_previews_after_an_exact_render_and_bounds_its_cache():
+    g = random_generator(6, use_vae=True)
+    bundle = ModelBundle(g.config, g.state_dict(), ade20k(), ade20k_label_to_channel(), name="tiny")
+    renderer = SpadeRenderer(bundle, "cpu")
+    style = renderer.random_style(1)
+    before = painted_landscape(64, 64, 4)
+    after = brush_stroke(before, ROCK, 0.02)
+    first, exact = renderer.render_preview(before, style)
+    assert exact                                   # nothing to start from yet
+    assert np.array_equal(first, renderer.render(before, style))
+    image, exact = renderer.render_preview(after, style)
+    assert not exact and image.shape == (64, 64, 3) and image.dtype == np.uint8
+    assert 0 < renderer.preview_cache_bytes < 64 * 2 ** 20
