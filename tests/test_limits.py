@@ -86,7 +86,9 @@ def test_crafted_models_are_refused_in_one_line(case, crafted, mask_png, tmp_pat
     assert not (tmp_path / "out.png").exists()
 
 
-def test_a_render_too_big_for_memory_is_refused_before_allocating(tiny_model, tmp_path, capsys):
+def test_a_render_too_big_for_memory_is_refused_before_allocating(tiny_model, tmp_path, capsys, monkeypatch):
+    import spade.limits
+    monkeypatch.setattr(spade.limits, "available_bytes", lambda: 4 * 2**30)  # the same on any machine
     write_index_png(tmp_path / "huge.png", np.full((8192, 8192), 3, np.uint8))
     code, err = run(["--model", tiny_model, "--mask", tmp_path / "huge.png", "--out", tmp_path / "o.png"], capsys)
     assert code == 2 and "GiB" in err and "smaller canvas" in err, err
