@@ -85,8 +85,8 @@ MENUS: tuple[tuple[str, tuple], ...] = (
         Command("preferences", "&Preferences…", ("Ctrl+,",), "Device, autosave and live rendering"))),
     ("&Tools", tuple(_tool(*t) for t in TOOLS) + (
         SEPARATOR,
-        Command("smaller_brush", "Smaller Brush", ("[",), "Smaller brush", call=("change_brush", -1)),
-        Command("bigger_brush", "Bigger Brush", ("]",), "Bigger brush", call=("change_brush", 1)))),
+        Command("smaller_brush", "Smaller Brush", ("[",), "Smaller brush", call=("options.change_brush", -1)),
+        Command("bigger_brush", "Bigger Brush", ("]",), "Bigger brush", call=("options.change_brush", 1)))),
     ("&View", (
         Command("zoom_in", "Zoom &In", ("Ctrl++", "Ctrl+="), "Zoom in", call=("canvas.zoom_by", 1.25)),
         Command("zoom_out", "Zoom &Out", ("Ctrl+-",), "Zoom out", call=("canvas.zoom_by", 0.8)),
@@ -94,10 +94,10 @@ MENUS: tuple[tuple[str, tuple], ...] = (
         Command("actual_size", "&Actual Size (100%)", ("Ctrl+1",), "One sketch pixel per screen pixel",
                 call=("canvas.actual_size",)),
         Command("overlay", "Sketch &Overlay on Photo", ("O",), "Show the sketch over the photo", True,
-                call=("toggle_overlay",)),
+                call=("overlay_check.toggle",)),
         Command("photo_full", "&Photo Full Window", ("F",),
                 "Show the photo over the whole window (F, double-click the photo or Esc to come back)", True,
-                call=("photo_full",)))),
+                call=("full_view.toggle",)))),
     ("&Style", (
         Command("style_photo", "Style from &Photo…", ("Ctrl+Shift+O",), "Take the style of a photo",
                 call=("styles.pick_photo", "a")),

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from spade.errors import GauguinError
 from spade.atomic import atomic_write
-from spade.labels import LabelSet, ade20k, builtin_label_set, labels_from_image
+from spade.labels import LabelSet, ade20k, builtin_label_set, check_regular_file, labels_from_image
+from spade.limits import check_canvas_size, read_member
 
 from .document import CanvasSettings, Document, StyleSettings, StyleSource
 
@@ -44,7 +46,13 @@ def _damage(error: BaseException) -> str:
         return "encrypted or compressed in a way Gauguin does not read"
     if isinstance(error, json.JSONDecodeError):
         return "its manifest is not valid JSON"
-    return type(error).__name__
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    if isinstance(error, ValueError) and "limit" in str(error):
+        return str(error)
+    return "its contents are not what a Gauguin document holds"
 
 
 def _source_to_dict(s: StyleSource) -> dict:
@@ -88,17 +96,93 @@ def write_document(path: str | Path, doc: Document, extra: dict | None = None) -
         raise DocumentError(f"cannot save {path.name}: {e.strerror or e}") from None
 
 
-def _source_from_dict(d: dict, z: zipfile.ZipFile, name: str) -> StyleSource:
+# Caps on what a document may expand to (a zip bomb must not exhaust memory).
+MANIFEST_CAP = 1 << 20
+IMAGE_CAP = 64 << 20
+LATENT_CAP = 16 << 20
+BRUSH_RANGE = (1, 200)
+SEED_RANGE = (0, 2**63 - 1)
+
+
+def _number(value: object, what: str, low: float, high: float, integer: bool = False) -> float | int:
+    """`value` as a finite number in [low, high], else a DocumentError naming the setting."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok and integer and isinstance(value, float):
+        ok = value.is_integer()
+    if not ok or not math.isfinite(value) or not low <= value <= high:
+        raise DocumentError(f"{what} is {value!r}; it must be a number from {low:g} to {high:g}")
+    return int(value) if integer else float(value)
+
+
+def _flag(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise DocumentError(f"{what} is {value!r}; it must be true or false")
+    return value
+
+
+def _source_from_dict(d: object, z: zipfile.ZipFile, name: str) -> StyleSource:
+    if not isinstance(d, dict):
+        raise DocumentError(f"style {name} is {d!r}, not a style")
     kind = d.get("kind", "seed")
     if kind not in ("seed", "image"):
         raise DocumentError(f"unknown style kind {kind!r}")
     png = None
     if kind == "image":
         try:
-            png = z.read(f"style_{name}.png")
+            png = read_member(z, f"style_{name}.png", IMAGE_CAP)
         except KeyError:
             raise DocumentError(f"the style photo style_{name}.png is missing") from None
-    return StyleSource(kind, int(d.get("seed", 0)), png, str(d.get("name", "")))
+    seed = _number(d.get("seed", 0), f"the seed of style {name}", *SEED_RANGE, integer=True)
+    return StyleSource(kind, seed, png, str(d.get("name", "")))
+
+
+def _read_sketch(z: zipfile.ZipFile, label_set: LabelSet) -> np.ndarray:
+    try:
+        data = read_member(z, "sketch.png", IMAGE_CAP)
+    except KeyError:
+        raise DocumentError("it has no sketch") from None
+    with Image.open(io.BytesIO(data)) as img:
+        check_canvas_size(img.height, img.width, "the sketch")
+        img.load()
+        return labels_from_image(img, label_set, source="sketch.png")
+
+
+def _parse(path: Path, z: zipfile.ZipFile, label_set: LabelSet) -> tuple[Document, dict]:
+    """Read and check everything first; the Document is built only from values known to be good."""
+    try:
+        manifest = json.loads(read_member(z, "manifest.json", MANIFEST_CAP))
+    except KeyError:
+        raise DocumentError(f"{path.name} is not a Gauguin document (no manifest)") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise DocumentError(f"{path.name} is not a Gauguin document")
+    version = _number(manifest.get("version", 0), "the format version", 0, 10**6, integer=True)
+    if version > VERSION:
+        raise DocumentError(f"{path.name} was written by a newer Gauguin (version {version})")
+    label_set = _recorded_label_set(manifest, label_set)
+    canvas, st = manifest.get("canvas", {}), manifest.get("style", {})
+    if not isinstance(canvas, dict) or not isinstance(st, dict):
+        raise DocumentError("its canvas or style settings are not a table of values")
+    settings = CanvasSettings(_number(canvas.get("brush_size", 24), "the brush size", *BRUSH_RANGE, integer=True),
+                              _flag(canvas.get("overlay", False), "the overlay setting"),
+                              _number(canvas.get("overlay_opacity", 0.5), "the overlay opacity", 0, 1))
+    style = StyleSettings(_source_from_dict(st.get("a") or {}, z, "a"),
+                          _source_from_dict(st["b"], z, "b") if st.get("b") else None,
+                          _number(st.get("t", 0.0), "the style blend", 0, 1))
+    keys = manifest.get("latents", [])
+    if not isinstance(keys, list):
+        raise DocumentError("its list of style latents is not a list")
+    latents = {}
+    for i, key in enumerate(keys):
+        try:
+            latents[str(key)] = np.load(io.BytesIO(read_member(z, f"latents/{i}.npy", LATENT_CAP)),
+                                        allow_pickle=False)
+        except KeyError:
+            continue
+    labels = _read_sketch(z, label_set)
+    doc = Document(labels, label_set)
+    doc.canvas, doc.style, doc.latents = settings, style, latents
+    doc.model_ref = str(manifest.get("model", ""))
+    return doc, manifest
 
 
 def _recorded_label_set(manifest: dict, fallback: LabelSet) -> LabelSet:
@@ -110,49 +194,25 @@ def _recorded_label_set(manifest: dict, fallback: LabelSet) -> LabelSet:
 
 def read_document(path: str | Path, label_set: LabelSet | None = None) -> tuple[Document, dict]:
     """Read a document in the label set it records (`label_set`, default ADE20K, for documents that record
-    none); returns it (marked saved, path set) and the raw manifest."""
+    none); returns it (marked saved, path set) and the raw manifest. Whatever is wrong with the file (damaged,
+    crafted, a folder or a pipe) is one DocumentError; nothing is applied before all is read."""
     path = Path(path)
     label_set = label_set or ade20k()
     try:
+        check_regular_file(path, "document")
         with zipfile.ZipFile(path) as z:
-            try:
-                manifest = json.loads(z.read("manifest.json"))
-            except KeyError:
-                raise DocumentError(f"{path.name} is not a Gauguin document (no manifest)") from None
-            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise DocumentError(f"{path.name} is not a Gauguin document")
-            if int(manifest.get("version", 0)) > VERSION:
-                raise DocumentError(f"{path.name} was written by a newer Gauguin (version {manifest['version']})")
-            label_set = _recorded_label_set(manifest, label_set)
-            try:
-                with Image.open(io.BytesIO(z.read("sketch.png"))) as img:
-                    img.load()
-                    labels = labels_from_image(img, label_set, source="sketch.png")
-            except KeyError:
-                raise DocumentError(f"{path.name} has no sketch") from None
-            doc = Document(labels, label_set)
-            canvas = manifest.get("canvas", {})
-            doc.canvas = CanvasSettings(int(canvas.get("brush_size", 24)), bool(canvas.get("overlay", False)),
-                                        float(canvas.get("overlay_opacity", 0.5)))
-            st = manifest.get("style", {})
-            doc.style = StyleSettings(_source_from_dict(st.get("a") or {}, z, "a"),
-                                      _source_from_dict(st["b"], z, "b") if st.get("b") else None,
-                                      float(st.get("t", 0.0)))
-            for i, key in enumerate(manifest.get("latents", [])):
-                try:
-                    doc.latents[str(key)] = np.load(io.BytesIO(z.read(f"latents/{i}.npy")),
-                                               allow_pickle=False)
-                except KeyError:
-                    continue
-            doc.model_ref = str(manifest.get("model", ""))
-    except DocumentError:
-        raise
+            doc, manifest = _parse(path, z, label_set)
+    except DocumentError as e:
+        text = str(e)
+        raise DocumentError(text if text.startswith(path.name) else f"{path.name}: {text}") from None
     except GauguinError as e:
         raise DocumentError(f"{path.name}: {e}") from None
-    except FileNotFoundError:
-        raise DocumentError(f"file not found: {path}") from None
-    except (zipfile.BadZipFile, json.JSONDecodeError, UnidentifiedImageError, ValueError, TypeError,
-            AttributeError, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error) as e:
+    except (Image.DecompressionBombError, MemoryError):
+        raise DocumentError(f"{path.name}: its sketch or style photo is too large to open") from None
+    except RecursionError:
+        raise DocumentError(f"{path.name} is damaged or not a Gauguin document (its manifest is nested too "
+                            f"deeply)") from None
+    except Exception as e:  # a crafted zip can raise almost anything from zipfile, zlib, json, Pillow, numpy
         raise DocumentError(f"{path.name} is damaged or not a Gauguin document ({_damage(e)})") from None
     doc.path = path
     doc.mark_saved()

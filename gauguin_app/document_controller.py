@@ -5,17 +5,16 @@ own), and the window is reached only through the small `DocumentHost` protocol b
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
-import numpy as np
 from PIL import Image, UnidentifiedImageError
 from PySide6.QtWidgets import QMenu, QWidget
 
 from spade import GauguinError, SpadeRenderer, read_mask, write_color_png, write_index_png
 from spade.labels import LabelSet, labels_from_image
+from spade.limits import check_canvas_size
 from spade.paths import EXAMPLES_DIR
 
 from . import prompts
@@ -28,6 +27,7 @@ from .model_controller import ModelController
 from .model_match import ELSEWHERE, MISSING, match_model
 from .photo_view import PhotoView
 from .recovery import RecoveryStore
+from .render_worker import RenderController
 from .settings import AppSettings
 from .style_controller import StyleController
 
@@ -46,16 +46,18 @@ class DocumentHost(Protocol):
     styles: StyleController
     models: ModelController
     photo: PhotoView
+    controller: RenderController
 
     def set_document(self, doc: Document) -> None: ...
     def follow_model_label_set(self) -> None: ...
     def update_title(self) -> None: ...
     def show_status(self, text: str, ms: int = 4000) -> None: ...
-    def exact_photo(self) -> np.ndarray | None: ...
 
 
 def looks_like_mask(path: Path, label_set) -> bool:
     """Whether an image reads as a label map (index image, or only palette colours) rather than a photo."""
+    if not path.is_file():
+        return True  # not a regular file (a folder, a pipe): open_path says so without reading it
     try:
         with Image.open(path) as img:
             if img.mode in ("L", "P", "I", "I;16"):
@@ -65,8 +67,15 @@ def looks_like_mask(path: Path, label_set) -> bool:
             img.load()
             labels_from_image(img, label_set)
             return True
-    except (GauguinError, OSError, UnidentifiedImageError, ValueError):
+    except (GauguinError, OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         return False
+
+
+def read_canvas_mask(path: Path, label_set: LabelSet):
+    """A mask to paint on: read, and no larger than the canvas limit."""
+    labels = read_mask(path, label_set)
+    check_canvas_size(*labels.shape, f"the mask {path.name}")
+    return labels
 
 
 class DocumentController:
@@ -139,7 +148,7 @@ class DocumentController:
             if path.suffix.lower() == SUFFIX:
                 doc = read_document(path)[0]
             else:
-                doc = Document(read_mask(path, self.painting_label_set()), self.painting_label_set())
+                doc = Document(read_canvas_mask(path, self.painting_label_set()), self.painting_label_set())
         except GauguinError as e:
             self.ask.show_error(self.parent, str(e))
             if not path.exists():
@@ -225,7 +234,7 @@ class DocumentController:
 
     def export(self, kind: str) -> bool:
         """Export the photo, the sketch or both side by side as PNG or JPEG."""
-        photo = self.host.exact_photo() if kind != "sketch" else None
+        photo = self.host.controller.exact_photo(self.host.photo.photo_array) if kind != "sketch" else None
         if kind != "sketch" and photo is None:
             self.ask.show_error(self.parent, "There is no photo to export yet."
                                 + ("" if self.host.renderer else " Load a model first."))
@@ -289,24 +298,20 @@ class DocumentController:
             self.host.styles.set_photo(path, "a")
 
     def check_recovery(self) -> bool:
-        """After a crash, offer the work the crashed session autosaved. True when something was recovered."""
+        """After a crash, offer the work crashed sessions autosaved, newest first, until one is taken (the
+        rest wait for the next start; unreadable ones are kept aside with a message). True when recovered."""
         store = self.autosaver.store
-        orphans = store.orphans() if store is not None else []
-        if not orphans:
+        if store is None:
             return False
-        newest = orphans[0]
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(newest.stat().st_mtime))
-        recovered = False
-        if self.ask.ask_yes_no(self.parent, f"Gauguin did not close properly last time. Recover the unsaved work "
-                                            f"autosaved at {when}?", "Recover work"):
-            try:
-                doc = RecoveryStore.load(newest)
-            except GauguinError as e:
-                self.ask.show_error(self.parent, f"The recovery file cannot be read: {e}")
-            else:
-                self.host.set_document(doc)
+        orphans, problems = store.recoverable()
+        for text in problems:
+            self.ask.show_error(self.parent, text)
+        for orphan in orphans:
+            if self.ask.ask_yes_no(self.parent, f"Gauguin did not close properly. Recover the unsaved work in "
+                                                f"{orphan.describe()}?", "Recover work"):
+                self.host.set_document(orphan.doc)
                 self.autosaver.save()
-                recovered = True
-        for p in orphans:
-            p.unlink(missing_ok=True)
-        return recovered
+                RecoveryStore.forget(orphan)
+                return True
+            RecoveryStore.forget(orphan)
+        return False

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
-from spade import GauguinError, SpadeRenderer
+from spade import SpadeRenderer
 from spade.labels import ade20k
 from spade.paths import DEFAULT_MODEL_DIR, STYLES_DIR
 
@@ -27,7 +27,7 @@ from .palette import Palette
 from .photo_view import PhotoView
 from .recovery import RecoveryStore
 from .render_worker import RenderController
-from .rendering import RenderResult, render_job
+from .rendering import RenderResult
 from .settings import AppSettings
 from .style_controller import StyleController
 from .style_panel import StylePanel
@@ -63,12 +63,11 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_actions()
         self.status = StatusFields(self)
-        o, st = self.options, self.status
-        self.brush_slider, self.brush_label, self.overlay_check, self.overlay_opacity = (
-            o.brush_slider, o.brush_label, o.overlay_check, o.overlay_opacity)
-        self.cursor_label, self.zoom_label, self.model_label, self.device_label, self.render_label = (
-            st.cursor_label, st.zoom_label, st.model_label, st.device_label, st.render_label)
-        self.loading_label, self.loading_bar = st.loading_label, st.loading_bar
+        for part, names in ((self.options, "brush_slider brush_label overlay_check overlay_opacity"),
+                            (self.status, "cursor_label zoom_label model_label device_label render_label "
+                                          "loading_label loading_bar")):
+            for name in names.split():
+                setattr(self, name, getattr(part, name))  # the bars' widgets, as if they were the window's own
         self._connect()
 
         self.set_renderer(renderer, model_path or "")
@@ -83,7 +82,6 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
 
-    # == layout ==========================================================================================
     def _build_layout(self) -> None:
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.canvas)
@@ -115,8 +113,7 @@ class MainWindow(QMainWindow):
         self.tools_bar, self.options = ToolsBar(a, list(TOOL_INFO)), OptionsBar(a)
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.tools_bar)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.options)
-        self.full_view = PhotoFullWindow(self, self.photo, self.canvas, [self.tools_bar, self.options,
-                                                                         *self.docks.values()])
+        self.full_view = PhotoFullWindow(self, a["photo_full"], [self.tools_bar, self.options, *self.docks.values()])
 
     def _connect(self) -> None:
         self.controller.result_ready.connect(self._on_result)
@@ -129,7 +126,7 @@ class MainWindow(QMainWindow):
         self.palette.class_selected.connect(self._class_selected)
         self.palette.search_done.connect(self.canvas.setFocus)
         self.history.step_chosen.connect(self.go_to_step)
-        self.photo.full_requested.connect(self.photo_full)
+        self.photo.full_requested.connect(self.full_view.toggle)
         self.docks["history"].visibilityChanged.connect(self.actions["history"].setChecked)
         self.canvas.class_picked.connect(lambda cid: self.palette.select(cid))
         self.canvas.cursor_moved.connect(self._cursor_moved)
@@ -191,11 +188,6 @@ class MainWindow(QMainWindow):
             self.doc.go_to(position)
             self._stroke_finished()
 
-    def photo_full(self, toggle: bool = True) -> None:
-        """Show the photo over the whole window, or come back (toggle=False only comes back)."""
-        self.full_view.set_active(toggle and not self.full_view.active)
-        self.actions["photo_full"].setChecked(self.full_view.active)
-
     def toggle_history(self) -> None:
         self.docks["history"].setVisible(not self.docks["history"].isVisible())
 
@@ -236,16 +228,11 @@ class MainWindow(QMainWindow):
         self.doc.replace_labels(np.full(self.doc.shape, self.palette.current, dtype=np.uint8), "fill canvas")
         self._stroke_finished()
 
-    # == tools ===========================================================================================
     def set_tool(self, tool: str) -> None:
         self.canvas.set_tool(tool)
         self.tool_actions[tool].setChecked(True)
         label, key, help_text = TOOL_INFO[tool]
         self.show_status(f"{label} ({key}): {help_text}")
-
-    def change_brush(self, direction: int) -> None:
-        v = self.brush_slider.value()
-        self.brush_slider.setValue(v + direction * max(1, int(round(v * 0.15))))
 
     def _brush_changed(self, v: int) -> None:
         self.canvas.brush_size = v
@@ -262,9 +249,6 @@ class MainWindow(QMainWindow):
 
     def _cursor_moved(self, x: int, y: int, cid: int) -> None:
         self.cursor_label.setText("" if cid < 0 else f"{x}, {y} · {self.doc.label_set.names[cid]}")
-
-    def toggle_overlay(self) -> None:
-        self.overlay_check.setChecked(not self.overlay_check.isChecked())
 
     def _overlay_changed(self, on: bool) -> None:
         opacity = self.overlay_opacity.value() / 100.0
@@ -289,19 +273,6 @@ class MainWindow(QMainWindow):
         self.photo.set_photo(result.image)
         self.last_render_ms = result.ms
         self.render_label.setText(f"render {result.ms:.0f} ms")
-
-    def exact_photo(self) -> np.ndarray | None:
-        """The photo on screen when it is the exact frame, else the exact frame rendered now (a stroke
-        preview is never exported)."""
-        if self.photo.photo_array is None or self.controller.shown_exact:
-            return self.photo.photo_array
-        job = self.controller.source.job(self.controller.generation)
-        if job is None:
-            return None
-        try:
-            return render_job(job).image
-        except GauguinError:
-            return None
 
     def _on_render_failed(self, message: str) -> None:
         self.photo.set_message(f"The model could not render: {message}. Your sketch is safe.")

@@ -5,11 +5,31 @@ whose process is no longer alive is the work of a session that crashed.
 """
 from __future__ import annotations
 
+import logging
 import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from .docfile import DocumentError, read_document, write_document
 from .document import Document
+
+log = logging.getLogger(__name__)
+UNREADABLE = "unreadable"
+
+
+@dataclass
+class Orphan:
+    """A crashed session's recovery file, read and ready to offer."""
+
+    path: Path
+    doc: Document
+    saved_at: float
+
+    def describe(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
+        name = self.doc.path.name if self.doc.path else "an unsaved sketch"
+        return f"{name}, autosaved at {when}"
 
 
 def _alive(pid: int) -> bool:
@@ -44,13 +64,43 @@ class RecoveryStore:
             return []
         found = []
         for p in self.folder.glob("recovery-*.gauguin"):
+            if p == self.path:
+                continue
             try:
                 pid = int(p.stem.split("-", 1)[1])
             except ValueError:
                 continue
             if not _alive(pid):
                 found.append(p)
-        return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+        return sorted(found, key=_mtime, reverse=True)
+
+    def recoverable(self) -> tuple[list[Orphan], list[str]]:
+        """Every orphan that reads as a document (newest first), and one message per orphan that does not;
+        those are moved into the `unreadable` folder beside, kept for a person to look at, never deleted."""
+        good, problems = [], []
+        for path in self.orphans():
+            try:
+                doc = self.load(path)
+            except DocumentError as e:
+                problems.append(self._set_aside(path, str(e)))
+                continue
+            good.append(Orphan(path, doc, _mtime(path)))
+        return good, problems
+
+    def _set_aside(self, path: Path, reason: str) -> str:
+        aside = self.folder / UNREADABLE
+        try:
+            aside.mkdir(exist_ok=True)
+            os.replace(path, aside / path.name)
+        except OSError as e:
+            log.warning("cannot move %s aside: %s", path, e)
+            return f"A recovery file cannot be read ({reason}); it stays at {path}."
+        return f"A recovery file cannot be read ({reason}); it was kept as {aside / path.name}."
+
+    @staticmethod
+    def forget(orphan: Orphan) -> None:
+        """Delete an orphan the user opened (its work now lives in this session) or declined."""
+        orphan.path.unlink(missing_ok=True)
 
     @staticmethod
     def load(path: Path) -> Document:
@@ -62,4 +112,11 @@ class RecoveryStore:
         return doc
 
 
-__all__ = ["RecoveryStore", "DocumentError"]
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+__all__ = ["RecoveryStore", "Orphan", "DocumentError"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+
+import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from spade import GauguinError
@@ -143,6 +145,19 @@ class RenderController(QObject):
         self.shown_revision = result.revision
         self.shown_exact = result.exact
         self.result_ready.emit(result)
+
+    def exact_photo(self, shown: np.ndarray | None) -> np.ndarray | None:
+        """`shown` (the photo on screen) when it is the exact frame, else the exact frame rendered now (a stroke
+        preview is never exported); None when there is no photo or it cannot be rendered."""
+        if shown is None or self.shown_exact:
+            return shown
+        job = self.source.job(self.generation)
+        if job is None:
+            return None
+        try:
+            return render_job(job).image
+        except GauguinError:
+            return None
 
     def shutdown(self) -> None:
         """Stop the thread (waits for a render in progress to finish)."""

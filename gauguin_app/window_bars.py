@@ -3,6 +3,7 @@ full-window photo."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QDockWidget, QLabel, QMainWindow, QProgressBar, QSlider, QToolBar, QWidget
 
 from spade import SpadeRenderer
@@ -41,24 +42,28 @@ def add_docks(window: QMainWindow, panels: list[tuple[str, str, QWidget, Qt.Dock
 class PhotoFullWindow:
     """The photo over the whole window: everything else hides, and comes back as it was."""
 
-    def __init__(self, window: QMainWindow, photo: QWidget, canvas: QWidget, parts: list[QWidget]):
-        self.window, self.photo, self.canvas, self.parts = window, photo, canvas, parts
+    def __init__(self, window: QMainWindow, action: QAction, parts: list[QWidget]):
+        self.window, self.action, self.parts = window, action, parts
         self._state = None
 
     @property
     def active(self) -> bool:
-        return self.canvas.isHidden()
+        return self.window.canvas.isHidden()
+
+    def toggle(self, toggle: bool = True) -> None:
+        """Enter or leave the full-window photo (toggle=False only leaves: Escape)."""
+        self.set_active(toggle and not self.active)
 
     def set_active(self, on: bool) -> None:
-        if on == self.active:
-            return
-        if on:
-            self._state = self.window.saveState()
-        for part in [self.canvas, self.window.menuBar(), self.window.statusBar()] + self.parts:
-            part.setVisible(not on)
-        if not on:
-            self.window.restoreState(self._state)
-        (self.photo if on else self.canvas).setFocus()
+        if on != self.active:
+            if on:
+                self._state = self.window.saveState()
+            for part in [self.window.canvas, self.window.menuBar(), self.window.statusBar()] + self.parts:
+                part.setVisible(not on)
+            if not on:
+                self.window.restoreState(self._state)
+            (self.window.photo if on else self.window.canvas).setFocus()
+        self.action.setChecked(on)
 
 
 class OptionsBar(QToolBar):
@@ -89,6 +94,11 @@ class OptionsBar(QToolBar):
         self.overlay_opacity.setToolTip("Opacity of the sketch over the photo")
         self.addWidget(self.overlay_check)
         self.addWidget(self.overlay_opacity)
+
+    def change_brush(self, direction: int) -> None:
+        """A bigger (+1) or smaller (-1) brush, in steps of about 15%."""
+        v = self.brush_slider.value()
+        self.brush_slider.setValue(v + direction * max(1, int(round(v * 0.15))))
 
     def show_settings(self, brush: int, overlay: bool, opacity: float) -> None:
         """Show a document's canvas settings without emitting change signals."""

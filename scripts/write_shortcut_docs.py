@@ -12,10 +12,9 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from gauguin_app.actions import shortcut_markdown, tools_markdown
 
-from gauguin_app.actions import shortcut_markdown, tools_markdown  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 TABLES = {"shortcuts": shortcut_markdown, "tools": tools_markdown}
 MARK = "<!-- {}: written by scripts/write_shortcut_docs.py from gauguin_app/actions.py -->"

@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from .atomic import default_permissions, write_folder
 from .errors import CheckpointError
+from .limits import check_architecture, check_config_types, check_finite, check_state_shapes
 from .labels import LabelSet, ade20k
 from .model import ConvEncoder, EncoderConfig, GeneratorConfig, SPADEGenerator
 
@@ -113,6 +114,8 @@ def load_checkpoint(path: str | Path) -> ModelBundle:
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CheckpointError(f"{config_path}: unreadable config ({e})") from None
+    except RecursionError:
+        raise CheckpointError(f"{config_path}: unreadable config (nested too deeply)") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CheckpointError(f"{config_path}: not a Gauguin checkpoint config (format is not {FORMAT!r})")
     if config.get("version", 0) > VERSION:
@@ -127,7 +130,10 @@ def load_checkpoint(path: str | Path) -> ModelBundle:
         enc_cfg = EncoderConfig(**config["encoder"]) if config.get("encoder") else None
         label_set = LabelSet.from_dict(config["label_set"])
         label_to_channel = [int(c) for c in config["label_to_channel"]]
-    except (KeyError, TypeError, ValueError) as e:
+        check_config_types(gen_cfg, f"{config_path} generator")
+        if enc_cfg is not None:
+            check_config_types(enc_cfg, f"{config_path} encoder")
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise CheckpointError(f"{config_path}: incomplete or invalid config ({e})") from None
     gen_state = {k[len("generator."):]: v.float() if v.is_floating_point() else v
                  for k, v in tensors.items() if k.startswith("generator.")}
@@ -173,33 +179,28 @@ def fold_spectral_norm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor
 
 def load_state_strict(module: torch.nn.Module, state: dict[str, torch.Tensor], what: str) -> None:
     """load_state_dict with a message naming the first mismatching tensor and both shapes."""
-    expected = module.state_dict()
-    for k, v in expected.items():
-        if k not in state:
-            raise CheckpointError(f"{what}: tensor {k} is missing from the checkpoint (model expects "
-                                  f"{list(v.shape)})")
-        if tuple(state[k].shape) != tuple(v.shape):
-            raise CheckpointError(f"{what}: tensor {k} has shape {list(state[k].shape)} in the checkpoint, "
-                                  f"the model expects {list(v.shape)}")
-    extra = sorted(set(state) - set(expected))
-    if extra:
-        raise CheckpointError(f"{what}: unexpected tensor {extra[0]} {list(state[extra[0]].shape)} "
-                              f"({len(extra)} unexpected in all)")
+    check_state_shapes(module.state_dict(), state, what)
     module.load_state_dict(state)
 
 
 def build_generator(bundle: ModelBundle) -> SPADEGenerator:
     """An inference generator: spectral norm folded into plain weights, eval mode."""
-    g = SPADEGenerator(replace(bundle.generator_config, spectral=False))
-    load_state_strict(g, fold_spectral_norm(bundle.generator_state), f"{bundle.name} generator")
+    config, state = replace(bundle.generator_config, spectral=False), fold_spectral_norm(bundle.generator_state)
+    check_architecture(lambda: SPADEGenerator(config), state, f"{bundle.name} generator")
+    check_finite(state, f"{bundle.name} generator")
+    g = SPADEGenerator(config)
+    load_state_strict(g, state, f"{bundle.name} generator")
     return g.eval()
 
 
 def build_encoder(bundle: ModelBundle) -> ConvEncoder | None:
     if not bundle.has_encoder:
         return None
-    e = ConvEncoder(replace(bundle.encoder_config, spectral=False))
-    load_state_strict(e, fold_spectral_norm(bundle.encoder_state), f"{bundle.name} encoder")
+    config, state = replace(bundle.encoder_config, spectral=False), fold_spectral_norm(bundle.encoder_state)
+    check_architecture(lambda: ConvEncoder(config), state, f"{bundle.name} encoder")
+    check_finite(state, f"{bundle.name} encoder")
+    e = ConvEncoder(config)
+    load_state_strict(e, state, f"{bundle.name} encoder")
     return e.eval()
 
 

@@ -11,6 +11,7 @@ from PIL import Image
 from .device import DEVICE_CHOICES
 from .errors import GauguinError
 from .instances import read_instance_map
+from .interrupt import quiet_on_interrupt
 from .labels import read_mask, resize_labels, save_image
 from .usage import EXIT_BAD_INPUT, UsageParser
 
@@ -52,6 +53,7 @@ def render_any_size(renderer: SpadeRenderer, labels: np.ndarray, style: Style | 
     return np.asarray(photo)
 
 
+@quiet_on_interrupt
 def render_command(argv: list[str] | None = None, prog: str = "gauguin render") -> int:
     args = build_parser(prog).parse_args(argv)
     from .inference import SpadeRenderer  # torch import is slow: after argument checks

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from .checkpoint import (ModelBundle, build_encoder, build_generator, is_gauguin_checkpoint, load_checkpoint,
                          model_identity, trained_class_mask)
@@ -20,7 +20,8 @@ from .device import pick_device
 from .errors import CheckpointError, MaskError, SizeError, StyleError
 from .fast import FastGenerator
 from .instances import instance_edges
-from .labels import LabelSet, label_set_from_spec
+from .labels import LabelSet, label_set_from_spec, open_image
+from .limits import check_config_types, check_render_memory
 from .model_path import resolve_model_path
 from .official import load_official
 from .preview import StrokePreview
@@ -49,7 +50,12 @@ def load_bundle(path: str | Path | None = None, label_set: LabelSet | str | None
             if wanted.names != bundle.label_set.names:
                 raise CheckpointError(f"{path}: the model's label set is {bundle.label_set.name}, not {wanted.name}")
         return bundle
-    return load_official(path, label_set)
+    try:
+        bundle = load_official(path, label_set)
+    except CheckpointError as e:
+        raise CheckpointError(f"{path}: {e}" if str(e).startswith("opt.txt") else str(e)) from None
+    check_config_types(bundle.generator_config, f"{path}")
+    return bundle
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -68,17 +74,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def read_style_image(path: str | Path) -> Image.Image:
-    path = Path(path)
-    if not path.is_file():
-        raise StyleError(f"style image not found: {path}")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            return to_rgb(img)
-    except UnidentifiedImageError:
-        raise StyleError(f"cannot read style image {path}: not an image format Pillow can open") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise StyleError(f"cannot read style image {path}: {e}") from None
+    return to_rgb(open_image(Path(path), "style image", StyleError))
 
 
 class SpadeRenderer:
@@ -245,6 +241,7 @@ class SpadeRenderer:
                 raise MaskError(f"the instance map is {instances.shape[1]}x{instances.shape[0]} but the label map "
                                 f"is {labels.shape[1]}x{labels.shape[0]}")
         self.check_size(*labels.shape)
+        check_render_memory(self.bundle.generator_config, *labels.shape, self.device)
 
     def render_tensor(self, labels: np.ndarray, style: Style | None = None, reference: bool = False,
                       instances: np.ndarray | None = None) -> torch.Tensor:
@@ -260,7 +257,11 @@ class SpadeRenderer:
                 out = self._previews().exact(self.channels(labels), z, self._fast_edges(labels, instances))
             else:
                 out = self.generator(self.one_hot(labels, instances), z)
-        return out.float().cpu()
+        out = out.float().cpu()
+        if not bool(torch.isfinite(out).all()):
+            raise CheckpointError(f"model {self.name!r} produced NaN or infinite values for this sketch and style "
+                                  f"(a damaged model, or a style far outside what it knows)")
+        return out
 
     def render(self, labels: np.ndarray, style: Style | None = None,
                instances: np.ndarray | None = None) -> np.ndarray:

@@ -6,6 +6,8 @@ reading masks that were painted in a palette: it never enters the model.
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -14,8 +16,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .atomic import atomic_write
-from .errors import MaskError
+from .errors import GauguinError, MaskError
 from .paths import ADE20K_CLASSES_CSV, CITYSCAPES_CLASSES_CSV, COCOSTUFF_CLASSES_CSV
+
+MAX_IMAGE_PIXELS = 16384 * 16384  # masks and style photos larger than this are refused
 
 
 @dataclass(frozen=True)
@@ -219,20 +223,51 @@ def labels_from_image(img: Image.Image, label_set: LabelSet, source: str = "mask
     return ids[inverse].reshape(packed.shape).astype(label_set.id_dtype)
 
 
+def check_regular_file(path: Path, what: str, error: type[GauguinError] = GauguinError) -> None:
+    """Refuse what is not a readable regular file before opening it (a FIFO would block the reader forever),
+    with a message that says which it is."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise error(f"{what} not found: {path}") from None
+    except PermissionError:
+        raise error(f"cannot read {what} {path}: permission denied") from None
+    except OSError as e:
+        raise error(f"cannot read {what} {path}: {e.strerror or e}") from None
+    if stat.S_ISDIR(mode):
+        raise error(f"{what} {path} is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise error(f"{what} {path} is not a regular file (a pipe or a device)")
+    if not os.access(path, os.R_OK):
+        raise error(f"cannot read {what} {path}: permission denied")
+
+
+def open_image(path: Path, what: str, error: type[GauguinError]) -> Image.Image:
+    """Open and decode an image file, every failure (too large, damaged, unreadable) as one `error` line."""
+    check_regular_file(path, what, error)
+    try:
+        with Image.open(path) as img:
+            if img.width * img.height > MAX_IMAGE_PIXELS:
+                raise error(f"{what} {path} is {img.width}x{img.height}, too large to open")
+            img.load()
+            return img
+    except Image.DecompressionBombError:
+        raise error(f"{what} {path} is too large to open (a decompression bomb?)") from None
+    except UnidentifiedImageError:
+        raise error(f"cannot read {what} {path}: not an image format Pillow can open") from None
+    except PermissionError:
+        raise error(f"cannot read {what} {path}: permission denied") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise error(f"cannot read {what} {path}: {e}") from None
+    except MemoryError:
+        raise error(f"{what} {path} is too large to open") from None
+
+
 def read_mask(path: str | Path, label_set: LabelSet | None = None) -> np.ndarray:
     """Read a label map from an index PNG (values are ids) or an RGB image painted in the palette."""
     label_set = label_set or ade20k()
     path = Path(path)
-    if not path.is_file():
-        raise MaskError(f"mask not found: {path}")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            return labels_from_image(img, label_set, source=str(path))
-    except UnidentifiedImageError:
-        raise MaskError(f"cannot read mask {path}: not an image format Pillow can open") from None
-    except (OSError, SyntaxError) as e:
-        raise MaskError(f"cannot read mask {path}: {e}") from None
+    return labels_from_image(open_image(path, "mask", MaskError), label_set, source=str(path))
 
 
 def save_image(path: str | Path, image: Image.Image) -> None:

@@ -20,8 +20,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils import spectral_norm
 
-from .photo_style import PhotoStyleCorrection
-
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 
 
@@ -68,7 +66,6 @@ class EncoderConfig:
     z_dim: int = 256
     input_size: int = 256  # images are resized to this square; log2(input_size/4) stride-2 layers
     spectral: bool = True
-    photo_correction: bool = False  # True: mu is moved by a fitted PhotoStyleCorrection (spade/photo_style.py)
 
     @property
     def num_layers(self) -> int:
@@ -215,8 +212,6 @@ class ConvEncoder(nn.Module):
             self.add_module(f"layer{i + 1}", layer)
         self.fc_mu = nn.Linear(widths[-1] * 4 * 4, c.z_dim)
         self.fc_var = nn.Linear(widths[-1] * 4 * 4, c.z_dim)
-        if c.photo_correction:
-            self.photo_correction = PhotoStyleCorrection(c.z_dim)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         s = self.config.input_size
@@ -228,10 +223,7 @@ class ConvEncoder(nn.Module):
                 x = F.leaky_relu(x, 0.2)
             x = getattr(self, f"layer{i + 1}")(x)
         x = F.leaky_relu(x, 0.2).flatten(1)
-        mu = self.fc_mu(x)
-        if self.config.photo_correction:
-            mu = self.photo_correction(image, mu)
-        return mu, self.fc_var(x)
+        return self.fc_mu(x), self.fc_var(x)
 
 
 class NLayerDiscriminator(nn.Module):

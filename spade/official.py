@@ -21,6 +21,7 @@ import torch
 from .checkpoint import ModelBundle, ade20k_label_to_channel
 from .errors import CheckpointError, MaskError
 from .labels import LabelSet, builtin_label_set, label_set_from_spec
+from .limits import check_tensor_storage
 from .model import EncoderConfig, GeneratorConfig
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         state = state["state_dict"]
     if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: not a state dict of tensors")
+    check_tensor_storage(state, str(path))
     return {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
 
 
@@ -103,7 +105,11 @@ def infer_generator_config(state: dict[str, torch.Tensor], opts: dict[str, str])
             upsampling = "normal"
     fc = state["fc.weight"]
     use_vae = fc.dim() == 2
-    crop, aspect = int(opts.get("crop_size", 256)), float(opts.get("aspect_ratio", 1.0))
+    try:
+        crop, aspect = int(opts.get("crop_size", 256)), float(opts.get("aspect_ratio", 1.0))
+    except ValueError:
+        raise CheckpointError(f"opt.txt: crop_size {opts.get('crop_size')!r} / aspect_ratio "
+                              f"{opts.get('aspect_ratio')!r} are not numbers") from None
     z_dim = fc.shape[1] if use_vae else int(opts.get("z_dim", 256))
     if use_vae:
         cells = fc.shape[0] // (16 * ngf)

@@ -28,14 +28,18 @@ PHOTOS = {
     "cold_ripple": (PLASMA, "/usr/share/wallpapers/ColdRipple/contents/images/1920x1080.jpg", "fog"),
     "storm": (MATE, "/usr/share/backgrounds/mate/nature/Storm.jpg", "overcast"),
     "aitzgorri": (LOMIRI, "/usr/share/backgrounds/aitzgorri_by_Aitzol_Berasategi.jpg", "bright day"),
-    "picos_de_europa": (LOMIRI, "/usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg", "clear day"),
     "bridge_seaside": (LOMIRI, "/usr/share/backgrounds/Bridge_by_Sander_Klootwijk.jpg", "seaside"),
 }
+# Not in the validation set, for the tests only: a clear day over green grass with a deep blue sky.
+TEST_PHOTOS = {
+    "picos_de_europa": (LOMIRI, "/usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg", "clear day"),
+}
+ALL_PHOTOS = {**PHOTOS, **TEST_PHOTOS}
 
 
 def missing_packages(names: list[str] | None = None) -> list[str]:
     names = names or list(PHOTOS)
-    return sorted({PHOTOS[n][0] for n in names if not Path(PHOTOS[n][1]).is_file()})
+    return sorted({ALL_PHOTOS[n][0] for n in names if not Path(ALL_PHOTOS[n][1]).is_file()})
 
 
 def install(names: list[str] | None = None) -> str | None:
@@ -59,7 +63,7 @@ def install(names: list[str] | None = None) -> str | None:
 
 def load(name: str, size: int = 512) -> Image.Image:
     """The photo `name` as RGB, shrunk to `size` pixels on its long side."""
-    with Image.open(PHOTOS[name][1]) as img:
+    with Image.open(ALL_PHOTOS[name][1]) as img:
         img = img.convert("RGB")
     img.thumbnail((size, size), Image.Resampling.LANCZOS)
     return img

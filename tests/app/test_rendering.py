@@ -129,7 +129,7 @@ def test_a_stroke_shows_previews_then_the_exact_frame_when_the_pointer_rests(mak
         qtbot.waitUntil(lambda: w.controller.shown_revision == doc.revision, timeout=10000)
     assert not w.controller.shown_exact and False in kinds
     expected = tiny_renderer.render(doc.labels, tiny_renderer.random_style(doc.style.a.seed))
-    assert np.array_equal(w.exact_photo(), expected)   # an export never takes the preview
+    assert np.array_equal(w.controller.exact_photo(w.photo.photo_array), expected)   # an export never takes the preview
     qtbot.waitUntil(lambda: w.controller.shown_exact, timeout=10000)  # the pointer rests: the exact frame
     assert np.array_equal(w.photo.photo_array, expected)
     doc.paint(stroke_segment(doc.shape, (40, 40), (41, 41), 3), 17)

@@ -119,9 +119,9 @@ def test_shortcuts_are_shown_in_tooltips_and_brackets_resize(make_window):
         a = w.tool_actions[tool]
         assert a.shortcut().toString() == key and f"({key})" in a.toolTip()
     w.brush_slider.setValue(20)
-    w.change_brush(+1)
+    w.options.change_brush(+1)
     assert w.canvas.brush_size == 23
-    w.change_brush(-1)
+    w.options.change_brush(-1)
     assert w.canvas.brush_size < 23
 
 
@@ -161,7 +161,7 @@ def test_dropping_a_photo_sets_the_style(make_window, qtbot, tmp_path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(img))])
     pos = QPointF(50, 50)
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(w, enter)
     assert enter.isAccepted()

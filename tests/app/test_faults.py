@@ -1,0 +1,211 @@
+"""Crafted documents and recovery files: one message each, nothing half-applied, no work deleted unseen."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gauguin_app.docfile import DocumentError, read_document, write_document
+from gauguin_app.document import Document, StyleSource, StyleSettings
+from gauguin_app.recovery import RecoveryStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def saved(path: Path, fill: int = 3, shape=(32, 32)) -> Path:
+    doc = Document(np.full(shape, fill, np.uint8))
+    doc.style = StyleSettings(StyleSource("seed", 4))
+    write_document(path, doc)
+    return path
+
+
+def rewritten(src: Path, dst: Path, manifest_edit=None, members: dict[str, bytes] | None = None) -> Path:
+    """A copy of document `src` with its manifest edited and members replaced (as a crafted file would be)."""
+    with zipfile.ZipFile(src) as z:
+        items = {n: z.read(n) for n in z.namelist()}
+    manifest = json.loads(items["manifest.json"])
+    if manifest_edit:
+        manifest_edit(manifest)
+    items["manifest.json"] = json.dumps(manifest).encode()
+    items.update(members or {})
+    with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in items.items():
+            z.writestr(name, data)
+    return dst
+
+
+def png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that only claims its size (what a decompression bomb looks like before decoding)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+def set_in(section: str, key: str, value):
+    return lambda m: m[section].update({key: value}) if section != "style.a" else m["style"]["a"].update({key: value})
+
+
+@pytest.fixture
+def crafted(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    good = saved(tmp_path / "good.gauguin")
+    cases = {
+        "brush_size 1e400": (rewritten(good, tmp_path / "b1.gauguin", None,
+                                       {"manifest.json": json.dumps(json.loads(zipfile.ZipFile(good).read(
+                                           "manifest.json"))).replace('"brush_size": 24', '"brush_size": 1e400')
+                                           .encode()}), "brush size"),
+        "brush_size 10**30": (rewritten(good, tmp_path / "b2.gauguin", set_in("canvas", "brush_size", 10**30)),
+                              "brush size"),
+        "NaN opacity": (rewritten(good, tmp_path / "o.gauguin", None, {"manifest.json": json.dumps(json.loads(
+            zipfile.ZipFile(good).read("manifest.json"))).replace('"overlay_opacity": 0.5',
+                                                                  '"overlay_opacity": NaN').encode()}), "opacity"),
+        "seed 2**70": (rewritten(good, tmp_path / "s.gauguin", set_in("style.a", "seed", 2**70)), "seed"),
+        "40000x40000 sketch": (rewritten(good, tmp_path / "big.gauguin", None,
+                                         {"sketch.png": png_header(40000, 40000)}), "too large"),
+        "zip bomb": (rewritten(good, tmp_path / "bomb.gauguin", None,
+                               {"sketch.png": b"\0" * (80 << 20)}), "limit"),
+        "manifest is a list": (rewritten(good, tmp_path / "list.gauguin", None, {"manifest.json": b"[1, 2]"}),
+                               "not a Gauguin document"),
+        "deep manifest": (rewritten(good, tmp_path / "deep.gauguin", None,
+                                    {"manifest.json": b"[" * 100000 + b"]" * 100000}), "nested too deeply"),
+        "folder": (tmp_path, "folder"),
+    }
+    fifo = tmp_path / "pipe.gauguin"
+    os.mkfifo(fifo)
+    cases["FIFO"] = (fifo, "not a regular file")
+    return cases
+
+
+CASES = ["brush_size 1e400", "brush_size 10**30", "NaN opacity", "seed 2**70", "40000x40000 sketch", "zip bomb",
+         "manifest is a list", "deep manifest", "folder", "FIFO"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_crafted_documents_are_one_message_in_words(case, crafted):
+    path, words = crafted[case]
+    result: list = []
+    reader = threading.Thread(target=lambda: result.append(_read(path)), daemon=True)
+    reader.start()
+    reader.join(20)
+    assert result, f"reading {case} did not return (it blocked)"
+    message = result[0]
+    assert isinstance(message, str) and words in message and "\n" not in message, message
+    assert "Error)" not in message  # no class names
+
+
+def _read(path: Path) -> str | Document:
+    try:
+        return read_document(path)[0]
+    except DocumentError as e:
+        return str(e)
+
+
+def test_a_bad_document_changes_nothing_in_the_window(make_window, prompts, tmp_path):
+    w = make_window()
+    before, title = w.doc.labels.copy(), w.windowTitle()
+    good = saved(tmp_path / "good.gauguin", fill=5)
+    bad = rewritten(good, tmp_path / "bad.gauguin", set_in("canvas", "brush_size", 10**30))
+    assert w.files.open_path(bad, ask=False) is False
+    assert np.array_equal(w.doc.labels, before) and w.windowTitle() == title
+    assert len(prompts.errors) == 1 and "brush size" in prompts.errors[0]
+
+
+def orphan(folder: Path, pid: int, fill: int, age: float) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = saved(folder / f"recovery-{pid}.gauguin", fill)
+    t = time.time() - age
+    os.utime(path, (t, t))
+    return path
+
+
+def test_every_recoverable_file_is_offered_newest_first_and_bad_ones_kept_aside(make_window, prompts, tmp_path,
+                                                                             monkeypatch):
+    rec = tmp_path / "rec"
+    older = orphan(rec, 999999991, fill=5, age=3600)
+    newer = orphan(rec, 999999992, fill=10, age=60)
+    corrupt = rec / "recovery-999999993.gauguin"
+    corrupt.write_bytes(b"PK\x03\x04 cut short")
+    os.utime(corrupt, None)
+    from gauguin_app import prompts as mod
+    answers = iter([False, True])                  # decline the newest, take the older one
+
+    def ask(parent, text, title=""):
+        prompts.questions.append(text)
+        return next(answers)
+    monkeypatch.setattr(mod, "ask_yes_no", ask)
+    w = make_window(recovery_dir=rec)
+    assert w.files.check_recovery()
+    assert len(prompts.questions) == 2
+    assert (w.doc.labels == 5).all() and w.doc.dirty
+    assert not newer.exists() and not older.exists()  # declined and opened: both handled
+    assert len(prompts.errors) == 1 and "kept as" in prompts.errors[0]
+    assert (rec / "unreadable" / corrupt.name).exists()
+
+
+def test_a_file_not_asked_about_stays_for_the_next_start(make_window, prompts, tmp_path):
+    rec = tmp_path / "rec"
+    orphan(rec, 999999991, fill=5, age=3600)
+    newer = orphan(rec, 999999992, fill=10, age=60)
+    w = make_window(recovery_dir=rec)
+    assert w.files.check_recovery()                # yes to the first question
+    assert (w.doc.labels == 10).all() and not newer.exists()
+    assert (rec / "recovery-999999991.gauguin").exists()
+
+
+START = """
+import os, shutil, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from gauguin_app import prompts
+from gauguin_app.main import recovery_folder, run_app
+prompts.show_error = lambda parent, text, title="": print("ERROR", text, flush=True)
+app = QApplication([])
+app.setApplicationName("Gauguin")
+app.setOrganizationName("Gauguin")
+folder = recovery_folder()
+folder.mkdir(parents=True, exist_ok=True)
+target = folder / "recovery-999999994.gauguin"
+os.mkfifo(target) if sys.argv[1] == "FIFO" else shutil.copy(sys.argv[1], target)
+print("FOLDER", folder, flush=True)
+QTimer.singleShot(3000, app.quit)
+sys.exit(run_app(["--model", "none-such"]))
+"""
+
+
+@pytest.mark.parametrize("kind", ["brush_size 1e400", "FIFO"])
+def test_the_app_starts_despite_a_crafted_recovery_file(kind, tmp_path):
+    """A recovery file that used to abort every start (exit 134) or hang it is set aside with one message."""
+    source = "FIFO"
+    if kind != "FIFO":
+        good = saved(tmp_path / "g.gauguin")
+        text = zipfile.ZipFile(good).read("manifest.json").decode().replace('"brush_size": 24', '"brush_size": 1e400')
+        source = str(rewritten(good, tmp_path / "crafted.gauguin", None, {"manifest.json": text.encode()}))
+    home = tmp_path / "home"
+    env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"),
+           "XDG_CONFIG_HOME": str(home / "config"), "QT_QPA_PLATFORM": "offscreen"}
+    run = subprocess.run([sys.executable, "-c", START, source], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=180)
+    assert run.returncode == 0, run.stderr[-2000:]
+    folder = Path(next(line for line in run.stdout.splitlines() if line.startswith("FOLDER"))[7:])
+    errors = [line for line in run.stdout.splitlines() if line.startswith("ERROR") and "recovery" in line]
+    assert len(errors) == 1, run.stdout
+    assert not (folder / "recovery-999999994.gauguin").exists()
+    assert (folder / "unreadable" / "recovery-999999994.gauguin").exists()
