@@ -212,3 +212,23 @@ def test_unrecognised_channel_count_asks_for_the_label_set_and_a_csv_names_it(tm
     (tmp_path / "opt.txt").write_text("dataset_mode: custom\nlabel_nc: 4\nno_instance: False\n")
     with pytest.raises(CheckpointError, match="dataset_mode custom.*--label_set"):
         SpadeRenderer.load(tmp_path, "cpu")
+
+
+def test_render_command_gives_the_cityscapes_reference_with_and_without_instance(cityscapes_model, tmp_path):
+    folder, state = cityscapes_model
+    labels = cityscapes_ids()
+    instances = labels.astype(np.int32) * 1000
+    instances[(labels == BUILDING) & (np.arange(512)[None, :] > 256)] += 1  # an edge that the class borders lack
+    Image.fromarray(labels).save(tmp_path / "labels.png")
+    Image.fromarray(instances.astype(np.uint16)).save(tmp_path / "inst.png")
+    for name, extra, inst in (("with", ["--instance", tmp_path / "inst.png"], instances),
+                              ("without", [], connected_regions(labels))):
+        run = render_cli("--model", folder, "--mask", tmp_path / "labels.png", *extra,
+                         "--out", tmp_path / f"{name}.png", "--device", "cpu")
+        assert run.returncode == 0, run.stderr
+        assert "label set cityscapes" in run.stdout
+        expected = generator_forward(state, input_semantics(labels, inst, 35, False), None, ngf=4,
+                                     upsampling="more", crop_size=512, aspect_ratio=2.0)
+        photo = np.asarray(Image.open(tmp_path / f"{name}.png")).astype(np.int16)
+        assert photo.shape == (256, 512, 3)
+        assert np.abs(photo - as_uint8(expected)).max() <= 1, name
