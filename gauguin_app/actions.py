@@ -168,6 +168,17 @@ def shortcut_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+README_KEYS = ("undo", "history", "photo_full", "random_style", "save", "export_photo")
+
+
+def keys_markdown() -> str:
+    """The one-line key summary of the README: every tool, then the commands of README_KEYS."""
+    by_name = {c.name: c for c in commands()}
+    items = [f"{label.lower()} `{key}`" for _, label, key, _ in TOOLS]
+    items += [f"{by_name[n].text.replace('&', '').rstrip('…').lower()} `{by_name[n].keys[0]}`" for n in README_KEYS]
+    return ", ".join(items) + ".\n"
+
+
 class ActionSet:
     """The QActions of the table, with the menus and toolbars built from it."""
 

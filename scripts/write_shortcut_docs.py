@@ -1,6 +1,6 @@
 """Write the tool and shortcut tables of the docs from the app's command table (gauguin_app/actions.py).
 
-Every docs/*.md file with the markers below gets the tables between them; run this after changing a command:
+README.md and every docs/*.md file with the markers below get the tables between them; run this after changing a command:
 
     python scripts/write_shortcut_docs.py          # rewrite the tables
     python scripts/write_shortcut_docs.py --check  # exit 1 when a table is out of date
@@ -12,11 +12,11 @@ import re
 import sys
 from pathlib import Path
 
-from gauguin_app.actions import shortcut_markdown, tools_markdown
+from gauguin_app.actions import keys_markdown, shortcut_markdown, tools_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
-TABLES = {"shortcuts": shortcut_markdown, "tools": tools_markdown}
+TABLES = {"shortcuts": shortcut_markdown, "tools": tools_markdown, "keys": keys_markdown}
 MARK = "<!-- {}: written by scripts/write_shortcut_docs.py from gauguin_app/actions.py -->"
 END = "<!-- end of {} -->"
 
@@ -31,7 +31,7 @@ def with_table(text: str) -> str:
 
 
 def marked_files(folder: Path = ROOT / "docs") -> list[Path]:
-    return [p for p in sorted(folder.glob("*.md"))
+    return [p for p in [ROOT / "README.md", *sorted(folder.glob("*.md"))]
             if any(MARK.format(name) in p.read_text(encoding="utf-8") for name in TABLES)]
 
 

@@ -16,8 +16,10 @@ def test_docs_shortcut_tables_match_the_command_table():
     for c in commands():
         if c.keys:
             assert f"| {' / '.join(c.keys)} |" in text, c.name
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for _, label, key, _ in TOOLS:
         assert f"| {label} | `{key}` |" in text
+        assert f"{label.lower()} `{key}`" in readme, label
 
 
 def test_a_stale_table_is_reported_and_rewritten(tmp_path, monkeypatch):
