@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -89,8 +90,27 @@ def save_checkpoint(path: str | Path, generator: SPADEGenerator, encoder: ConvEn
         (folder / CONFIG_NAME).write_text(json.dumps(config, indent=1))
         default_permissions(folder / WEIGHTS_NAME)
 
-    write_folder(path, fill)
+    try:
+        write_folder(path, fill)
+    except (SafetensorError, OSError) as e:
+        raise SaveError(path, write_failure(e)) from None
     return path
+
+
+class SaveError(CheckpointError):
+    """A checkpoint that could not be written (a full disk, a read-only folder); what was there stays."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"cannot save checkpoint {path}: {reason}")
+        self.reason = reason
+
+
+def write_failure(error: BaseException) -> str:
+    """Why a write failed, in words: an OSError's text, or the OS message inside safetensors' Rust error."""
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    found = re.search(r'message: "([^"]+)"', str(error))
+    return found.group(1) if found else str(error).splitlines()[0]
 
 
 def is_gauguin_checkpoint(path: str | Path) -> bool:

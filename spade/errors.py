@@ -1,4 +1,5 @@
 """Errors a user can cause and fix: each carries a one-line message meant for people, not a traceback."""
+import re
 
 
 class GauguinError(Exception):
@@ -19,3 +20,23 @@ class StyleError(GauguinError):
 
 class SizeError(GauguinError):
     """A label map whose size the model cannot render."""
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """MemoryError, or the RuntimeError one of PyTorch's allocators (CPU, CUDA, MPS) raises when it fails."""
+    if isinstance(error, MemoryError):
+        return True
+    text = str(error)
+    return isinstance(error, RuntimeError) and any(
+        words in text for words in ("out of memory", "not enough memory", "can't allocate memory"))
+
+
+def out_of_memory_line(error: BaseException, doing: str, advice: str) -> str:
+    """One line for an allocation that failed, with the size asked for when the allocator says it."""
+    m = re.search(r"(?:tried to allocate|Tried to allocate) ([\d.]+) ?(bytes|[KMG]iB)?", str(error))
+    asked = ""
+    if m:
+        unit = m.group(2) or "bytes"
+        size = float(m.group(1)) * {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}[unit]
+        asked = f" (an allocation of {size / 2**30:.1f} GiB failed)"
+    return f"out of memory while {doing}{asked}: {advice}"

@@ -20,7 +20,7 @@ def _one_line(error: BaseException) -> str:
 
 def main(argv: list[str] | None = None, prog: str = "gauguin train") -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    from spade.errors import GauguinError
+    from spade.errors import GauguinError, is_out_of_memory, out_of_memory_line
 
     try:
         cfg = parse_config(argv, command_line=shlex.join([*prog.split(), *argv]), prog=prog)
@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None, prog: str = "gauguin train") -> int:
         return EXIT_BAD_INPUT
     except OSError as e:
         print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (MemoryError, RuntimeError) as e:
+        if not is_out_of_memory(e):
+            raise
+        print("error: " + out_of_memory_line(e, "training", "try a smaller --batch_size or --crop_size"),
+              file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

@@ -17,13 +17,13 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch.utils.data import Dataset, Sampler
 
 from spade.errors import GauguinError
 from spade.inference import to_rgb
 from spade.instances import read_instance_map
-from spade.labels import LabelSet, labels_from_image, resize_labels
+from spade.labels import LabelSet, labels_from_image, open_image, resize_labels
 
 from .errors import TrainError
 from .options import TrainConfig, parse_setting_weights
@@ -175,18 +175,10 @@ class PairedFolderDataset(Dataset):
 
     def load(self, index: int) -> tuple[Image.Image, Image.Image]:
         image_path, label_path = self.pairs[index]
-        try:
-            with Image.open(image_path) as img:
-                img.load()
-                image = to_rgb(img)
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-            raise TrainError(f"cannot read photo {image_path}: {e}") from None
-        try:
-            with Image.open(label_path) as img:
-                img.load()
-                label = img if img.mode in ("L", "P", "I", "I;16", "RGB", "RGBA") else img.convert("RGB")
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-            raise TrainError(f"cannot read label map {label_path}: {e}") from None
+        image = to_rgb(open_image(image_path, "photo", TrainError))
+        label = open_image(label_path, "label map", TrainError)
+        if label.mode not in ("L", "P", "I", "I;16", "RGB", "RGBA"):
+            label = label.convert("RGB")
         if image.size != label.size:
             raise TrainError(f"{image_path.name} is {image.size[0]}x{image.size[1]} but its label map "
                              f"{label_path} is {label.size[0]}x{label.size[1]}")

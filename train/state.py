@@ -19,7 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from spade.atomic import aside_path, clean_orphans, replace_folder, staging_path
-from spade.checkpoint import CONFIG_NAME, save_checkpoint
+from spade.checkpoint import CONFIG_NAME, SaveError, save_checkpoint, write_failure
 from spade.model_path import LATEST
 
 from .errors import TrainError
@@ -82,7 +82,8 @@ def save_training_checkpoint(folder: Path, *, generator: torch.nn.Module, encode
                              discriminator: torch.nn.Module, state: TrainingState, label_set, label_to_channel,
                              trained_classes: list[int], training_record: dict, save_dtype: torch.dtype,
                              name: str, numbered: Path | None = None, instance_edges: bool = False) -> Path:
-    """Write `folder` atomically (and a copy at `numbered` when given)."""
+    """Write `folder` atomically (and a copy at `numbered` when given); a failed write (a full disk) raises
+    SaveError and leaves the previous checkpoint as it was."""
     staging = staging_path(folder, folder=True)
     try:
         staged = save_checkpoint(staging / folder.name, generator, encoder, label_set=label_set,
@@ -112,6 +113,10 @@ def save_training_checkpoint(folder: Path, *, generator: torch.nn.Module, encode
             clean_orphans(numbered)
             replace_folder(copy, numbered)
         replace_folder(staged, folder)
+    except SaveError as e:  # save_checkpoint names the staging folder: name the target
+        raise SaveError(folder, e.reason) from None
+    except (SafetensorError, OSError) as e:
+        raise SaveError(folder, write_failure(e)) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder

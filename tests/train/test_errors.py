@@ -126,3 +126,54 @@ def test_train_never_imports_qt():
             "print(any(m.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'gauguin_app') for m in sys.modules))")
     result = subprocess.run([PYTHON, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize("which", ["photo", "label map"])
+def test_oversize_photo_or_label_is_one_line(which, tmp_path, capsys):
+    from tests.app.test_faults import png_header
+    images, labels = make_pairs(tmp_path / "data", count=2)
+    target = images / "scene_001.jpg" if which == "photo" else labels / "scene_001.png"
+    target.write_bytes(png_header(40000, 40000))  # claims 1.6 gigapixels
+    line = run_main(tiny_args(images, labels, tmp_path / "run", "--max_iters", "1"), capsys)
+    assert f"{which} {target}" in line and "too large" in line, line
+
+
+@pytest.mark.parametrize("error", [MemoryError(), RuntimeError(
+    "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: you tried to allocate "
+    "68719476736 bytes.")], ids=["MemoryError", "allocator"])
+def test_running_out_of_memory_while_training_is_one_line(error, pairs, tmp_path, capsys, monkeypatch):
+    def exhausted(*args, **kwargs):
+        raise error
+    monkeypatch.setattr("train.trainer.hinge_d_loss", exhausted)
+    line = run_main(tiny_args(*pairs, tmp_path / "run", "--max_iters", "1"), capsys)
+    assert line.startswith("error: out of memory") and "--batch_size" in line, line
+
+
+@pytest.mark.parametrize("module, error", [
+    ("spade.checkpoint", "safetensor"), ("train.state", "safetensor"), ("train.state", "disk full")])
+def test_a_full_disk_while_saving_keeps_the_previous_checkpoint(module, error, pairs, tmp_path, capsys,
+                                                                monkeypatch):
+    import errno
+    import importlib
+
+    from safetensors import SafetensorError
+    run = tmp_path / "run"
+    assert main(tiny_args(*pairs, run, "--max_iters", "2")) == 0
+    capsys.readouterr()
+    before = {p.relative_to(run): p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
+
+    def full_disk(*args, **kwargs):
+        if error == "disk full":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        raise SafetensorError("Error while serializing: IoError(Os { code: 28, kind: StorageFull, "
+                              "message: \"No space left on device\" })")
+    monkeypatch.setattr(importlib.import_module(module), "save_file", full_disk)
+    assert main(tiny_args(*pairs, run, "--max_iters", "4")) == 2
+    err = capsys.readouterr().err
+    line = err.strip().splitlines()[-1]  # after the progress lines
+    assert "Traceback" not in err and line.startswith(f"error: cannot save checkpoint {run / 'latest'}:")
+    assert "No space left on device" in line and "No space left on device" in line, line
+    after = {p.relative_to(run): p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
+    assert {k: v for k, v in after.items() if k.parts[0] == "latest"} == \
+        {k: v for k, v in before.items() if k.parts[0] == "latest"}
+    assert not [p for p in run.iterdir() if p.name.startswith(".staging")]
