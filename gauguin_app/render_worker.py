@@ -8,7 +8,7 @@ import time
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from spade import GauguinError
+from spade import GauguinError, is_out_of_memory, out_of_memory_line
 
 from .rendering import Coalescer, RenderJob, RenderResult, RenderSource, render_job
 
@@ -41,8 +41,9 @@ class RenderWorker(QObject):
         except GauguinError as e:
             result = RenderResult(job.revision, job.generation, None, 0.0, error=str(e))
         except Exception as e:  # a model bug must not take the user's sketch down with it
-            result = RenderResult(job.revision, job.generation, None, 0.0,
-                                  error=f"the model failed to render ({type(e).__name__}: {e})")
+            error = (out_of_memory_line(e, "rendering", "use a smaller canvas") if is_out_of_memory(e)
+                     else f"the model failed to render ({type(e).__name__}: {e})")
+            result = RenderResult(job.revision, job.generation, None, 0.0, error=error)
         result.ms = (time.perf_counter() - t0) * 1000.0
         self.done.emit(result)
 

@@ -363,6 +363,9 @@ def main(argv: list[str] | None = None, prog: str = "gauguin bench") -> int:
                         help="statistic reported over the runs; min suits a busy shared machine")
     parser.add_argument("--json", action="store_true", help="print {\"cases\": [...]} as JSON on stdout")
     args = parser.parse_args(argv)
+    for option in ("size", "repeat"):
+        if getattr(args, option) <= 0:
+            parser.error(f"--{option} must be positive, not {getattr(args, option)}")
     try:
         cases = run(args)
     except GauguinError as e:

@@ -19,7 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .atomic import default_permissions, write_folder
-from .errors import CheckpointError
+from .errors import CheckpointError, read_failure
 from .limits import check_architecture, check_config_types, check_finite, check_state_shapes
 from .labels import LabelSet, ade20k
 from .model import ConvEncoder, EncoderConfig, GeneratorConfig, SPADEGenerator
@@ -132,7 +132,9 @@ def load_checkpoint(path: str | Path) -> ModelBundle:
         raise CheckpointError(f"{folder}: no {WEIGHTS_NAME} beside {CONFIG_NAME}")
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except OSError as e:
+        raise CheckpointError(f"cannot read {config_path}: {read_failure(e)}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CheckpointError(f"{config_path}: unreadable config ({e})") from None
     except RecursionError:
         raise CheckpointError(f"{config_path}: unreadable config (nested too deeply)") from None
@@ -143,7 +145,9 @@ def load_checkpoint(path: str | Path) -> ModelBundle:
                               f"understands ({VERSION}); update Gauguin")
     try:
         tensors = load_file(str(weights_path))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+    except OSError as e:
+        raise CheckpointError(f"cannot read {weights_path}: {read_failure(e)}") from None
+    except (SafetensorError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{weights_path}: truncated or not a safetensors file ({e})") from None
     try:
         gen_cfg = GeneratorConfig(**config["generator"])

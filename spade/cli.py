@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from .device import DEVICE_CHOICES
-from .errors import GauguinError
+from .errors import GauguinError, is_out_of_memory, out_of_memory_line
 from .instances import read_instance_map
 from .interrupt import quiet_on_interrupt
 from .labels import read_mask, resize_labels, save_image
@@ -84,6 +84,11 @@ def render_command(argv: list[str] | None = None, prog: str = "gauguin render") 
         return EXIT_BAD_INPUT
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (MemoryError, RuntimeError) as e:
+        if not is_out_of_memory(e):
+            raise
+        print("error: " + out_of_memory_line(e, "rendering", "use a smaller mask"), file=sys.stderr)
         return EXIT_BAD_INPUT
     recognised = renderer.bundle.training.get("label_set_from") if renderer.bundle.source == "official" else None
     label_set = renderer.label_set.name + (f" ({recognised})" if recognised else "")

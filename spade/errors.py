@@ -40,3 +40,14 @@ def out_of_memory_line(error: BaseException, doing: str, advice: str) -> str:
         size = float(m.group(1)) * {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}[unit]
         asked = f" (an allocation of {size / 2**30:.1f} GiB failed)"
     return f"out of memory while {doing}{asked}: {advice}"
+
+
+def read_failure(error: OSError) -> str:
+    """Why a file could not be read, in the words the user needs (not errno text or a guess like 'truncated')."""
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if isinstance(error, FileNotFoundError):
+        return "not found"
+    if isinstance(error, IsADirectoryError):
+        return "it is a folder, not a file"
+    return error.strerror or str(error)

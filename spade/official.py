@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import ModelBundle, ade20k_label_to_channel
-from .errors import CheckpointError, MaskError
+from .errors import CheckpointError, MaskError, read_failure
 from .labels import LabelSet, builtin_label_set, label_set_from_spec
 from .limits import check_tensor_storage
 from .model import EncoderConfig, GeneratorConfig
@@ -49,12 +49,16 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """torch.load with weights_only=True, turning every failure into a one-line CheckpointError."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch.load raises many types on foreign or damaged input
-        text = str(e).strip()
-        first = text.splitlines()[0][:160] if text else type(e).__name__
-        if isinstance(e, pickle.UnpicklingError) and ("Weights only load failed" in text or "global" in text):
-            raise CheckpointError(f"{path}: refusing to load: the file would need code to be unpickled "
-                                  f"({_unsupported_global(text) or first})") from None
+    except OSError as e:
+        raise CheckpointError(f"cannot read {path}: {read_failure(e)}") from None
+    except pickle.UnpicklingError as e:
+        text = str(e)
+        if "Weights only load failed" in text or "global" in text:
+            found = _unsupported_global(text)
+            raise CheckpointError(f"{path}: refusing to load: it holds objects that are not plain tensors"
+                                  + (f" ({found})" if found else "")) from None
+        raise CheckpointError(f"{path}: truncated or not a PyTorch checkpoint") from None
+    except Exception:  # torch.load raises many types on foreign or damaged input
         raise CheckpointError(f"{path}: truncated or not a PyTorch checkpoint") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]

@@ -124,7 +124,7 @@ def _bad_inputs(tmp_path: Path, tiny_model: Path, mask_png: Path) -> dict[str, t
         "truncated official": (["--model", tmp_path / "cut.pth"] + m, "truncated"),
         "foreign checkpoint": (["--model", tmp_path / "resnet.pth"] + m, "not a SPADE generator"),
         "text file": (["--model", tmp_path / "notes.pth"] + m, "not a PyTorch checkpoint"),
-        "needs unpickling": (["--model", tmp_path / "evil.pth"] + m, "unpickled"),
+        "needs unpickling": (["--model", tmp_path / "evil.pth"] + m, "not plain tensors"),
         "style without encoder": (["--model", tiny_model, "--style", tmp_path / "style.png"] + m, "no style encoder"),
         "unreadable style": (["--model", tiny_model, "--style", tmp_path / "junk.png"] + m, "style"),
         "size": (["--model", tiny_model, "--mask", tmp_path / "odd_size.png"], "multiples of 32"),

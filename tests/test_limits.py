@@ -153,3 +153,73 @@ def test_a_signal_during_render_exits_quietly_and_leaves_no_partial_file(sig, co
     assert proc.returncode == code, stderr
     assert "Traceback" not in stderr and stderr.strip() == ""
     assert list(out.parent.iterdir()) == []
+
+
+def test_running_out_of_memory_during_a_render_is_one_line(tiny_model, mask_png, tmp_path, capsys, monkeypatch):
+    from spade.inference import SpadeRenderer
+
+    def exhausted(*args, **kwargs):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: "
+                           "you tried to allocate 34359738368 bytes.")
+    monkeypatch.setattr(SpadeRenderer, "render", exhausted)
+    code, err = run(["--model", tiny_model, "--mask", mask_png, "--out", tmp_path / "o.png"], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith("error: out of memory while rendering (an allocation of 32.0 GiB failed)"), err
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("size", ["0", "-64"])
+def test_bench_refuses_a_size_that_is_not_positive(size, capsys):
+    from spade.bench import main as bench
+    with pytest.raises(SystemExit) as e:
+        bench(["--size", size])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("\n") == 1 and "--size must be positive" in err, err
+
+
+class Opaque:
+    """A pickled object of a class weights_only loading does not allow."""
+
+
+@pytest.mark.parametrize("content", ["object", "long text"])
+def test_a_pickle_refusal_is_our_own_line_naming_the_file(content, tmp_path, mask_png, capsys):
+    path = tmp_path / "latest_net_G.pth"
+    state = official_state(make_generator())
+    if content == "object":
+        state["extra"] = Opaque()
+    else:  # torch's message would be cut mid-sentence
+        state["opt"] = {"note": "x" * 500, "args": __import__("argparse").Namespace(a=1)}
+    torch.save(state, path)
+    code, err = run(["--model", path, "--mask", mask_png, "--out", tmp_path / "o.png"], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{path}: refusing to load: it holds objects that are not plain tensors" in err, err
+    assert "Weights only load failed" not in err and "xxxx" not in err
+
+
+@pytest.mark.parametrize("target", ["official .pth", "mask", "config.json", "model.safetensors"])
+def test_permission_denied_reads_say_so(target, tiny_model, mask_png, tmp_path, capsys, monkeypatch):
+    import builtins
+    import io
+
+    import spade.checkpoint
+    model = tiny_model
+    if target == "official .pth":
+        model = tmp_path / "latest_net_G.pth"
+        torch.save(official_state(make_generator()), model)
+    denied = {"official .pth": model, "mask": mask_png, "config.json": tiny_model / "config.json",
+              "model.safetensors": tiny_model / "model.safetensors"}[target]
+    real_open = builtins.open
+
+    def guarded_open(file, *args, **kwargs):  # what a file without read permission does (tests run as root)
+        if isinstance(file, (str, os.PathLike)) and Path(file) == Path(denied):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    monkeypatch.setattr(io, "open", guarded_open)
+    real_load = spade.checkpoint.load_file
+    monkeypatch.setattr(spade.checkpoint, "load_file",
+                        lambda f, *a, **k: guarded_open(f) and None or real_load(f, *a, **k))
+    code, err = run(["--model", model, "--mask", mask_png, "--out", tmp_path / "o.png"], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert "permission denied" in err and str(denied) in err, err
+    assert "truncated" not in err and "not found" not in err and "No such file" not in err, err

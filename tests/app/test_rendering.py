@@ -139,3 +139,18 @@ def test_a_stroke_shows_previews_then_the_exact_frame_when_the_pointer_rests(mak
     qtbot.waitUntil(lambda: w.controller.shown_exact and not w.controller.busy, timeout=10000)
     expected = tiny_renderer.render(doc.labels, tiny_renderer.random_style(doc.style.a.seed))
     assert np.array_equal(w.photo.photo_array, expected)
+
+
+def test_running_out_of_memory_in_the_worker_is_one_plain_message(tiny_renderer, monkeypatch):
+    from gauguin_app.render_worker import RenderWorker
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError()
+    monkeypatch.setattr(SpadeRenderer, "render", exhausted)
+    monkeypatch.setattr(SpadeRenderer, "render_preview", exhausted)
+    worker, results = RenderWorker(), []
+    worker.done.connect(results.append)
+    worker.run(RenderJob(1, 0, np.full((64, 64), 3, np.uint8), StyleSettings(StyleSource("seed", 5)),
+                         tiny_renderer))
+    assert results and results[0].image is None
+    assert results[0].error == "out of memory while rendering: use a smaller canvas"
