@@ -23,12 +23,14 @@ class SizeError(GauguinError):
 
 
 def is_out_of_memory(error: BaseException) -> bool:
-    """MemoryError, or the RuntimeError one of PyTorch's allocators (CPU, CUDA, MPS) raises when it fails."""
+    """MemoryError, the RuntimeError one of PyTorch's allocators (CPU, CUDA, MPS) raises when it fails, or a
+    DataLoader worker's MemoryError re-raised in the main process."""
     if isinstance(error, MemoryError):
         return True
     text = str(error)
     return isinstance(error, RuntimeError) and any(
-        words in text for words in ("out of memory", "not enough memory", "can't allocate memory"))
+        words in text for words in ("out of memory", "not enough memory", "can't allocate memory")) or (
+        text.startswith("Caught MemoryError"))
 
 
 def out_of_memory_line(error: BaseException, doing: str, advice: str) -> str:

@@ -223,3 +223,12 @@ def test_permission_denied_reads_say_so(target, tiny_model, mask_png, tmp_path, 
     assert code == 2 and err.count("\n") == 1, err
     assert "permission denied" in err and str(denied) in err, err
     assert "truncated" not in err and "not found" not in err and "No such file" not in err, err
+
+
+def test_bench_with_a_decompression_bomb_mask_is_one_line(tmp_path, capsys):
+    from spade.bench import main as bench
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_header(40000, 40000))
+    assert bench(["--mask", str(bomb), "--size", "64"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "too large" in err and err.count("\n") == 1, err

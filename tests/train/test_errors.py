@@ -140,7 +140,9 @@ def test_oversize_photo_or_label_is_one_line(which, tmp_path, capsys):
 
 @pytest.mark.parametrize("error", [MemoryError(), RuntimeError(
     "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: you tried to allocate "
-    "68719476736 bytes.")], ids=["MemoryError", "allocator"])
+    "68719476736 bytes."), RuntimeError("Caught MemoryError in DataLoader worker process 0.\nOriginal Traceback "
+                                        "(most recent call last):\nMemoryError")],
+    ids=["MemoryError", "allocator", "loader worker"])
 def test_running_out_of_memory_while_training_is_one_line(error, pairs, tmp_path, capsys, monkeypatch):
     def exhausted(*args, **kwargs):
         raise error
