@@ -92,6 +92,20 @@ def _weight(state: dict[str, torch.Tensor], prefix: str) -> torch.Tensor:
     raise CheckpointError(f"not a SPADE generator: tensor {prefix}.weight is missing")
 
 
+def _opt_number(opts: dict[str, str], key: str, default: int | float, kind: type) -> int | float:
+    """A positive number from opt.txt (ZeroDivisionError and negative sizes would follow from anything else)."""
+    text = opts.get(key)
+    if text is None:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise CheckpointError(f"opt.txt: {key} {text!r} is not a number") from None
+    if not 0 < value < 1e6:
+        raise CheckpointError(f"opt.txt: {key} {text!r} must be a positive number")
+    return value
+
+
 def infer_generator_config(state: dict[str, torch.Tensor], opts: dict[str, str]) -> GeneratorConfig:
     if "fc.weight" not in state or "conv_img.weight" not in state:
         raise CheckpointError("not a SPADE generator checkpoint: no fc.weight / conv_img.weight tensors")
@@ -109,12 +123,8 @@ def infer_generator_config(state: dict[str, torch.Tensor], opts: dict[str, str])
             upsampling = "normal"
     fc = state["fc.weight"]
     use_vae = fc.dim() == 2
-    try:
-        crop, aspect = int(opts.get("crop_size", 256)), float(opts.get("aspect_ratio", 1.0))
-    except ValueError:
-        raise CheckpointError(f"opt.txt: crop_size {opts.get('crop_size')!r} / aspect_ratio "
-                              f"{opts.get('aspect_ratio')!r} are not numbers") from None
-    z_dim = fc.shape[1] if use_vae else int(opts.get("z_dim", 256))
+    crop, aspect = _opt_number(opts, "crop_size", 256, int), _opt_number(opts, "aspect_ratio", 1.0, float)
+    z_dim = fc.shape[1] if use_vae else _opt_number(opts, "z_dim", 256, int)
     if use_vae:
         cells = fc.shape[0] // (16 * ngf)
         down = 2 ** {"normal": 5, "more": 6, "most": 7}[upsampling]

@@ -114,13 +114,14 @@ def test_unreadable_mask_says_permission_denied(tiny_model, mask_png, tmp_path, 
     assert code == 2 and "permission denied" in err
 
 
-def test_opt_txt_with_a_bad_number_names_the_file(tmp_path, mask_png, capsys):
+@pytest.mark.parametrize("value", ["abc", "0", "-32"])
+def test_opt_txt_with_a_bad_number_names_the_file(value, tmp_path, mask_png, capsys):
     folder = tmp_path / "official"
     folder.mkdir()
     torch.save(official_state(make_generator()), folder / "latest_net_G.pth")
-    (folder / "opt.txt").write_text("crop_size: abc\n")
+    (folder / "opt.txt").write_text(f"crop_size: {value}\n")
     code, err = run(["--model", folder, "--mask", mask_png, "--out", tmp_path / "o.png"], capsys)
-    assert code == 2 and "opt.txt" in err and str(folder) in err and "abc" in err, err
+    assert code == 2 and err.count("\n") == 1 and "opt.txt" in err and str(folder) in err and value in err, err
 
 
 def _torch_loaded(pid: int) -> bool:
