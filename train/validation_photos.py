@@ -49,10 +49,13 @@ def install(names: list[str] | None = None) -> str | None:
         return None
     if shutil.which("apt-get") is None:
         return f"apt-get is not available to install {', '.join(packages)}"
-    cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+    env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    install_cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
-                              env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        done = subprocess.run(install_cmd, capture_output=True, text=True, timeout=600, env=env)
+        if done.returncode != 0:  # a fresh machine's package lists may not know them yet
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=600, env=env)
+            done = subprocess.run(install_cmd, capture_output=True, text=True, timeout=600, env=env)
     except (OSError, subprocess.TimeoutExpired) as e:
         return f"apt-get install {' '.join(packages)} failed: {e}"
     if done.returncode != 0 or missing_packages(names):
