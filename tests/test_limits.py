@@ -233,3 +233,14 @@ def test_bench_with_a_decompression_bomb_mask_is_one_line(tmp_path, capsys):
     assert bench(["--mask", str(bomb), "--size", "64"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "too large" in err and err.count("\n") == 1, err
+
+
+def test_a_zero_spectral_norm_vector_is_an_error_not_a_black_photo(tmp_path, mask_png, capsys):
+    state = official_state(make_generator())
+    for key in [k for k in state if k.endswith("weight_u")]:
+        state[key] = torch.zeros_like(state[key])
+    torch.save(state, tmp_path / "latest_net_G.pth")
+    code, err = run(["--model", tmp_path / "latest_net_G.pth", "--mask", mask_png, "--out", tmp_path / "o.png"],
+                    capsys)
+    assert code == 2 and err.count("\n") == 1 and "NaN or infinite" in err, err
+    assert not (tmp_path / "o.png").exists()
