@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
 
 from .errors import MaskError
+from .labels import open_image
 
 
 def instance_edges(instances: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
@@ -38,21 +38,12 @@ def instance_edges(instances: np.ndarray | torch.Tensor) -> np.ndarray | torch.T
 def read_instance_map(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
     """An instance-id map (H, W) int64 from a PNG: grey or 16/32-bit ids (COCO-Stuff, Cityscapes
     *_instanceIds.png), or colours (each colour one instance). `shape` is the label map's (H, W)."""
-    path = Path(path)
-    if not path.is_file():
-        raise MaskError(f"instance map not found: {path}")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            if img.mode in ("RGB", "RGBA"):
-                rgb = np.asarray(img.convert("RGB")).astype(np.int64)
-                ids = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
-            else:
-                ids = np.asarray(img if img.mode in ("L", "P", "I", "I;16") else img.convert("I")).astype(np.int64)
-    except UnidentifiedImageError:
-        raise MaskError(f"cannot read instance map {path}: not an image format Pillow can open") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise MaskError(f"cannot read instance map {path}: {e}") from None
+    img = open_image(Path(path), "instance map", MaskError)
+    if img.mode in ("RGB", "RGBA"):
+        rgb = np.asarray(img.convert("RGB")).astype(np.int64)
+        ids = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    else:
+        ids = np.asarray(img if img.mode in ("L", "P", "I", "I;16") else img.convert("I")).astype(np.int64)
     if shape is not None and ids.shape != tuple(shape):
         raise MaskError(f"instance map {path} is {ids.shape[1]}x{ids.shape[0]} but the label map is "
                         f"{shape[1]}x{shape[0]}")

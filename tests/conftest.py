@@ -69,3 +69,12 @@ def mask_png(tmp_path: Path) -> Path:
     path = tmp_path / "mask.png"
     write_index_png(path, landscape())
     return path
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models gain nothing from threads, and a busy shared machine makes OpenMP threads spin."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

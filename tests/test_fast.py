@@ -23,13 +23,7 @@ TOL = 1e-3
 NC = 151
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and a busy shared machine makes OpenMP threads spin."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def random_generator(seed: int = 0, **overrides) -> SPADEGenerator:

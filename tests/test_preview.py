@@ -18,12 +18,7 @@ from tests.test_fast import TOL, channels, random_generator, reference
 EVERY_TILE = PreviewConfig(reach=10 ** 4, keep_upto=0, dense_above=2.0)  # all tiles, never dense
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
