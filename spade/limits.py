@@ -31,7 +31,8 @@ def check_config_types(config: object, what: str) -> None:
             ok = True
         if not ok:
             raise CheckpointError(f"{what}: {f.name} must be {kind.__name__}, not {value!r}")
-        if kind in (int, float) and not 0 < value < 1e6 and f.name != "aspect_ratio":
+        if kind in (int, float) and f.name != "aspect_ratio" and not (
+                (value >= 0 if default == 0 else value > 0) and value < 1e6):  # a field whose default is 0 may be 0
             raise CheckpointError(f"{what}: {f.name} {value!r} is out of range")
     if getattr(config, "aspect_ratio", 1.0) <= 0 or getattr(config, "aspect_ratio", 1.0) > 1e3:
         raise CheckpointError(f"{what}: aspect_ratio {config.aspect_ratio!r} is out of range")  # type: ignore

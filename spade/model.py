@@ -4,7 +4,8 @@ The whole network family in one file, named as in the paper:
 - SPADE: param-free normalisation, then a per-pixel scale and shift predicted from the label map.
 - SPADEResBlock: two SPADE-conv steps plus a (learned when widths differ) shortcut.
 - SPADEGenerator: label map (and optionally a style latent z) to an RGB image in [-1, 1].
-- ConvEncoder: image to the mean and log-variance of the style posterior (the VAE of the paper).
+- ConvEncoder: image to the mean and log-variance of the style posterior (the VAE of the paper), optionally
+  also reading the image's colour statistics (see EncoderConfig.colour_bands).
 - NLayerDiscriminator / MultiscaleDiscriminator: PatchGAN critics on (one-hot, image) pairs.
 
 Tensor names match the reference implementation so its checkpoints load directly (see spade/official.py).
@@ -66,6 +67,12 @@ class EncoderConfig:
     z_dim: int = 256
     input_size: int = 256  # images are resized to this square; log2(input_size/4) stride-2 layers
     spectral: bool = True
+    # 0: the paper's encoder. N > 0: the mean and spread of each colour channel in N horizontal bands (sky at
+    # the top, ground at the bottom) feed the posterior too. The paper's first InstanceNorm divides out every
+    # feature's mean and scale, so on its own the encoder sees a photo's exposure, contrast and colour cast
+    # only faintly (through the image's borders), and they are what set its time of day and weather.
+    colour_bands: int = 0
+    colour_width: int = 128
 
     @property
     def num_layers(self) -> int:
@@ -210,8 +217,13 @@ class ConvEncoder(nn.Module):
             conv = nn.Conv2d(widths[i], widths[i + 1], 3, stride=2, padding=1, bias=False)
             layer = nn.Sequential(_maybe_sn(conv, c.spectral), nn.InstanceNorm2d(widths[i + 1], affine=False))
             self.add_module(f"layer{i + 1}", layer)
-        self.fc_mu = nn.Linear(widths[-1] * 4 * 4, c.z_dim)
-        self.fc_var = nn.Linear(widths[-1] * 4 * 4, c.z_dim)
+        features = widths[-1] * 4 * 4
+        if c.colour_bands:
+            self.colour = nn.Sequential(nn.Linear(6 * c.colour_bands, c.colour_width), nn.LeakyReLU(0.2),
+                                        nn.Linear(c.colour_width, c.colour_width), nn.LeakyReLU(0.2))
+            features += c.colour_width
+        self.fc_mu = nn.Linear(features, c.z_dim)
+        self.fc_var = nn.Linear(features, c.z_dim)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         s = self.config.input_size
@@ -223,7 +235,18 @@ class ConvEncoder(nn.Module):
                 x = F.leaky_relu(x, 0.2)
             x = getattr(self, f"layer{i + 1}")(x)
         x = F.leaky_relu(x, 0.2).flatten(1)
+        if self.config.colour_bands:
+            x = torch.cat([x, self.colour(colour_statistics(image, self.config.colour_bands))], 1)
         return self.fc_mu(x), self.fc_var(x)
+
+
+def colour_statistics(image: torch.Tensor, bands: int) -> torch.Tensor:
+    """(N, 3, H, W) -> (N, 6 * bands): per horizontal band (top first), each channel's mean and standard
+    deviation."""
+    rows = torch.tensor_split(image, bands, dim=2)
+    mean = torch.stack([r.mean((2, 3)) for r in rows], 1)
+    std = torch.stack([r.std((2, 3), correction=0) for r in rows], 1)
+    return torch.cat([mean, std], 2).flatten(1)
 
 
 class NLayerDiscriminator(nn.Module):

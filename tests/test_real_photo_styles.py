@@ -1,6 +1,6 @@
 """The bundled model under real photographs dropped as styles: the photo's setting carries into the render.
 
-The photos come from Debian wallpaper packages (train/validation_photos.py), installed here with apt-get; the
+The photos come from Debian wallpaper packages (train/real_photos.py), installed here with apt-get; the
 tests are skipped, with the reason, where apt-get or the packages are unavailable. The model never trained on
 them. One example sketch (sky over a meadow with trees) is rendered under each photo. No Debian package holds a
 snowy landscape photo, so snow is not checked here.
@@ -12,7 +12,7 @@ import pytest
 
 from spade import load_model, read_mask, resize_labels
 from spade.paths import EXAMPLES_DIR
-from train import validation_photos
+from train import real_photos
 from train.photo_styles import srgb_to_lab
 
 SKY, GRASS = 3, 10
@@ -21,13 +21,13 @@ USED = ["evening_glow", "picos_de_europa", "cold_ripple", "darkest_hour"]
 
 @pytest.fixture(scope="module")
 def renders():
-    problem = validation_photos.install(USED)
+    problem = real_photos.install(USED)
     if problem:
         pytest.skip(f"real photographs unavailable: {problem}")
     renderer = load_model(None, "cpu")
     labels = resize_labels(read_mask(EXAMPLES_DIR / "meadow_trees.png", renderer.label_set),
                            *renderer.default_size)
-    return labels, {name: renderer.render(labels, renderer.encode_style(validation_photos.load(name)))
+    return labels, {name: renderer.render(labels, renderer.encode_style(real_photos.load(name)))
                     for name in USED}
 
 

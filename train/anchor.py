@@ -33,7 +33,7 @@ from spade.usage import EXIT_BAD_INPUT, UsageParser
 
 from .procedural import SETTINGS
 from .procedural.scene import generate_scene
-from .trainer import cpu_name
+from .stage_record import chain_record, hardware
 
 
 def parse_args(argv: list[str], prog: str = "gauguin anchor") -> argparse.Namespace:
@@ -181,14 +181,8 @@ def main(argv: list[str] | None = None, prog: str = "gauguin anchor") -> int:
               "setting": args.setting, "classes": names, "share": args.share,
               "crop_size": h,
               "elapsed_s": round(time.time() - start, 1), "final_losses": {"L1": round(loss.item(), 5)},
-              "hardware": {"device": str(device), "device_name": torch.cuda.get_device_name(device)
-                           if device.type == "cuda" else cpu_name(),
-                           "torch": torch.__version__},
-              "init_from": args.model or "bundled model", "dataset": "procedural"}
-    earlier = {k: v for k, v in source.training.items() if k not in ("earlier_stages", "total_elapsed_s")}
-    record["earlier_stages"] = [*source.training.get("earlier_stages", []), earlier] if earlier else []
-    record["total_elapsed_s"] = round(float(source.training.get("total_elapsed_s", earlier.get("elapsed_s", 0.0)))
-                                      + record["elapsed_s"], 1)
+              "hardware": hardware(device), "init_from": args.model or "bundled model", "dataset": "procedural"}
+    record = chain_record(source.training, record)
     trained = [int(i) for i in np.flatnonzero(student.trained_classes)]
     save_checkpoint(args.out, generator, student.encoder, label_set=source.label_set,
                     label_to_channel=source.label_to_channel, trained_classes=trained,

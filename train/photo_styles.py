@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from .colour import srgb_to_lab
+
 if TYPE_CHECKING:
     from spade import SpadeRenderer
 
@@ -26,17 +28,6 @@ TOP_BAND = 0.2          # the photo's sky: the top fifth of the photo
 PALETTE_PIXELS = 4096   # pixels drawn from each image for the palette distance
 PROJECTIONS = 64        # directions of the sliced Wasserstein distance
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
-
-
-def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) sRGB (uint8 or floats in 0..255) -> (..., 3) CIELAB (D65)."""
-    c = np.asarray(rgb, np.float64) / 255.0
-    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    m = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
-                  [0.0193339, 0.1191920, 0.9503041]])
-    xyz = c @ m.T / np.array([0.95047, 1.0, 1.08883])
-    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
-    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
 
 
 def photo_sky_lab(photo: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,3 +56,27 @@ def _restore_torch_global_modes():
     before = torch.are_deterministic_algorithms_enabled()
     yield
     torch.use_deterministic_algorithms(before)
+
+
+@pytest.fixture
+def vae_model(tmp_path):
+    """A tiny VAE model that paints in tanh's working range. With random weights and batch-norm statistics every
+    output pixel sits at +-1, where nothing can be learned, so the statistics are measured on procedural scenes."""
+    import torch.nn.functional as F
+
+    from spade.checkpoint import ade20k_label_to_channel, save_checkpoint
+    from tests.conftest import make_encoder, make_generator
+    from train.procedural.scene import generate_scene
+    generator = make_generator(use_vae=True)
+    lut = torch.tensor(ade20k_label_to_channel())
+    segs = torch.cat([F.one_hot(lut[torch.from_numpy(generate_scene(s, (64, 64)).labels.astype("int64"))],
+                                generator.config.semantic_nc).permute(2, 0, 1)[None].float() for s in range(4)])
+    for m in generator.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None  # a plain average over the batch below
+    with torch.no_grad():
+        generator.train()(segs, torch.randn(4, generator.config.z_dim, generator=torch.Generator().manual_seed(0)))
+    path = tmp_path / "tiny_vae"
+    save_checkpoint(path, generator.eval(), make_encoder(input_size=64), training={"note": "random test weights"})
+    return path

@@ -1,10 +1,13 @@
-"""Real photographs to validate style encoding with, from Debian's wallpaper packages.
+"""Real photographs from Debian's wallpaper packages: one set to validate style encoding with, a disjoint one
+to train the style encoder on.
 
-None of them is ever used for training. `install()` runs apt-get for the packages that hold them (where apt-get
-exists and may install); `collect(folder)` copies the photos there, shrunk to `size` pixels on the long side,
-for `python -m train.quality --style-photos folder`.
+No validation (or test) photo is ever used for training. `install()` runs apt-get for the packages that hold
+them (where apt-get exists and may install); `collect(folder, kind)` copies one set there, shrunk to `size`
+pixels on the long side: the validation set for `python -m train.quality --style-photos folder`, the training
+set for `python -m train.photo_encoder --photos folder`.
 
-    python -m train.validation_photos OUT_DIR
+    python -m train.real_photos validation OUT_DIR
+    python -m train.real_photos training OUT_DIR
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from PIL import Image
 
 PLASMA = "plasma-workspace-wallpapers"
 LOMIRI = "lomiri-wallpapers-16.04"
+LOMIRI_20 = "lomiri-wallpapers-20.04"
 MATE = "mate-backgrounds"
 
 # name -> (Debian package, file, setting it shows)
@@ -34,7 +38,16 @@ PHOTOS = {
 TEST_PHOTOS = {
     "picos_de_europa": (LOMIRI, "/usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg", "clear day"),
 }
-ALL_PHOTOS = {**PHOTOS, **TEST_PHOTOS}
+# For training the style encoder: landscapes with sky at the top (the training loss reads the top as sky).
+TRAINING_PHOTOS = {
+    "by_the_water": (PLASMA, "/usr/share/wallpapers/BytheWater/contents/images/1920x1080.jpg", "golden light"),
+    "kite": (PLASMA, "/usr/share/wallpapers/Kite/contents/images/1920x1080.jpg", "day"),
+    "dune": (MATE, "/usr/share/backgrounds/mate/nature/Dune.jpg", "day"),
+    "infinite_sea": (LOMIRI_20, "/usr/share/backgrounds/Infinite-Sea_by_Aury88.jpg", "night"),
+    "seeding": (LOMIRI, "/usr/share/backgrounds/seeding_by_Clements_Engelhardt.jpg", "evening"),
+}
+ALL_PHOTOS = {**PHOTOS, **TEST_PHOTOS, **TRAINING_PHOTOS}
+SETS = {"validation": PHOTOS, "training": TRAINING_PHOTOS}
 
 
 def missing_packages(names: list[str] | None = None) -> list[str]:
@@ -72,11 +85,11 @@ def load(name: str, size: int = 512) -> Image.Image:
     return img
 
 
-def collect(folder: str | Path, size: int = 512) -> list[Path]:
+def collect(folder: str | Path, kind: str = "validation", size: int = 512) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in PHOTOS:
+    for name in SETS[kind]:
         path = folder / f"{name}.png"
         load(name, size).save(path)
         written.append(path)
@@ -85,14 +98,14 @@ def collect(folder: str | Path, size: int = 512) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print("usage: python -m train.validation_photos OUT_DIR", file=sys.stderr)
+    if len(argv) != 2 or argv[0] not in SETS:
+        print("usage: python -m train.real_photos {validation,training} OUT_DIR", file=sys.stderr)
         return 2
-    problem = install()
+    problem = install(list(SETS[argv[0]]))
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    for path in collect(argv[0]):
+    for path in collect(argv[1], argv[0]):
         print(path)
     return 0
 
