@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from .fast import LEAK, FastBlock, FastGenerator, _Level
-from .fast_patterns import Patterns
+from .fast_patterns import Patterns, build_patterns
 from .fast_spade import TapCache
 
 # Block outputs are stored as (h, w, C) views of channels_last tensors; "image" is the tanh output (h, w, 3).
@@ -42,17 +42,14 @@ class PreviewConfig:
 
     reach:       how far around a changed label pixel a block is recomputed, in output pixels (scaled to
                  each block's grid, at least `min_reach` pixels of it: a block's own reach is 4).
-    tile:        side of the recomputed tiles on grids of 128 pixels a side and more; `coarse_tile` below.
-    keep_upto:   blocks on grids of at most this many pixels keep the exact frame's activations (the
-                 4x4 to 16x16 grids: dense there, they would cost about a fifth of a frame).
-    dense_above: share of a grid's tiles above which a block runs densely instead.
+    keep_upto:   blocks on grids of at most this many pixels keep the exact frame's activations.
+    dense_above: share of a grid's pixels that conv_0 would have to compute above which a block runs
+                 densely instead (the exact block).
     exact_above: share of changed label pixels above which the preview is the exact frame.
     """
 
     reach: int = 12
     min_reach: int = 2
-    tile: int = 8
-    coarse_tile: int = 4
     keep_upto: int = 16 * 16
     dense_above: float = 0.5
     exact_above: float = 0.2
@@ -81,46 +78,72 @@ def _nchw(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, 3, 1, 2)
 
 
-class _Tiles:
-    """Active tiles of one grid: output pixel coordinates and the halo'd patch coordinates to read."""
+def _dilate(mask: torch.Tensor, r: int) -> torch.Tensor:
+    """mask (h, w) bool grown by r pixels in every direction (a square; rows, then columns, in the box
+    around the mask's pixels)."""
+    if r <= 0 or not mask.any():
+        return mask
+    h, w = mask.shape
+    top, bottom, left, right = _bounding_box(mask)
+    top, left, bottom, right = max(0, top - r), max(0, left - r), min(h, bottom + r), min(w, right + r)
+    box = mask[top:bottom, left:right][None, None].float()
+    box = F.max_pool2d(F.max_pool2d(box, (1, 2 * r + 1), 1, (0, r)), (2 * r + 1, 1), 1, (r, 0))
+    out = torch.zeros_like(mask)
+    out[top:bottom, left:right] = box[0, 0] > 0
+    return out
 
-    def __init__(self, tiles: torch.Tensor, tile: int, size: tuple[int, int], halo: int):
-        h, w = size
-        self.count = tiles.shape[0]
-        offsets = torch.arange(-halo, tile + halo, device=tiles.device)
-        ys = tiles[:, 0, None] * tile + offsets                        # (n, tile + 2 halo)
-        xs = tiles[:, 1, None] * tile + offsets
-        self.valid = ((ys >= 0) & (ys < h))[:, :, None] & ((xs >= 0) & (xs < w))[:, None, :]
-        self.ys, self.xs = ys.clamp(0, h - 1), xs.clamp(0, w - 1)
-        inner = slice(halo, halo + tile)
-        oy, ox = ys[:, inner], xs[:, inner]
-        out_valid = (oy < h)[:, :, None] & (ox < w)[:, None, :]
-        self.all_inside = bool(out_valid.all())
-        self.out_valid = out_valid.reshape(-1)
-        self.out_flat = (oy.clamp(max=h - 1)[:, :, None] * w + ox.clamp(max=w - 1)[:, None, :]).reshape(-1)
-        self.halo = halo
 
-    def gather(self, src: torch.Tensor, factor: int = 1) -> torch.Tensor:
-        """(n, t + 2 halo, t + 2 halo, C) patches of src (hs, ws, C) read at coordinates // factor (the
-        nearest 2x upsample of the input is never built)."""
-        return src[(self.ys // factor)[:, :, None], (self.xs // factor)[:, None, :]]
+class _PixelSets:
+    """The pixels one block recomputes on its grid and the two rings its 3x3 convolutions read.
 
-    def crop(self, patches: torch.Tensor, border: int) -> torch.Tensor:
-        """patches without `border` pixels on each side (a view)."""
-        return patches[:, border:patches.shape[1] - border, border:patches.shape[2] - border]
+    rings[0]: the recomputed pixels; rings[1]: those grown by one pixel (where conv_1 reads, conv_0
+    writes); rings[2]: grown by two (where conv_0 reads). Each as flat indices into the (h, w) grid.
+    """
 
-    def zero_outside(self, patches: torch.Tensor) -> torch.Tensor:
-        """patches (n, p, p, C) with the pixels outside the image zeroed (the convolutions' zero padding)."""
-        border = (self.valid.shape[1] - patches.shape[1]) // 2
-        return patches.mul_(self.crop(self.valid, border)[..., None].to(patches.dtype))
+    def __init__(self, mask: torch.Tensor):
+        self.size = h, w = mask.shape
+        masks = [mask, _dilate(mask, 1)]
+        masks.append(_dilate(masks[1], 1))
+        self.rings = [m.reshape(-1).nonzero()[:, 0] for m in masks]
+        self.box = _bounding_box(masks[2])
 
-    def scatter(self, dst: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-        """Write (n, t, t, C) values into dst (h, w, C) at the tiles' pixels; returns the flat indices."""
-        flat, rows = self.out_flat, values.reshape(-1, values.shape[-1])
-        if not self.all_inside:
-            flat, rows = flat[self.out_valid], rows[self.out_valid]
-        dst.view(-1, dst.shape[-1]).index_copy_(0, flat, rows)
-        return flat
+    def share(self, ring: int) -> float:
+        return self.rings[ring].numel() / (self.size[0] * self.size[1])
+
+    def taps(self, out_ring: int, in_ring: int) -> torch.Tensor:
+        """(n_out, 9): for each pixel of rings[out_ring], the rows of its 3x3 neighbours among the values at
+        rings[in_ring] (conv weight order); n_in, one past the last row, for a neighbour outside the image."""
+        h, w = self.size
+        src, dst = self.rings[in_ring], self.rings[out_ring]
+        pos = torch.full(((h + 2) * (w + 2),), src.numel(), dtype=torch.int64, device=src.device)
+        pos[_padded_flat(src, w)] = torch.arange(src.numel(), device=src.device)
+        offsets = torch.tensor([dy * (w + 2) + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)], device=src.device)
+        return pos[_padded_flat(dst, w)[:, None] + offsets]
+
+
+def _padded_flat(flat: torch.Tensor, w: int) -> torch.Tensor:
+    """Flat indices of an (h, w) grid as flat indices of the same pixels in the (h + 2, w + 2) padded grid."""
+    return (flat // w + 1) * (w + 2) + flat % w + 1
+
+
+def _bounding_box(mask: torch.Tensor) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the true pixels of a non-empty mask, bottom and right exclusive."""
+    rows, cols = mask.any(1).nonzero()[:, 0], mask.any(0).nonzero()[:, 0]
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _conv_rows(values: torch.Tensor, taps: torch.Tensor, weight: torch.Tensor,
+               bias: torch.Tensor | None) -> torch.Tensor:
+    """A 3x3 convolution at a set of pixels: values (n_in, C) are its input at the pixels `taps` points to,
+    weight (9 C, C_out) is the kernel in tap-major order (`_tap_major`); zero padding outside the image."""
+    padded = F.pad(values, (0, 0, 0, 1))
+    rows = padded.index_select(0, taps.reshape(-1)).view(taps.shape[0], -1)
+    return torch.addmm(bias, rows, weight) if bias is not None else rows @ weight
+
+
+def _tap_major(weight: torch.Tensor) -> torch.Tensor:
+    """(C_out, C_in, 3, 3) -> (9 C_in, C_out), rows ordered by tap then input channel."""
+    return weight.permute(2, 3, 1, 0).reshape(-1, weight.shape[0]).contiguous()
 
 
 class StrokePreview:
@@ -131,6 +154,7 @@ class StrokePreview:
         self.config = config
         self._frame: _Frame | None = None
         self._taps: dict[int, TapCache] = {}  # per SPADE: products of the windows previews met
+        self._weights: dict[int, torch.Tensor] = {}  # per conv kernel: its `_tap_major` layout
 
     @property
     def cache_bytes(self) -> int:
@@ -138,7 +162,7 @@ class StrokePreview:
         f = self._frame
         if f is None:
             return 0
-        tensors = list(f.kept.values()) + list(f.work.values())
+        tensors = list(f.kept.values()) + list(f.work.values()) + list(self._weights.values())
         return sum(t.numel() * t.element_size() for t in tensors)
 
     # -- the exact frame ------------------------------------------------------------------------------------
@@ -193,90 +217,97 @@ class StrokePreview:
         frame.dirty[name] = torch.empty(0, dtype=torch.int64)
         return work
 
-    def _tile(self, size: tuple[int, int]) -> int:
-        return self.config.tile if min(size) >= 128 else self.config.coarse_tile
-
-    def _active_tiles(self, changed: torch.Tensor) -> tuple[torch.Tensor, float]:
-        """(n, 2) tile coordinates within `reach` of a changed pixel, and their share of the grid's tiles."""
-        h, w = changed.shape
-        t = self._tile((h, w))
+    def _reach(self, changed: torch.Tensor) -> torch.Tensor:
+        """The pixels of one grid within `reach` (scaled to the grid) of a changed label pixel."""
+        h = changed.shape[0]
         r = max(self.config.min_reach, -(-self.config.reach * h // self._frame.classes.shape[0]))
-        r = min(r, max(h, w))  # farther reaches the whole grid already
-        padded = F.pad(changed[None, None].float(), (r, r + t, r, r + t))
-        tiles = F.max_pool2d(padded, t + 2 * r, stride=t)[0, 0, :-(-h // t), :-(-w // t)] > 0
-        return tiles.nonzero(), tiles.float().mean().item()
+        return _dilate(changed, min(r, max(changed.shape)))  # farther reaches the whole grid already
 
     def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
         fast, c = self.fast, self.fast.config
         h, w = classes.shape
         cache = fast._label_cache(classes)
         first = fast._first_features(cache, z, (h // c.downscale, w // c.downscale))
-        src, first_changed = _nhwc(first), not torch.equal(first, frame.first)
+        src = _nhwc(first)
         for name, upsampled in fast.plan():
             factor = 2 if upsampled else 1
             size = (src.shape[0] * factor, src.shape[1] * factor)
             work = self._restore(frame, name)
             level = fast._level(cache, size)
             changed = level.classes != frame.labels.levels[size].classes
-            if (not changed.any() and not first_changed) or size[0] * size[1] <= self.config.keep_upto:
-                src, first_changed = work, False
+            if not changed.any() or size[0] * size[1] <= self.config.keep_upto:
+                src = work
                 continue
-            tiles, share = self._active_tiles(changed)
-            if first_changed or share > self.config.dense_above:
+            sets = _PixelSets(self._reach(changed))
+            if sets.share(1) > self.config.dense_above:
                 x = _nchw(src[None])
-                out = _nhwc(fast._block(name, fast._up(x) if upsampled else x, cache))
-                work.copy_(out)
+                work.copy_(_nhwc(fast._block(name, fast._up(x) if upsampled else x, cache)))
                 frame.dirty[name] = None
             else:
-                region = _Tiles(tiles, self._tile(size), size, halo=2)
-                frame.dirty[name] = self._block_tiles(fast.blocks[name], region, src, factor, level, work)
-            first_changed = False
+                frame.dirty[name] = self._block_at(fast.blocks[name], sets, src, factor, level, work)
             src = work
         image = self._restore(frame, IMAGE)
         changed = classes != frame.classes
         if changed.any():
-            region = _Tiles(self._active_tiles(changed)[0], self._tile((h, w)), (h, w), halo=1)
-            patches = region.zero_outside(F.leaky_relu(region.gather(src), LEAK))
-            rgb = torch.tanh_(F.conv2d(_nchw(patches), *fast.conv_img)).permute(0, 2, 3, 1)
-            frame.dirty[IMAGE] = region.scatter(image, rgb)
+            sets = _PixelSets(self._reach(changed))
+            x = F.leaky_relu(_rows(src, sets.rings[1]), LEAK)
+            rgb = torch.tanh_(_conv_rows(x, sets.taps(0, 1), self._weight(fast.conv_img[0]), fast.conv_img[1]))
+            image.view(-1, 3).index_copy_(0, sets.rings[0], rgb)
+            frame.dirty[IMAGE] = sets.rings[0]
         fast._previous = None
         return _nchw(image[None]).float().contiguous()
 
-    @staticmethod
-    def _local_patterns(patterns: Patterns, region: _Tiles) -> Patterns:
-        """The windows the tiles' patches use, renumbered: the SPADE tables are then made for these only
-        (a small share of a frame's windows), and rho is the (n, p, p) patch of local window ids."""
-        used, rho = torch.unique(region.gather(patterns.rho[..., None])[..., 0], return_inverse=True)
+    def _weight(self, weight: torch.Tensor) -> torch.Tensor:
+        """A conv kernel in the layout `_conv_rows` takes (made once per kernel, kept)."""
+        key = id(weight)
+        if key not in self._weights:
+            self._weights[key] = _tap_major(weight)
+        return self._weights[key]
+
+    def _windows(self, level: _Level, sets: _PixelSets) -> tuple[Patterns, list[torch.Tensor]]:
+        """The SPADE windows at the pixels of each ring, renumbered to the windows they use (the tables are
+        then made for these only). Built from the box around the rings, 2 pixels wider (a window's reach),
+        so the rest of the grid needs no window numbering."""
+        h, w = sets.size
+        top, bottom, left, right = sets.box
+        top, left, bottom, right = max(0, top - 2), max(0, left - 2), min(h, bottom + 2), min(w, right + 2)
+        patterns = build_patterns(level.classes[top:bottom, left:right].contiguous(), self.fast.label_nc)
+        flat = [(ring // w - top) * (right - left) + ring % w - left for ring in sets.rings]
+        used, local = torch.unique(patterns.rho.reshape(-1)[torch.cat(flat)], return_inverse=True)
         parts = patterns.rho_parts[used]
         pi_used, pi_local = torch.unique(parts, return_inverse=True)   # the outside marker sorts last
         inside = pi_used[pi_used < patterns.num_inside]
-        return Patterns(rho, patterns.pi_classes[inside], pi_local.reshape(parts.shape), patterns.pad)
+        local_patterns = Patterns(local, patterns.pi_classes[inside], pi_local.reshape(parts.shape), patterns.pad)
+        return local_patterns, list(local.split([f.numel() for f in flat]))
 
-    def _block_tiles(self, block: FastBlock, region: _Tiles, src: torch.Tensor, factor: int, level: _Level,
-                     work: torch.Tensor) -> torch.Tensor:
-        """One residual block on the active tiles; writes them into work and returns their flat indices."""
+    def _block_at(self, block: FastBlock, sets: _PixelSets, src: torch.Tensor, factor: int, level: _Level,
+                  work: torch.Tensor) -> torch.Tensor:
+        """One residual block at the pixels of sets.rings[0]; writes them into work and returns their indices."""
         fast = self.fast
-        x = region.gather(src, factor)                                   # (n, t + 4, t + 4, C)
-        local = self._local_patterns(fast._patterns(level), region)
-        rho = local.rho
+        patterns, windows = self._windows(level, sets)
 
-        def modulate(spade, patches: torch.Tensor, border: int, slope: float | None) -> torch.Tensor:
-            n, p, q, ch = patches.shape
-            flat = _nchw(patches.reshape(1, n * p, q, ch))
-            windows = region.crop(rho, border).reshape(n * p, q)
+        def modulate(spade, x: torch.Tensor, ring: int, slope: float | None) -> torch.Tensor:
             taps = self._taps.setdefault(id(spade), TapCache())
-            out = spade.apply(flat, windows, spade.tables(local, fast.dtype, taps), slope)
-            return out.permute(0, 2, 3, 1).reshape(n, p, q, ch)
+            tables = spade.tables(patterns, fast.dtype, taps)
+            return _nhwc(spade.apply(_nchw(x[None, :, None]), windows[ring][:, None], tables, slope))[:, 0]
 
-        dx = region.zero_outside(modulate(block.norm_0, x, 0, LEAK))
-        dx = F.conv2d(_nchw(dx), block.conv_0.weight, block.conv_0.bias).permute(0, 2, 3, 1)
-        dx = region.zero_outside(modulate(block.norm_1, dx.contiguous(), 1, LEAK))
-        dx = F.conv2d(_nchw(dx), block.conv_1.weight, block.conv_1.bias).permute(0, 2, 3, 1)
-        centre = region.crop(x, 2).contiguous()
+        w = sets.size[1]
+        x = _rows(src, sets.rings[2], factor, w)
+        dx = modulate(block.norm_0, x, 2, LEAK)
+        dx = _conv_rows(dx, sets.taps(1, 2), self._weight(block.conv_0.weight), block.conv_0.bias)
+        dx = modulate(block.norm_1, dx, 1, LEAK)
+        dx = _conv_rows(dx, sets.taps(0, 1), self._weight(block.conv_1.weight), block.conv_1.bias)
+        x = _rows(src, sets.rings[0], factor, w)
         if block.learned_shortcut:
-            shortcut = modulate(block.norm_s, centre, 2, None)
             weight = block.conv_s[0]
-            shortcut = shortcut @ weight.reshape(weight.shape[0], -1).t()
-        else:
-            shortcut = centre
-        return region.scatter(work, dx + shortcut)
+            x = modulate(block.norm_s, x, 0, None) @ weight.reshape(weight.shape[0], -1).t()
+        work.view(-1, work.shape[-1]).index_copy_(0, sets.rings[0], dx.add_(x))
+        return sets.rings[0]
+
+
+def _rows(src: torch.Tensor, flat: torch.Tensor, factor: int = 1, width: int | None = None) -> torch.Tensor:
+    """(n, C): src (hs, ws, C) at the flat pixel indices of a grid `factor` times finer and `width` wide
+    (the nearest 2x upsample of the input is never built)."""
+    if factor != 1:
+        flat = (flat // width // factor) * src.shape[1] + flat % width // factor
+    return src.reshape(-1, src.shape[-1]).index_select(0, flat)

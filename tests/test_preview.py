@@ -15,7 +15,7 @@ from spade.labels import ade20k
 from spade.preview import PreviewConfig, StrokePreview
 from tests.test_fast import TOL, channels, random_generator, reference
 
-EVERY_TILE = PreviewConfig(reach=10 ** 4, keep_upto=0, dense_above=2.0)  # all tiles, never dense
+EVERY_PIXEL = PreviewConfig(reach=10 ** 4, keep_upto=0, dense_above=2.0)  # every pixel, never dense
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -33,7 +33,7 @@ def test_recomputing_every_tile_gives_the_exact_frame(vae, upsampling, size):
     z = torch.randn(1, 256, generator=torch.Generator().manual_seed(3)) if vae else None
     before = painted_landscape(h, w, 0)
     after = brush_stroke(before, ROCK, 0.03)
-    preview = StrokePreview(FastGenerator(g), EVERY_TILE)
+    preview = StrokePreview(FastGenerator(g), EVERY_PIXEL)
     preview.exact(channels(before), z)
     for _ in range(2):  # the second starts from the working copy the first overwrote
         out, exact = preview.preview(channels(after), z)
@@ -51,7 +51,7 @@ def test_the_preview_keeps_the_old_frame_out_of_reach_and_is_close_near_the_stro
     new = reference(g, channels(after), None)
     assert not exact
     changed = torch.as_tensor(after != before)[None, None].float()
-    reach = preview.config.reach + 2 * preview.config.tile
+    reach = preview.config.reach       # the photo is recomputed only this close to a changed label
     far = F.max_pool2d(changed, 2 * reach + 1, 1, reach)[0, 0] == 0
     assert far.float().mean() > 0.5
     assert torch.equal(out[..., far], old[..., far])
