@@ -49,8 +49,8 @@ class PreviewConfig:
     """
 
     reach: int = 12
-    min_reach: int = 2
-    keep_upto: int = 16 * 16
+    min_reach: int = 1
+    keep_upto: int = 0
     dense_above: float = 0.5
     exact_above: float = 0.2
 
@@ -78,58 +78,60 @@ def _nchw(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, 3, 1, 2)
 
 
-def _dilate(mask: torch.Tensor, r: int) -> torch.Tensor:
-    """mask (h, w) bool grown by r pixels in every direction (a square; rows, then columns, in the box
-    around the mask's pixels)."""
-    if r <= 0 or not mask.any():
-        return mask
-    h, w = mask.shape
-    top, bottom, left, right = _bounding_box(mask)
-    top, left, bottom, right = max(0, top - r), max(0, left - r), min(h, bottom + r), min(w, right + r)
-    box = mask[top:bottom, left:right][None, None].float()
-    box = F.max_pool2d(F.max_pool2d(box, (1, 2 * r + 1), 1, (0, r)), (2 * r + 1, 1), 1, (r, 0))
-    out = torch.zeros_like(mask)
-    out[top:bottom, left:right] = box[0, 0] > 0
-    return out
-
-
 class _PixelSets:
     """The pixels one block recomputes on its grid and the two rings its 3x3 convolutions read.
 
-    rings[0]: the recomputed pixels; rings[1]: those grown by one pixel (where conv_1 reads, conv_0
-    writes); rings[2]: grown by two (where conv_0 reads). Each as flat indices into the (h, w) grid.
+    rings[0]: the changed pixels grown by `reach`, the recomputed ones; rings[1]: those grown by one more
+    pixel (where conv_1 reads and conv_0 writes); rings[2]: by two (where conv_0 reads). Each is a list of
+    flat indices into the (h, w) grid. The work is done in the box around the changed pixels, `reach` + 2
+    wider (`box`: top, bottom, left, right, clamped to the grid), so its cost follows the stroke's size.
     """
 
-    def __init__(self, mask: torch.Tensor):
-        self.size = h, w = mask.shape
-        masks = [mask, _dilate(mask, 1)]
-        masks.append(_dilate(masks[1], 1))
-        self.rings = [m.reshape(-1).nonzero()[:, 0] for m in masks]
-        self.box = _bounding_box(masks[2])
+    def __init__(self, changed: torch.Tensor, reach: int):
+        self.size = h, w = changed.shape
+        rows, cols = changed.any(1).nonzero()[:, 0], changed.any(0).nonzero()[:, 0]
+        m = reach + 2
+        self.box = top, bottom, left, right = (max(0, int(rows[0]) - m), min(h, int(rows[-1]) + 1 + m),
+                                               max(0, int(cols[0]) - m), min(w, int(cols[-1]) + 1 + m))
+        mask = changed[top:bottom, left:right][None, None].float()
+        self._local: list[torch.Tensor] = []
+        for grow in (reach, 1, 1):
+            if grow:
+                mask = F.max_pool2d(F.max_pool2d(mask, (1, 2 * grow + 1), 1, (0, grow)), (2 * grow + 1, 1), 1,
+                                    (grow, 0))
+            self._local.append(mask.reshape(-1).nonzero()[:, 0])
+        width = right - left
+        self.rings = [(ring // width + top) * w + ring % width + left for ring in self._local]
 
     def share(self, ring: int) -> float:
         return self.rings[ring].numel() / (self.size[0] * self.size[1])
 
     def taps(self, out_ring: int, in_ring: int) -> torch.Tensor:
         """(n_out, 9): for each pixel of rings[out_ring], the rows of its 3x3 neighbours among the values at
-        rings[in_ring] (conv weight order); n_in, one past the last row, for a neighbour outside the image."""
-        h, w = self.size
-        src, dst = self.rings[in_ring], self.rings[out_ring]
-        pos = torch.full(((h + 2) * (w + 2),), src.numel(), dtype=torch.int64, device=src.device)
+        rings[in_ring] (conv weight order); n_in, one past the last row, for a neighbour outside the image
+        (every neighbour inside the image of a pixel of ring k is in ring k + 1, and in the box)."""
+        top, bottom, left, right = self.box
+        w = right - left
+        src, dst = self._local[in_ring], self._local[out_ring]
+        pos = torch.full(((bottom - top + 2) * (w + 2),), src.numel(), dtype=torch.int64, device=src.device)
         pos[_padded_flat(src, w)] = torch.arange(src.numel(), device=src.device)
         offsets = torch.tensor([dy * (w + 2) + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)], device=src.device)
         return pos[_padded_flat(dst, w)[:, None] + offsets]
+
+    def in_box(self, ring: int, margin: int) -> torch.Tensor:
+        """The pixels of a ring as flat indices into the box grown by `margin` (clamped to the grid)."""
+        h, w = self.size
+        top, bottom, left, right = self.box
+        dy, dx = top - max(0, top - margin), left - max(0, left - margin)
+        width = right - left
+        grown = min(w, right + margin) - max(0, left - margin)
+        local = self._local[ring]
+        return (local // width + dy) * grown + local % width + dx
 
 
 def _padded_flat(flat: torch.Tensor, w: int) -> torch.Tensor:
     """Flat indices of an (h, w) grid as flat indices of the same pixels in the (h + 2, w + 2) padded grid."""
     return (flat // w + 1) * (w + 2) + flat % w + 1
-
-
-def _bounding_box(mask: torch.Tensor) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) of the true pixels of a non-empty mask, bottom and right exclusive."""
-    rows, cols = mask.any(1).nonzero()[:, 0], mask.any(0).nonzero()[:, 0]
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
 def _conv_rows(values: torch.Tensor, taps: torch.Tensor, weight: torch.Tensor,
@@ -217,11 +219,10 @@ class StrokePreview:
         frame.dirty[name] = torch.empty(0, dtype=torch.int64)
         return work
 
-    def _reach(self, changed: torch.Tensor) -> torch.Tensor:
-        """The pixels of one grid within `reach` (scaled to the grid) of a changed label pixel."""
-        h = changed.shape[0]
-        r = max(self.config.min_reach, -(-self.config.reach * h // self._frame.classes.shape[0]))
-        return _dilate(changed, min(r, max(changed.shape)))  # farther reaches the whole grid already
+    def _reach(self, size: tuple[int, int], coarsest: bool) -> int:
+        """How far around a changed label pixel a block on a grid of this size is recomputed, in its pixels."""
+        r = round(self.config.reach * size[0] / self._frame.classes.shape[0])
+        return min(r if coarsest else max(self.config.min_reach, r), max(size))
 
     def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
         fast, c = self.fast, self.fast.config
@@ -238,7 +239,7 @@ class StrokePreview:
             if not changed.any() or size[0] * size[1] <= self.config.keep_upto:
                 src = work
                 continue
-            sets = _PixelSets(self._reach(changed))
+            sets = _PixelSets(changed, self._reach(size, name == "head_0"))
             if sets.share(1) > self.config.dense_above:
                 x = _nchw(src[None])
                 work.copy_(_nhwc(fast._block(name, fast._up(x) if upsampled else x, cache)))
@@ -249,7 +250,7 @@ class StrokePreview:
         image = self._restore(frame, IMAGE)
         changed = classes != frame.classes
         if changed.any():
-            sets = _PixelSets(self._reach(changed))
+            sets = _PixelSets(changed, self._reach((h, w), False))
             x = F.leaky_relu(_rows(src, sets.rings[1]), LEAK)
             rgb = torch.tanh_(_conv_rows(x, sets.taps(0, 1), self._weight(fast.conv_img[0]), fast.conv_img[1]))
             image.view(-1, 3).index_copy_(0, sets.rings[0], rgb)
@@ -272,7 +273,7 @@ class StrokePreview:
         top, bottom, left, right = sets.box
         top, left, bottom, right = max(0, top - 2), max(0, left - 2), min(h, bottom + 2), min(w, right + 2)
         patterns = build_patterns(level.classes[top:bottom, left:right].contiguous(), self.fast.label_nc)
-        flat = [(ring // w - top) * (right - left) + ring % w - left for ring in sets.rings]
+        flat = [sets.in_box(ring, 2) for ring in range(3)]
         used, local = torch.unique(patterns.rho.reshape(-1)[torch.cat(flat)], return_inverse=True)
         parts = patterns.rho_parts[used]
         pi_used, pi_local = torch.unique(parts, return_inverse=True)   # the outside marker sorts last
