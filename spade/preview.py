@@ -50,20 +50,20 @@ class PreviewConfig:
 
     reach: int = 12
     min_reach: int = 1
-    keep_upto: int = 0
+    keep_upto: int = 16 * 16
     dense_above: float = 0.5
     exact_above: float = 0.2
 
 
 @dataclass
 class _Frame:
-    """What the last exact frame computed, and the working copy a preview overwrites tile by tile."""
+    """What previews start from (the last exact frame, or the last preview made with advance=True), and
+    the working copy a preview overwrites pixel by pixel."""
 
     classes: torch.Tensor
     z: torch.Tensor | None
     labels: object                                     # the FastGenerator label cache of that frame
-    first: torch.Tensor                                 # (1, C, h, w) first-layer features
-    kept: dict[str, torch.Tensor]                       # name -> (h, w, C), the exact activations
+    kept: dict[str, torch.Tensor]                       # name -> (h, w, C), the activations previews start from
     work: dict[str, torch.Tensor]                       # name -> (h, w, C), the last preview's activations
     dirty: dict[str, torch.Tensor | None]               # flat pixel indices the last preview overwrote (None: all)
 
@@ -182,16 +182,21 @@ class StrokePreview:
         z_kept = z.detach().to(fast.device).clone() if z is not None else None
         work = {k: v.clone() for k, v in kept.items()}
         clean = {k: torch.empty(0, dtype=torch.int64) for k in kept}
-        self._frame = _Frame(fast.checked_classes(classes, edges).clone(), z_kept, fast._labels, record["first"],
-                             kept, work, clean)
+        self._frame = _Frame(fast.checked_classes(classes, edges).clone(), z_kept, fast._labels, kept, work,
+                             clean)
         return out
 
     # -- previews -------------------------------------------------------------------------------------------
-    def preview(self, classes: torch.Tensor, z: torch.Tensor | None = None,
-                edges: torch.Tensor | None = None) -> tuple[torch.Tensor, bool]:
+    def preview(self, classes: torch.Tensor, z: torch.Tensor | None = None, edges: torch.Tensor | None = None,
+                advance: bool = False) -> tuple[torch.Tensor, bool]:
         """(image (1, 3, H, W), exact): a preview of classes after the last exact frame, or the exact frame
         itself (exact=True) when there is none to start from, the style or size changed, or the change is
-        larger than `exact_above` of the pixels."""
+        larger than `exact_above` of the pixels.
+
+        advance=True makes this preview the starting point of the next one, so that successive previews
+        during a stroke each recompute only what changed since the last (their cost follows the pointer's
+        movement between two renders, not the stroke so far); the next exact frame ends the chain.
+        """
         fast, frame = self.fast, self._frame
         ids = fast.checked_classes(classes, edges)
         if frame is None or frame.classes.shape != ids.shape or not self._same_style(frame, z):
@@ -200,6 +205,11 @@ class StrokePreview:
             return self.exact(classes, z, edges), True
         with fast._lock, torch.inference_mode():
             out = self._sparse(frame, ids, z)
+        if advance:
+            # the preview's activations become the kept ones; the other copy differs from them exactly
+            # where this preview wrote (frame.dirty), which the next preview restores first
+            frame.kept, frame.work = frame.work, frame.kept
+            frame.classes, frame.labels = ids.clone(), fast._labels
         return out, False
 
     @staticmethod
