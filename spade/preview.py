@@ -5,17 +5,21 @@ cheaper than a frame (the coarse grids spread any change over the whole image, d
 most of that spread is small. So a preview, at every residual block:
 
 - takes the pixels whose label changed at the block's resolution (the nearest-sampled map its SPADEs see),
-- dilates them by the block's reach (`PreviewConfig.reach` output pixels, scaled to the block's grid) and
-  gathers them into tiles,
-- recomputes the block only on those tiles (each with a 2-pixel halo, zero outside the image, as the
-  convolutions' padding), reading its input from the previous block's preview, and keeps the last exact
-  frame's activations everywhere else. A block whose tiles cover most of its grid runs densely instead;
-  the blocks on the coarsest grids (up to 16x16) keep the exact frame's activations: there a small stroke
-  covers the whole grid, and recomputing them would cost about a fifth of a frame.
+- grows them by the block's reach (`PreviewConfig.reach` output pixels, scaled to the block's grid),
+- recomputes the block only at those pixels: its two 3x3 convolutions as one matrix product each over the
+  gathered 3x3 neighbourhoods (im2col at a set of pixels: no tiles, no halos computed twice), conv_0 on the
+  set grown by one pixel, the SPADEs' tables made only for the windows the set uses; it reads its input
+  from the previous block's preview and keeps the previous frame's activations everywhere else. A block
+  whose set covers most of its grid runs densely instead; the blocks on the coarsest grids (up to 16x16)
+  keep the previous activations by default (`keep_upto`: recomputing them too gains about 1 dB on a
+  random-weights model, nothing on the trained bundled one, and costs about a third more).
 
-The result is not exact: outside the tiles it keeps the old activations, which the stroke would have moved
-a little through the coarse layers. A large change (or a new style, size or model state) renders the exact
-frame instead. Memory: the activations of one exact frame, and a working copy of them (`cache_bytes`).
+The result is not exact: outside those pixels it keeps the old activations, which the stroke would have
+moved a little through the coarse layers. A large change (or a new style, size or model state) renders the
+exact frame instead. Successive previews can each start from the last (`advance=True`, as the app does
+during a stroke), so that each costs what the pointer moved since the last render. Memory: the activations
+of one frame, a working copy of them, and the kernels of the recomputed convolutions in the layout the
+matrix products take (`cache_bytes`).
 
     preview = StrokePreview(fast_generator)
     image = preview.exact(classes, z)            # an exact frame; its activations are kept
@@ -41,8 +45,10 @@ class PreviewConfig:
     """How a preview chooses what to recompute.
 
     reach:       how far around a changed label pixel a block is recomputed, in output pixels (scaled to
-                 each block's grid, at least `min_reach` pixels of it: a block's own reach is 4).
-    keep_upto:   blocks on grids of at most this many pixels keep the exact frame's activations.
+                 each block's grid and rounded; a block's own reach is 4 pixels of its grid).
+    min_reach:   at least this many pixels of a block's grid, except on the first (coarsest) grid, where a
+                 pixel is a whole patch of the output.
+    keep_upto:   blocks on grids of at most this many pixels keep the previous activations (0: none).
     dense_above: share of a grid's pixels that conv_0 would have to compute above which a block runs
                  densely instead (the exact block).
     exact_above: share of changed label pixels above which the preview is the exact frame.
@@ -160,7 +166,7 @@ class StrokePreview:
 
     @property
     def cache_bytes(self) -> int:
-        """Memory held for previews: the exact frame's activations and the working copy."""
+        """Memory held for previews: the kept activations, the working copy and the re-laid-out kernels."""
         f = self._frame
         if f is None:
             return 0

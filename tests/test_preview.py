@@ -60,6 +60,34 @@ def test_the_preview_keeps_the_old_frame_out_of_reach_and_is_close_near_the_stro
     assert (out - new)[..., stroke].abs().mean() < 0.6 * (old - new)[..., stroke].abs().mean()
 
 
+def test_successive_previews_start_from_the_last_one():
+    g = random_generator(7, ngf=8, spade_hidden=16, crop_size=128)
+    frames = painted_landscape(128, 128, 5)
+    segments = [frames]
+    for i in range(3):                    # a stroke painted in three parts, one render after each
+        step = segments[-1].copy()
+        step[80:90, 20 + 25 * i:45 + 25 * i] = ROCK
+        segments.append(step)
+    chained = StrokePreview(FastGenerator(g), EVERY_PIXEL)   # recomputing every pixel: each step exact
+    chained.exact(channels(frames))
+    for labels in segments[1:]:
+        out, exact = chained.preview(channels(labels), advance=True)
+        assert not exact and (out - reference(g, channels(labels), None)).abs().max().item() < TOL
+
+    preview = StrokePreview(FastGenerator(g))
+    preview.exact(channels(frames))
+    last = preview.preview(channels(segments[1]), advance=True)[0]
+    out = preview.preview(channels(segments[2]), advance=True)[0]
+    new = torch.as_tensor(segments[2] != segments[1])[None, None].float()
+    reach = preview.config.reach
+    far = F.max_pool2d(new, 2 * reach + 1, 1, reach)[0, 0] == 0
+    assert torch.equal(out[..., far], last[..., far])    # only the newest part of the stroke was recomputed
+    new = reference(g, channels(segments[2]), None)
+    assert psnr(out, new) > psnr(last, new) + 3           # and it follows the exact frame there
+    exact = preview.exact(channels(segments[3]))          # the exact frame ends the chain
+    assert (exact - reference(g, channels(segments[3]), None)).abs().max().item() < TOL
+
+
 def test_an_unchanged_sketch_previews_as_the_exact_frame():
     g = random_generator(3, use_vae=True)
     z = torch.randn(1, 256, generator=torch.Generator().manual_seed(0))
