@@ -55,7 +55,8 @@ class RenderController(QObject):
     so a waiting request always renders the newest sketch rather than the one current when it was queued.
     While a stroke is in progress the worker renders stroke previews; once the pointer rests for REST_MS
     (or the stroke ends) it renders the exact frame, which replaces the preview. `shown_exact` says which
-    the photo on screen is.
+    the photo on screen is. With `previews` off every render is the exact frame (scripts/bench_ui.py
+    compares the two).
     """
 
     REST_MS = 150
@@ -72,6 +73,7 @@ class RenderController(QObject):
         self.generation = 0
         self.shown_revision = -1
         self.shown_exact = True
+        self.previews = True
         self._started_revision: tuple[int, int, bool] | None = None  # (generation, revision, exact)
         self._resting = False
         self._rest = QTimer(self)
@@ -115,7 +117,7 @@ class RenderController(QObject):
         self._started_revision = None
 
     def _start(self) -> None:
-        job = self.source.job(self.generation, preview=not self._resting)
+        job = self.source.job(self.generation, preview=self.previews and not self._resting)
         started = self._started_revision
         if job is not None and started is not None and started[:2] == (job.generation, job.revision) \
                 and (started[2] or job.preview):

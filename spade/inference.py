@@ -271,15 +271,17 @@ class SpadeRenderer:
 
     def render_preview(self, labels: np.ndarray, style: Style | None = None,
                        instances: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
-        """(rgb, exact): a fast approximate render of labels after the last exact render (spade/preview.py:
-        only the tiles near the changed pixels are recomputed), or the exact frame (exact=True) when there
-        is none to start from, the style changed or the change is large. Exports must use `render`."""
+        """(rgb, exact): a fast approximate render of labels after the last render (spade/preview.py: only
+        the pixels near the labels changed since then are recomputed; successive previews each start from
+        the last, until the next exact render), or the exact frame (exact=True) when there is none to start
+        from, the style changed or the change is large. Exports must use `render`."""
         self.validate(labels, instances)
         if not self.fast:
             return self.render(labels, style, instances), True
         z = self._latent(style)
         with torch.inference_mode():
-            out, exact = self._previews().preview(self.channels(labels), z, self._fast_edges(labels, instances))
+            out, exact = self._previews().preview(self.channels(labels), z, self._fast_edges(labels, instances),
+                                                  advance=True)
         return self._to_rgb(out.float().cpu()), exact
 
     @property

@@ -5,17 +5,21 @@ cheaper than a frame (the coarse grids spread any change over the whole image, d
 most of that spread is small. So a preview, at every residual block:
 
 - takes the pixels whose label changed at the block's resolution (the nearest-sampled map its SPADEs see),
-- dilates them by the block's reach (`PreviewConfig.reach` output pixels, scaled to the block's grid) and
-  gathers them into tiles,
-- recomputes the block only on those tiles (each with a 2-pixel halo, zero outside the image, as the
-  convolutions' padding), reading its input from the previous block's preview, and keeps the last exact
-  frame's activations everywhere else. A block whose tiles cover most of its grid runs densely instead;
-  the blocks on the coarsest grids (up to 16x16) keep the exact frame's activations: there a small stroke
-  covers the whole grid, and recomputing them would cost about a fifth of a frame.
+- grows them by the block's reach (`PreviewConfig.reach` output pixels, scaled to the block's grid),
+- recomputes the block only at those pixels: its two 3x3 convolutions as one matrix product each over the
+  gathered 3x3 neighbourhoods (im2col at a set of pixels: no tiles, no halos computed twice), conv_0 on the
+  set grown by one pixel, the SPADEs' tables made only for the windows the set uses; it reads its input
+  from the previous block's preview and keeps the previous frame's activations everywhere else. A block
+  whose set covers most of its grid runs densely instead; the blocks on the coarsest grids (up to 16x16)
+  keep the previous activations by default (`keep_upto`: recomputing them too gains about 1 dB on a
+  random-weights model, nothing on the trained bundled one, and costs about a third more).
 
-The result is not exact: outside the tiles it keeps the old activations, which the stroke would have moved
-a little through the coarse layers. A large change (or a new style, size or model state) renders the exact
-frame instead. Memory: the activations of one exact frame, and a working copy of them (`cache_bytes`).
+The result is not exact: outside those pixels it keeps the old activations, which the stroke would have
+moved a little through the coarse layers. A large change (or a new style, size or model state) renders the
+exact frame instead. Successive previews can each start from the last (`advance=True`, as the app does
+during a stroke), so that each costs what the pointer moved since the last render. Memory: the activations
+of one frame, a working copy of them, and the kernels of the recomputed convolutions in the layout the
+matrix products take (`cache_bytes`).
 
     preview = StrokePreview(fast_generator)
     image = preview.exact(classes, z)            # an exact frame; its activations are kept
@@ -29,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from .fast import LEAK, FastBlock, FastGenerator, _Level
-from .fast_patterns import Patterns
+from .fast_patterns import Patterns, build_patterns
 from .fast_spade import TapCache
 
 # Block outputs are stored as (h, w, C) views of channels_last tensors; "image" is the tanh output (h, w, 3).
@@ -41,18 +45,17 @@ class PreviewConfig:
     """How a preview chooses what to recompute.
 
     reach:       how far around a changed label pixel a block is recomputed, in output pixels (scaled to
-                 each block's grid, at least `min_reach` pixels of it: a block's own reach is 4).
-    tile:        side of the recomputed tiles on grids of 128 pixels a side and more; `coarse_tile` below.
-    keep_upto:   blocks on grids of at most this many pixels keep the exact frame's activations (the
-                 4x4 to 16x16 grids: dense there, they would cost about a fifth of a frame).
-    dense_above: share of a grid's tiles above which a block runs densely instead.
+                 each block's grid and rounded; a block's own reach is 4 pixels of its grid).
+    min_reach:   at least this many pixels of a block's grid, except on the first (coarsest) grid, where a
+                 pixel is a whole patch of the output.
+    keep_upto:   blocks on grids of at most this many pixels keep the previous activations (0: none).
+    dense_above: share of a grid's pixels that conv_0 would have to compute above which a block runs
+                 densely instead (the exact block).
     exact_above: share of changed label pixels above which the preview is the exact frame.
     """
 
     reach: int = 12
-    min_reach: int = 2
-    tile: int = 8
-    coarse_tile: int = 4
+    min_reach: int = 1
     keep_upto: int = 16 * 16
     dense_above: float = 0.5
     exact_above: float = 0.2
@@ -60,13 +63,13 @@ class PreviewConfig:
 
 @dataclass
 class _Frame:
-    """What the last exact frame computed, and the working copy a preview overwrites tile by tile."""
+    """What previews start from (the last exact frame, or the last preview made with advance=True), and
+    the working copy a preview overwrites pixel by pixel."""
 
     classes: torch.Tensor
     z: torch.Tensor | None
     labels: object                                     # the FastGenerator label cache of that frame
-    first: torch.Tensor                                 # (1, C, h, w) first-layer features
-    kept: dict[str, torch.Tensor]                       # name -> (h, w, C), the exact activations
+    kept: dict[str, torch.Tensor]                       # name -> (h, w, C), the activations previews start from
     work: dict[str, torch.Tensor]                       # name -> (h, w, C), the last preview's activations
     dirty: dict[str, torch.Tensor | None]               # flat pixel indices the last preview overwrote (None: all)
 
@@ -81,46 +84,74 @@ def _nchw(x: torch.Tensor) -> torch.Tensor:
     return x.permute(0, 3, 1, 2)
 
 
-class _Tiles:
-    """Active tiles of one grid: output pixel coordinates and the halo'd patch coordinates to read."""
+class _PixelSets:
+    """The pixels one block recomputes on its grid and the two rings its 3x3 convolutions read.
 
-    def __init__(self, tiles: torch.Tensor, tile: int, size: tuple[int, int], halo: int):
-        h, w = size
-        self.count = tiles.shape[0]
-        offsets = torch.arange(-halo, tile + halo, device=tiles.device)
-        ys = tiles[:, 0, None] * tile + offsets                        # (n, tile + 2 halo)
-        xs = tiles[:, 1, None] * tile + offsets
-        self.valid = ((ys >= 0) & (ys < h))[:, :, None] & ((xs >= 0) & (xs < w))[:, None, :]
-        self.ys, self.xs = ys.clamp(0, h - 1), xs.clamp(0, w - 1)
-        inner = slice(halo, halo + tile)
-        oy, ox = ys[:, inner], xs[:, inner]
-        out_valid = (oy < h)[:, :, None] & (ox < w)[:, None, :]
-        self.all_inside = bool(out_valid.all())
-        self.out_valid = out_valid.reshape(-1)
-        self.out_flat = (oy.clamp(max=h - 1)[:, :, None] * w + ox.clamp(max=w - 1)[:, None, :]).reshape(-1)
-        self.halo = halo
+    rings[0]: the changed pixels grown by `reach`, the recomputed ones; rings[1]: those grown by one more
+    pixel (where conv_1 reads and conv_0 writes); rings[2]: by two (where conv_0 reads). Each is a list of
+    flat indices into the (h, w) grid. The work is done in the box around the changed pixels, `reach` + 2
+    wider (`box`: top, bottom, left, right, clamped to the grid), so its cost follows the stroke's size.
+    """
 
-    def gather(self, src: torch.Tensor, factor: int = 1) -> torch.Tensor:
-        """(n, t + 2 halo, t + 2 halo, C) patches of src (hs, ws, C) read at coordinates // factor (the
-        nearest 2x upsample of the input is never built)."""
-        return src[(self.ys // factor)[:, :, None], (self.xs // factor)[:, None, :]]
+    def __init__(self, changed: torch.Tensor, reach: int):
+        self.size = h, w = changed.shape
+        rows, cols = changed.any(1).nonzero()[:, 0], changed.any(0).nonzero()[:, 0]
+        m = reach + 2
+        self.box = top, bottom, left, right = (max(0, int(rows[0]) - m), min(h, int(rows[-1]) + 1 + m),
+                                               max(0, int(cols[0]) - m), min(w, int(cols[-1]) + 1 + m))
+        mask = changed[top:bottom, left:right][None, None].float()
+        self._local: list[torch.Tensor] = []
+        for grow in (reach, 1, 1):
+            if grow:
+                mask = F.max_pool2d(F.max_pool2d(mask, (1, 2 * grow + 1), 1, (0, grow)), (2 * grow + 1, 1), 1,
+                                    (grow, 0))
+            self._local.append(mask.reshape(-1).nonzero()[:, 0])
+        width = right - left
+        self.rings = [(ring // width + top) * w + ring % width + left for ring in self._local]
 
-    def crop(self, patches: torch.Tensor, border: int) -> torch.Tensor:
-        """patches without `border` pixels on each side (a view)."""
-        return patches[:, border:patches.shape[1] - border, border:patches.shape[2] - border]
+    def share(self, ring: int) -> float:
+        return self.rings[ring].numel() / (self.size[0] * self.size[1])
 
-    def zero_outside(self, patches: torch.Tensor) -> torch.Tensor:
-        """patches (n, p, p, C) with the pixels outside the image zeroed (the convolutions' zero padding)."""
-        border = (self.valid.shape[1] - patches.shape[1]) // 2
-        return patches.mul_(self.crop(self.valid, border)[..., None].to(patches.dtype))
+    def taps(self, out_ring: int, in_ring: int) -> torch.Tensor:
+        """(n_out, 9): for each pixel of rings[out_ring], the rows of its 3x3 neighbours among the values at
+        rings[in_ring] (conv weight order); n_in, one past the last row, for a neighbour outside the image
+        (every neighbour inside the image of a pixel of ring k is in ring k + 1, and in the box)."""
+        top, bottom, left, right = self.box
+        w = right - left
+        src, dst = self._local[in_ring], self._local[out_ring]
+        pos = torch.full(((bottom - top + 2) * (w + 2),), src.numel(), dtype=torch.int64, device=src.device)
+        pos[_padded_flat(src, w)] = torch.arange(src.numel(), device=src.device)
+        offsets = torch.tensor([dy * (w + 2) + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)], device=src.device)
+        return pos[_padded_flat(dst, w)[:, None] + offsets]
 
-    def scatter(self, dst: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-        """Write (n, t, t, C) values into dst (h, w, C) at the tiles' pixels; returns the flat indices."""
-        flat, rows = self.out_flat, values.reshape(-1, values.shape[-1])
-        if not self.all_inside:
-            flat, rows = flat[self.out_valid], rows[self.out_valid]
-        dst.view(-1, dst.shape[-1]).index_copy_(0, flat, rows)
-        return flat
+    def in_box(self, ring: int, margin: int) -> torch.Tensor:
+        """The pixels of a ring as flat indices into the box grown by `margin` (clamped to the grid)."""
+        h, w = self.size
+        top, bottom, left, right = self.box
+        dy, dx = top - max(0, top - margin), left - max(0, left - margin)
+        width = right - left
+        grown = min(w, right + margin) - max(0, left - margin)
+        local = self._local[ring]
+        return (local // width + dy) * grown + local % width + dx
+
+
+def _padded_flat(flat: torch.Tensor, w: int) -> torch.Tensor:
+    """Flat indices of an (h, w) grid as flat indices of the same pixels in the (h + 2, w + 2) padded grid."""
+    return (flat // w + 1) * (w + 2) + flat % w + 1
+
+
+def _conv_rows(values: torch.Tensor, taps: torch.Tensor, weight: torch.Tensor,
+               bias: torch.Tensor | None) -> torch.Tensor:
+    """A 3x3 convolution at a set of pixels: values (n_in, C) are its input at the pixels `taps` points to,
+    weight (9 C, C_out) is the kernel in tap-major order (`_tap_major`); zero padding outside the image."""
+    padded = F.pad(values, (0, 0, 0, 1))
+    rows = padded.index_select(0, taps.reshape(-1)).view(taps.shape[0], -1)
+    return torch.addmm(bias, rows, weight) if bias is not None else rows @ weight
+
+
+def _tap_major(weight: torch.Tensor) -> torch.Tensor:
+    """(C_out, C_in, 3, 3) -> (9 C_in, C_out), rows ordered by tap then input channel."""
+    return weight.permute(2, 3, 1, 0).reshape(-1, weight.shape[0]).contiguous()
 
 
 class StrokePreview:
@@ -131,14 +162,15 @@ class StrokePreview:
         self.config = config
         self._frame: _Frame | None = None
         self._taps: dict[int, TapCache] = {}  # per SPADE: products of the windows previews met
+        self._weights: dict[int, torch.Tensor] = {}  # per conv kernel: its `_tap_major` layout
 
     @property
     def cache_bytes(self) -> int:
-        """Memory held for previews: the exact frame's activations and the working copy."""
+        """Memory held for previews: the kept activations, the working copy and the re-laid-out kernels."""
         f = self._frame
         if f is None:
             return 0
-        tensors = list(f.kept.values()) + list(f.work.values())
+        tensors = list(f.kept.values()) + list(f.work.values()) + list(self._weights.values())
         return sum(t.numel() * t.element_size() for t in tensors)
 
     # -- the exact frame ------------------------------------------------------------------------------------
@@ -156,16 +188,21 @@ class StrokePreview:
         z_kept = z.detach().to(fast.device).clone() if z is not None else None
         work = {k: v.clone() for k, v in kept.items()}
         clean = {k: torch.empty(0, dtype=torch.int64) for k in kept}
-        self._frame = _Frame(fast.checked_classes(classes, edges).clone(), z_kept, fast._labels, record["first"],
-                             kept, work, clean)
+        self._frame = _Frame(fast.checked_classes(classes, edges).clone(), z_kept, fast._labels, kept, work,
+                             clean)
         return out
 
     # -- previews -------------------------------------------------------------------------------------------
-    def preview(self, classes: torch.Tensor, z: torch.Tensor | None = None,
-                edges: torch.Tensor | None = None) -> tuple[torch.Tensor, bool]:
+    def preview(self, classes: torch.Tensor, z: torch.Tensor | None = None, edges: torch.Tensor | None = None,
+                advance: bool = False) -> tuple[torch.Tensor, bool]:
         """(image (1, 3, H, W), exact): a preview of classes after the last exact frame, or the exact frame
         itself (exact=True) when there is none to start from, the style or size changed, or the change is
-        larger than `exact_above` of the pixels."""
+        larger than `exact_above` of the pixels.
+
+        advance=True makes this preview the starting point of the next one, so that successive previews
+        during a stroke each recompute only what changed since the last (their cost follows the pointer's
+        movement between two renders, not the stroke so far); the next exact frame ends the chain.
+        """
         fast, frame = self.fast, self._frame
         ids = fast.checked_classes(classes, edges)
         if frame is None or frame.classes.shape != ids.shape or not self._same_style(frame, z):
@@ -174,6 +211,11 @@ class StrokePreview:
             return self.exact(classes, z, edges), True
         with fast._lock, torch.inference_mode():
             out = self._sparse(frame, ids, z)
+        if advance:
+            # the preview's activations become the kept ones; the other copy differs from them exactly
+            # where this preview wrote (frame.dirty), which the next preview restores first
+            frame.kept, frame.work = frame.work, frame.kept
+            frame.classes, frame.labels = ids.clone(), fast._labels
         return out, False
 
     @staticmethod
@@ -193,90 +235,96 @@ class StrokePreview:
         frame.dirty[name] = torch.empty(0, dtype=torch.int64)
         return work
 
-    def _tile(self, size: tuple[int, int]) -> int:
-        return self.config.tile if min(size) >= 128 else self.config.coarse_tile
-
-    def _active_tiles(self, changed: torch.Tensor) -> tuple[torch.Tensor, float]:
-        """(n, 2) tile coordinates within `reach` of a changed pixel, and their share of the grid's tiles."""
-        h, w = changed.shape
-        t = self._tile((h, w))
-        r = max(self.config.min_reach, -(-self.config.reach * h // self._frame.classes.shape[0]))
-        r = min(r, max(h, w))  # farther reaches the whole grid already
-        padded = F.pad(changed[None, None].float(), (r, r + t, r, r + t))
-        tiles = F.max_pool2d(padded, t + 2 * r, stride=t)[0, 0, :-(-h // t), :-(-w // t)] > 0
-        return tiles.nonzero(), tiles.float().mean().item()
+    def _reach(self, size: tuple[int, int], coarsest: bool) -> int:
+        """How far around a changed label pixel a block on a grid of this size is recomputed, in its pixels."""
+        r = round(self.config.reach * size[0] / self._frame.classes.shape[0])
+        return min(r if coarsest else max(self.config.min_reach, r), max(size))
 
     def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
         fast, c = self.fast, self.fast.config
         h, w = classes.shape
         cache = fast._label_cache(classes)
         first = fast._first_features(cache, z, (h // c.downscale, w // c.downscale))
-        src, first_changed = _nhwc(first), not torch.equal(first, frame.first)
+        src = _nhwc(first)
         for name, upsampled in fast.plan():
             factor = 2 if upsampled else 1
             size = (src.shape[0] * factor, src.shape[1] * factor)
             work = self._restore(frame, name)
             level = fast._level(cache, size)
             changed = level.classes != frame.labels.levels[size].classes
-            if (not changed.any() and not first_changed) or size[0] * size[1] <= self.config.keep_upto:
-                src, first_changed = work, False
+            if not changed.any() or size[0] * size[1] <= self.config.keep_upto:
+                src = work
                 continue
-            tiles, share = self._active_tiles(changed)
-            if first_changed or share > self.config.dense_above:
+            sets = _PixelSets(changed, self._reach(size, name == "head_0"))
+            if sets.share(1) > self.config.dense_above:
                 x = _nchw(src[None])
-                out = _nhwc(fast._block(name, fast._up(x) if upsampled else x, cache))
-                work.copy_(out)
+                work.copy_(_nhwc(fast._block(name, fast._up(x) if upsampled else x, cache)))
                 frame.dirty[name] = None
             else:
-                region = _Tiles(tiles, self._tile(size), size, halo=2)
-                frame.dirty[name] = self._block_tiles(fast.blocks[name], region, src, factor, level, work)
-            first_changed = False
+                frame.dirty[name] = self._block_at(fast.blocks[name], sets, src, factor, level, work)
             src = work
         image = self._restore(frame, IMAGE)
         changed = classes != frame.classes
         if changed.any():
-            region = _Tiles(self._active_tiles(changed)[0], self._tile((h, w)), (h, w), halo=1)
-            patches = region.zero_outside(F.leaky_relu(region.gather(src), LEAK))
-            rgb = torch.tanh_(F.conv2d(_nchw(patches), *fast.conv_img)).permute(0, 2, 3, 1)
-            frame.dirty[IMAGE] = region.scatter(image, rgb)
+            sets = _PixelSets(changed, self._reach((h, w), False))
+            x = F.leaky_relu(_rows(src, sets.rings[1]), LEAK)
+            rgb = torch.tanh_(_conv_rows(x, sets.taps(0, 1), self._weight(fast.conv_img[0]), fast.conv_img[1]))
+            image.view(-1, 3).index_copy_(0, sets.rings[0], rgb)
+            frame.dirty[IMAGE] = sets.rings[0]
         fast._previous = None
         return _nchw(image[None]).float().contiguous()
 
-    @staticmethod
-    def _local_patterns(patterns: Patterns, region: _Tiles) -> Patterns:
-        """The windows the tiles' patches use, renumbered: the SPADE tables are then made for these only
-        (a small share of a frame's windows), and rho is the (n, p, p) patch of local window ids."""
-        used, rho = torch.unique(region.gather(patterns.rho[..., None])[..., 0], return_inverse=True)
+    def _weight(self, weight: torch.Tensor) -> torch.Tensor:
+        """A conv kernel in the layout `_conv_rows` takes (made once per kernel, kept)."""
+        key = id(weight)
+        if key not in self._weights:
+            self._weights[key] = _tap_major(weight)
+        return self._weights[key]
+
+    def _windows(self, level: _Level, sets: _PixelSets) -> tuple[Patterns, list[torch.Tensor]]:
+        """The SPADE windows at the pixels of each ring, renumbered to the windows they use (the tables are
+        then made for these only). Built from the box around the rings, 2 pixels wider (a window's reach),
+        so the rest of the grid needs no window numbering."""
+        h, w = sets.size
+        top, bottom, left, right = sets.box
+        top, left, bottom, right = max(0, top - 2), max(0, left - 2), min(h, bottom + 2), min(w, right + 2)
+        patterns = build_patterns(level.classes[top:bottom, left:right].contiguous(), self.fast.label_nc)
+        flat = [sets.in_box(ring, 2) for ring in range(3)]
+        used, local = torch.unique(patterns.rho.reshape(-1)[torch.cat(flat)], return_inverse=True)
         parts = patterns.rho_parts[used]
         pi_used, pi_local = torch.unique(parts, return_inverse=True)   # the outside marker sorts last
         inside = pi_used[pi_used < patterns.num_inside]
-        return Patterns(rho, patterns.pi_classes[inside], pi_local.reshape(parts.shape), patterns.pad)
+        local_patterns = Patterns(local, patterns.pi_classes[inside], pi_local.reshape(parts.shape), patterns.pad)
+        return local_patterns, list(local.split([f.numel() for f in flat]))
 
-    def _block_tiles(self, block: FastBlock, region: _Tiles, src: torch.Tensor, factor: int, level: _Level,
-                     work: torch.Tensor) -> torch.Tensor:
-        """One residual block on the active tiles; writes them into work and returns their flat indices."""
+    def _block_at(self, block: FastBlock, sets: _PixelSets, src: torch.Tensor, factor: int, level: _Level,
+                  work: torch.Tensor) -> torch.Tensor:
+        """One residual block at the pixels of sets.rings[0]; writes them into work and returns their indices."""
         fast = self.fast
-        x = region.gather(src, factor)                                   # (n, t + 4, t + 4, C)
-        local = self._local_patterns(fast._patterns(level), region)
-        rho = local.rho
+        patterns, windows = self._windows(level, sets)
 
-        def modulate(spade, patches: torch.Tensor, border: int, slope: float | None) -> torch.Tensor:
-            n, p, q, ch = patches.shape
-            flat = _nchw(patches.reshape(1, n * p, q, ch))
-            windows = region.crop(rho, border).reshape(n * p, q)
+        def modulate(spade, x: torch.Tensor, ring: int, slope: float | None) -> torch.Tensor:
             taps = self._taps.setdefault(id(spade), TapCache())
-            out = spade.apply(flat, windows, spade.tables(local, fast.dtype, taps), slope)
-            return out.permute(0, 2, 3, 1).reshape(n, p, q, ch)
+            tables = spade.tables(patterns, fast.dtype, taps)
+            return _nhwc(spade.apply(_nchw(x[None, :, None]), windows[ring][:, None], tables, slope))[:, 0]
 
-        dx = region.zero_outside(modulate(block.norm_0, x, 0, LEAK))
-        dx = F.conv2d(_nchw(dx), block.conv_0.weight, block.conv_0.bias).permute(0, 2, 3, 1)
-        dx = region.zero_outside(modulate(block.norm_1, dx.contiguous(), 1, LEAK))
-        dx = F.conv2d(_nchw(dx), block.conv_1.weight, block.conv_1.bias).permute(0, 2, 3, 1)
-        centre = region.crop(x, 2).contiguous()
+        w = sets.size[1]
+        x = _rows(src, sets.rings[2], factor, w)
+        dx = modulate(block.norm_0, x, 2, LEAK)
+        dx = _conv_rows(dx, sets.taps(1, 2), self._weight(block.conv_0.weight), block.conv_0.bias)
+        dx = modulate(block.norm_1, dx, 1, LEAK)
+        dx = _conv_rows(dx, sets.taps(0, 1), self._weight(block.conv_1.weight), block.conv_1.bias)
+        x = _rows(src, sets.rings[0], factor, w)
         if block.learned_shortcut:
-            shortcut = modulate(block.norm_s, centre, 2, None)
             weight = block.conv_s[0]
-            shortcut = shortcut @ weight.reshape(weight.shape[0], -1).t()
-        else:
-            shortcut = centre
-        return region.scatter(work, dx + shortcut)
+            x = modulate(block.norm_s, x, 0, None) @ weight.reshape(weight.shape[0], -1).t()
+        work.view(-1, work.shape[-1]).index_copy_(0, sets.rings[0], dx.add_(x))
+        return sets.rings[0]
+
+
+def _rows(src: torch.Tensor, flat: torch.Tensor, factor: int = 1, width: int | None = None) -> torch.Tensor:
+    """(n, C): src (hs, ws, C) at the flat pixel indices of a grid `factor` times finer and `width` wide
+    (the nearest 2x upsample of the input is never built)."""
+    if factor != 1:
+        flat = (flat // width // factor) * src.shape[1] + flat % width // factor
+    return src.reshape(-1, src.shape[-1]).index_select(0, flat)

@@ -15,7 +15,7 @@ from spade.labels import ade20k
 from spade.preview import PreviewConfig, StrokePreview
 from tests.test_fast import TOL, channels, random_generator, reference
 
-EVERY_TILE = PreviewConfig(reach=10 ** 4, keep_upto=0, dense_above=2.0)  # all tiles, never dense
+EVERY_PIXEL = PreviewConfig(reach=10 ** 4, keep_upto=0, dense_above=2.0)  # every pixel, never dense
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -33,7 +33,7 @@ def test_recomputing_every_tile_gives_the_exact_frame(vae, upsampling, size):
     z = torch.randn(1, 256, generator=torch.Generator().manual_seed(3)) if vae else None
     before = painted_landscape(h, w, 0)
     after = brush_stroke(before, ROCK, 0.03)
-    preview = StrokePreview(FastGenerator(g), EVERY_TILE)
+    preview = StrokePreview(FastGenerator(g), EVERY_PIXEL)
     preview.exact(channels(before), z)
     for _ in range(2):  # the second starts from the working copy the first overwrote
         out, exact = preview.preview(channels(after), z)
@@ -51,13 +51,41 @@ def test_the_preview_keeps_the_old_frame_out_of_reach_and_is_close_near_the_stro
     new = reference(g, channels(after), None)
     assert not exact
     changed = torch.as_tensor(after != before)[None, None].float()
-    reach = preview.config.reach + 2 * preview.config.tile
+    reach = preview.config.reach       # the photo is recomputed only this close to a changed label
     far = F.max_pool2d(changed, 2 * reach + 1, 1, reach)[0, 0] == 0
     assert far.float().mean() > 0.5
     assert torch.equal(out[..., far], old[..., far])
     assert psnr(out, new) > 38 > psnr(old, new)
     stroke = changed[0, 0] > 0  # where the photo changes most, the preview follows the exact frame
     assert (out - new)[..., stroke].abs().mean() < 0.6 * (old - new)[..., stroke].abs().mean()
+
+
+def test_successive_previews_start_from_the_last_one():
+    g = random_generator(7, ngf=8, spade_hidden=16, crop_size=128)
+    frames = painted_landscape(128, 128, 5)
+    segments = [frames]
+    for i in range(3):                    # a stroke painted in three parts, one render after each
+        step = segments[-1].copy()
+        step[80:90, 20 + 25 * i:45 + 25 * i] = ROCK
+        segments.append(step)
+    chained = StrokePreview(FastGenerator(g), EVERY_PIXEL)   # recomputing every pixel: each step exact
+    chained.exact(channels(frames))
+    for labels in segments[1:]:
+        out, exact = chained.preview(channels(labels), advance=True)
+        assert not exact and (out - reference(g, channels(labels), None)).abs().max().item() < TOL
+
+    preview = StrokePreview(FastGenerator(g))
+    preview.exact(channels(frames))
+    last = preview.preview(channels(segments[1]), advance=True)[0]
+    out = preview.preview(channels(segments[2]), advance=True)[0]
+    new = torch.as_tensor(segments[2] != segments[1])[None, None].float()
+    reach = preview.config.reach
+    far = F.max_pool2d(new, 2 * reach + 1, 1, reach)[0, 0] == 0
+    assert torch.equal(out[..., far], last[..., far])    # only the newest part of the stroke was recomputed
+    new = reference(g, channels(segments[2]), None)
+    assert psnr(out, new) > psnr(last, new) + 3           # and it follows the exact frame there
+    exact = preview.exact(channels(segments[3]))          # the exact frame ends the chain
+    assert (exact - reference(g, channels(segments[3]), None)).abs().max().item() < TOL
 
 
 def test_an_unchanged_sketch_previews_as_the_exact_frame():
