@@ -47,7 +47,7 @@ from .colour import srgb_to_lab
 from .photo_augment import camera_faults, new_sky, relight, square_crop
 from .photo_styles import TOP_BAND, read_photos
 from .procedural.scene import generate_scene
-from .setting_model import SettingBank, SettingModel, class_fractions, fit_setting_model, render_bank, setting_stats
+from .setting_model import SettingBank, class_fractions, fit_setting_model, render_bank, setting_stats
 from .stage_record import chain_record, hardware
 
 logger = logging.getLogger(__name__)
