@@ -45,14 +45,13 @@ from spade.usage import EXIT_BAD_INPUT, UsageParser
 
 from .colour import srgb_to_lab
 from .photo_augment import camera_faults, new_sky, relight, square_crop
-from .photo_styles import TOP_BAND, read_photos
+from .photo_styles import SKY, photo_sky_lab, read_photos
 from .procedural.scene import generate_scene
 from .setting_model import SettingBank, class_fractions, fit_setting_model, render_bank, setting_stats
 from .stage_record import chain_record, hardware
 
 logger = logging.getLogger(__name__)
 
-SKY = 3
 GROUND_BAND = 0.5   # the photo's ground: its lower half
 BANK_FILE = "setting_bank.npz"
 
@@ -114,10 +113,8 @@ def widened_encoder(source: ConvEncoder, colour_bands: int) -> ConvEncoder:
 def photo_setting(photo: np.ndarray) -> np.ndarray:
     """(6,) the setting a float (H, W, 3) photo in [0, 1] asks for: the median CIELAB of its top fifth (read as
     train.quality reads a photo's sky) and the mean of its lower half."""
-    lab = srgb_to_lab(photo * 255.0)
-    h = photo.shape[0]
-    sky = np.median(lab[: max(1, round(h * TOP_BAND))].reshape(-1, 3), axis=0)
-    return np.concatenate([sky, lab[int(h * (1 - GROUND_BAND)):].reshape(-1, 3).mean(0)])
+    ground = srgb_to_lab(photo[int(photo.shape[0] * (1 - GROUND_BAND)):] * 255.0)
+    return np.concatenate([photo_sky_lab(photo * 255.0), ground.reshape(-1, 3).mean(0)])
 
 
 @dataclass
@@ -195,8 +192,10 @@ class LatentRange:
         return F.relu(self.distance(z) / self.typical - 1.0).pow(2).mean()
 
 
-def train(args: argparse.Namespace, log=logger.info) -> tuple[dict, ConvEncoder, object, float, dict]:
-    """Fit the encoder; returns (last losses, encoder, source renderer, seconds, forward-model R^2)."""
+def train(args: argparse.Namespace, photos: list[np.ndarray], log=logger.info
+          ) -> tuple[dict, ConvEncoder, object, float, dict]:
+    """Fit the encoder on `photos` (float (H, W, 3) in [0, 1]) and procedural scenes; returns (last losses,
+    encoder, source renderer, seconds, forward-model R^2)."""
     device = pick_device(args.device)
     source = load_model(args.model, device)
     if not source.has_encoder:
@@ -216,7 +215,6 @@ def train(args: argparse.Namespace, log=logger.info) -> tuple[dict, ConvEncoder,
     for p in student.parameters():
         p.requires_grad_(True)
     size = student.config.input_size
-    photos = [a.astype(np.float32) / 255 for a in read_photos(args.photos).values()] if args.photos else []
     log(f"{len(photos)} real photos; generating {args.pool} procedural scenes")
     h, w = source.default_size
     scenes = [generate_scene(args.seed * 1_000_003 + i, (h, w)) for i in range(args.pool)]
@@ -318,9 +316,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m train.photo_encod
     if args.photos and not Path(args.photos).is_dir():
         print(f"error: --photos {args.photos}: not a folder", file=sys.stderr)
         return EXIT_BAD_INPUT
-    photo_names = sorted(read_photos(args.photos)) if args.photos else []
     try:
-        losses, encoder, source, elapsed, r2 = train(args, log=lambda m: print(m, flush=True))
+        named = read_photos(args.photos) if args.photos else {}
+        photo_names = sorted(named)
+        losses, encoder, source, elapsed, r2 = train(args, [a.astype(np.float32) / 255 for a in named.values()],
+                                                     log=lambda m: print(m, flush=True))
     except GauguinError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -25,10 +25,10 @@ from spade.inference import Style
 
 from .colour import srgb_to_lab
 from .photo_augment import new_sky, relight, square_crop
+from .photo_styles import SKY
 
 logger = logging.getLogger(__name__)
 
-SKY = 3
 STATS = ("sky L", "sky a", "sky b", "ground L", "ground a", "ground b")
 
 
