@@ -91,8 +91,7 @@ def model_info_html(info: dict, label_set: LabelSet) -> str:
     rows = [("Name", info.get("name")), ("Format", info.get("source")), ("Device", info.get("device")),
             ("Parameters", f"{info.get('parameters', 0) / 1e6:.1f} M"),
             ("Renders", info.get("size")),
-            ("Style", "photo + random (VAE with encoder)" if info.get("encoder")
-             else "random only (no encoder)" if info.get("vae") else "none (no style input)"),
+            ("Style", _style_inputs(info)),
             ("Classes", f"{info.get('classes')} of {label_set.class_count} {info.get('label_set')} classes trained")]
     training = info.get("training") or {}
     for key in ("dataset", "iterations", "epochs", "date"):
@@ -100,6 +99,14 @@ def model_info_html(info: dict, label_set: LabelSet) -> str:
             rows.append((key.capitalize(), _iterations(training) if key == "iterations" else training[key]))
     body = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in rows)
     return f"<table>{body}</table>"
+
+
+def _style_inputs(info: dict) -> str:
+    if not info.get("vae"):
+        return "none (no style input)"
+    if info.get("style_atlas"):
+        return f"photo + random (style atlas of {info['style_atlas']} looks)"
+    return "photo + random (VAE with encoder)" if info.get("encoder") else "random only (no encoder)"
 
 
 def _iterations(training: dict) -> str:

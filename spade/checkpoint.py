@@ -23,6 +23,7 @@ from .errors import CheckpointError, read_failure
 from .limits import check_architecture, check_config_types, check_finite, check_state_shapes
 from .labels import LabelSet, ade20k
 from .model import ConvEncoder, EncoderConfig, GeneratorConfig, SPADEGenerator
+from .style_atlas import ATLAS_NAME, StyleAtlas
 
 FORMAT = "gauguin-spade"
 VERSION = 1
@@ -50,6 +51,7 @@ class ModelBundle:
     name: str = "model"
     source: str = "gauguin"  # gauguin | official
     instance_edges: bool = False  # the generator's last input channel is the instance-edge map
+    style_atlas: StyleAtlas | None = None  # reads style photos by their look (spade/style_atlas.py)
 
     @property
     def has_encoder(self) -> bool:
@@ -168,9 +170,14 @@ def load_checkpoint(path: str | Path) -> ModelBundle:
     instance_edges = bool(config.get("instance_edges", False))
     if len(label_to_channel) != len(label_set) or max(label_to_channel) >= gen_cfg.semantic_nc - instance_edges:
         raise CheckpointError(f"{config_path}: label_to_channel does not fit the label set and the generator")
+    atlas = StyleAtlas.load(folder)
+    if atlas is not None and (not gen_cfg.use_vae or atlas.z_dim != gen_cfg.z_dim):
+        raise CheckpointError(f"{folder / ATLAS_NAME}: its latents do not fit this generator (z_dim "
+                              f"{atlas.z_dim}, the generator's {gen_cfg.z_dim if gen_cfg.use_vae else 'none'})")
     return ModelBundle(gen_cfg, gen_state, label_set, label_to_channel, enc_cfg, enc_state or None,
                        config.get("trained_classes"), config.get("training") or {},
-                       name=config.get("name") or folder.name, source="gauguin", instance_edges=instance_edges)
+                       name=config.get("name") or folder.name, source="gauguin", instance_edges=instance_edges,
+                       style_atlas=atlas)
 
 
 def fold_spectral_norm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -25,6 +25,7 @@ from .limits import check_config_types, check_render_memory
 from .model_path import resolve_model_path
 from .official import load_official
 from .preview import StrokePreview
+from .style_atlas import image_look
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class SpadeRenderer:
         self._channel_lut = torch.from_numpy(lut).to(self.device)
         self._fast_generator: FastGenerator | None = None
         self._preview: StrokePreview | None = None
+        self.atlas = bundle.style_atlas
         self.identity = model_identity(bundle)
 
     @classmethod
@@ -114,7 +116,8 @@ class SpadeRenderer:
 
     @property
     def has_encoder(self) -> bool:
-        return self.encoder is not None
+        """Whether the model takes style images: it has a style encoder or a style atlas."""
+        return self.encoder is not None or self.atlas is not None
 
     @property
     def uses_instances(self) -> bool:
@@ -175,21 +178,25 @@ class SpadeRenderer:
         params = sum(p.numel() for p in self.generator.parameters())
         return {"name": self.name, "source": self.bundle.source, "device": str(self.device),
                 "parameters": params, "ngf": c.ngf, "upsampling": c.num_upsampling_layers,
-                "vae": c.use_vae, "encoder": self.has_encoder, "size": self.size_rule,
+                "vae": c.use_vae, "encoder": self.encoder is not None,
+                "style_atlas": len(self.atlas) if self.atlas is not None else 0, "size": self.size_rule,
                 "classes": int(self.trained_classes[1:].sum()), "class_count": self.label_set.class_count,
                 "label_set": self.label_set.name, "instance_edges": self.uses_instances,
                 "training": self.bundle.training}
 
     # -- style --------------------------------------------------------------------------------------------
-    def encode_style(self, image: Image.Image | str | Path) -> Style:
-        """The posterior mean of the style encoder for an image of any size and mode."""
-        if self.encoder is None:
+    def encode_style(self, image: Image.Image | str | Path, atlas: bool = True) -> Style:
+        """The style of an image of any size and mode: the latent of the model's style atlas whose renders look
+        most like it (spade/style_atlas.py), or with none (or atlas=False) the style encoder's posterior mean."""
+        if self.encoder is None and (self.atlas is None or not atlas):
             raise StyleError(f"model {self.name!r} has no style encoder; it cannot take a style image")
         source = "image"
         if not isinstance(image, Image.Image):
             source = f"image:{Path(image).name}"
             image = read_style_image(image)
         image = to_rgb(image)
+        if atlas and self.atlas is not None:
+            return Style(torch.from_numpy(self.atlas.latent(image_look(image)))[None], source)
         s = self.encoder.config.input_size
         image = ImageOps.fit(image, (s, s), Image.Resampling.BICUBIC)
         x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]

@@ -109,7 +109,7 @@ def anchored_batch(student: SpadeRenderer, teacher: SpadeRenderer, seeds: list[i
     for seed in seeds:
         scene = generate_scene(seed, (h, w), weights=weights)
         seg = student.one_hot(scene.labels)
-        z = teacher.encode_style(Image.fromarray(scene.image)).z.clone().to(device)
+        z = teacher.encode_style(Image.fromarray(scene.image), atlas=False).z.clone().to(device)
         with torch.no_grad():
             own = teacher.generator(seg, z).cpu()
         changed = torch.from_numpy(np.isin(scene.labels, ids) & (setting in ("all", scene.setting)))[None, None]

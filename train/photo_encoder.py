@@ -38,12 +38,12 @@ from PIL import Image
 
 from spade import ConvEncoder, GauguinError, load_model
 from spade.checkpoint import save_checkpoint
+from spade.colour import srgb_to_lab
 from spade.device import pick_device
 from spade.inference import Style
 from spade.paths import STYLES_DIR
 from spade.usage import EXIT_BAD_INPUT, UsageParser
 
-from .colour import srgb_to_lab
 from .photo_augment import camera_faults, new_sky, relight, square_crop
 from .photo_styles import SKY, photo_sky_lab, read_photos
 from .procedural.scene import generate_scene

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from .colour import srgb_to_lab
+from spade.colour import srgb_to_lab
 
 if TYPE_CHECKING:
     from spade import SpadeRenderer

@@ -21,9 +21,9 @@ import torch.nn as nn
 from PIL import Image
 
 from spade import SpadeRenderer
+from spade.colour import srgb_to_lab
 from spade.inference import Style
 
-from .colour import srgb_to_lab
 from .photo_augment import new_sky, relight, square_crop
 from .photo_styles import SKY
 
@@ -79,7 +79,7 @@ def render_bank(renderer: SpadeRenderer, scenes: list, photos: list[np.ndarray],
     zs, fractions, stats = [], [], []
 
     def encode(image: np.ndarray) -> torch.Tensor:
-        return renderer.encode_style(Image.fromarray(np.uint8(image * 255 + 0.5))).z[0]
+        return renderer.encode_style(Image.fromarray(np.uint8(image * 255 + 0.5)), atlas=False).z[0]
 
     while len(zs) < count:
         u = rng.random()

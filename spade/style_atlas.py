@@ -1,0 +1,109 @@
+"""The style atlas: a style latent read from how a photograph looks, among latents whose renders are known.
+
+The paper's style encoder (ConvEncoder) learns to guess a latent from the images it was trained on; the bundled
+model's saw procedural renders only, and a real photograph lands outside what it knows (docs/training.md). The
+atlas answers from what the generator renders instead: it is a table of latents, each with the *look* of its
+renders (the model's own generator on a few fixed layouts, averaged), and a photo's style is the latent whose
+renders look most like the photo. A look is nine numbers in CIELAB: the median colour of the top fifth of the
+picture (where the sky is), the median of its lower half (the ground), and the spread of each channel over the
+whole picture. Latents are built by `python -m train.style_atlas`; a model folder holds its atlas in
+`style_atlas.safetensors` beside `model.safetensors`, and a model without one uses its encoder.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from .atomic import atomic_write
+from .colour import srgb_to_lab
+from .errors import CheckpointError
+
+ATLAS_NAME = "style_atlas.safetensors"
+LOOK = ("sky L", "sky a", "sky b", "ground L", "ground a", "ground b", "spread L", "spread a", "spread b")
+TOP_BAND = 0.2      # the sky: the top fifth of a picture
+LOW_BAND = 0.5      # the ground: its lower half
+LOOK_SIDE = 256     # pictures are read at this size (a look is a few medians; more pixels add nothing)
+# How much each number of a look counts when two looks are compared: the spread says less about a setting
+# than the colours do.
+LOOK_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5)
+
+
+def top_band_lab(rgb: np.ndarray) -> np.ndarray:
+    """Median CIELAB of the top fifth of an (H, W, 3) sRGB picture: its sky, robust to a tree poking in."""
+    band = np.asarray(rgb)[: max(1, round(rgb.shape[0] * TOP_BAND))]
+    return np.median(srgb_to_lab(band).reshape(-1, 3), axis=0)
+
+
+def picture_look(rgb: np.ndarray) -> np.ndarray:
+    """(9,) the look (LOOK) of an (H, W, 3) sRGB picture, uint8 or floats in 0..255."""
+    rgb = np.asarray(rgb)
+    lab = srgb_to_lab(rgb)
+    low = lab[int(rgb.shape[0] * (1 - LOW_BAND)):].reshape(-1, 3)
+    return np.concatenate([top_band_lab(rgb), np.median(low, axis=0), lab.reshape(-1, 3).std(0)])
+
+
+def image_look(image: Image.Image) -> np.ndarray:
+    """The look of a PIL image of any size (read at LOOK_SIDE x LOOK_SIDE)."""
+    small = image.convert("RGB").resize((LOOK_SIDE, LOOK_SIDE), Image.Resampling.BICUBIC)
+    return picture_look(np.asarray(small))
+
+
+@dataclass(frozen=True)
+class StyleAtlas:
+    """Latents (N, z_dim) and the looks of their renders (N, 9)."""
+
+    z: np.ndarray
+    looks: np.ndarray
+    weights: tuple[float, ...] = LOOK_WEIGHTS
+
+    def __post_init__(self):
+        if self.z.ndim != 2 or self.looks.shape != (len(self.z), len(LOOK)) or len(self.z) == 0:
+            raise ValueError(f"an atlas needs (N, z_dim) latents and (N, {len(LOOK)}) looks, N > 0")
+
+    def __len__(self) -> int:
+        return len(self.z)
+
+    @property
+    def z_dim(self) -> int:
+        return int(self.z.shape[1])
+
+    def distances(self, look: np.ndarray) -> np.ndarray:
+        """(N,) how far each entry's look is from `look` (weighted Euclidean, in CIELAB units)."""
+        return np.sqrt((((self.looks - look) * np.asarray(self.weights)) ** 2).sum(1))
+
+    def latent(self, look: np.ndarray) -> np.ndarray:
+        """(z_dim,) float32: the latent whose renders look most like `look`."""
+        return self.z[int(np.argmin(self.distances(look)))].astype(np.float32)
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the atlas into a model folder (atomically); returns the file."""
+        path = Path(folder) / ATLAS_NAME
+        tensors = {"z": torch.from_numpy(np.ascontiguousarray(self.z, np.float16)),
+                   "looks": torch.from_numpy(np.ascontiguousarray(self.looks, np.float32))}
+        meta = {"look": json.dumps(LOOK), "weights": json.dumps(list(self.weights))}
+        atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
+        return path
+
+    @classmethod
+    def load(cls, folder: str | Path) -> StyleAtlas | None:
+        """The atlas of a model folder, or None when it has none."""
+        path = Path(folder) / ATLAS_NAME
+        if not path.is_file():
+            return None
+        try:
+            with safe_open(str(path), "pt") as f:
+                meta = f.metadata() or {}
+                tensors = {k: f.get_tensor(k) for k in ("z", "looks")}
+            if json.loads(meta.get("look", "null")) != list(LOOK):
+                raise CheckpointError(f"{path}: an atlas of other looks than this Gauguin reads")
+            weights = tuple(float(w) for w in json.loads(meta["weights"]))
+            return cls(tensors["z"].float().numpy(), tensors["looks"].float().numpy(), weights)
+        except (OSError, SafetensorError, KeyError, ValueError, json.JSONDecodeError) as e:
+            raise CheckpointError(f"{path}: unreadable style atlas ({e})") from None
