@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from spade import GauguinError, is_out_of_memory, out_of_memory_line
+from spade.fast import RenderCancelled
 
 from .rendering import Coalescer, RenderJob, RenderResult, RenderSource, render_job
 
@@ -38,6 +39,8 @@ class RenderWorker(QObject):
         t0 = time.perf_counter()
         try:
             result = render_job(job)
+        except RenderCancelled:
+            result = RenderResult(job.revision, job.generation, None, 0.0, cancelled=True)
         except GauguinError as e:
             result = RenderResult(job.revision, job.generation, None, 0.0, error=str(e))
         except Exception as e:  # a model bug must not take the user's sketch down with it
@@ -54,9 +57,10 @@ class RenderController(QObject):
     The job is taken from `source` (the document and model the window shows) only when the worker is free,
     so a waiting request always renders the newest sketch rather than the one current when it was queued.
     While a stroke is in progress the worker renders stroke previews; once the pointer rests for REST_MS
-    (or the stroke ends) it renders the exact frame, which replaces the preview. `shown_exact` says which
-    the photo on screen is. With `previews` off every render is the exact frame (scripts/bench_ui.py
-    compares the two).
+    (or the stroke ends) it renders the exact frame, which replaces the preview. An exact frame still
+    rendering when the sketch changes again during a stroke is given up, so that the preview of the newer
+    sketch does not wait for it (`cancelled` counts them). `shown_exact` says which the photo on screen is.
+    With `previews` off every render is the exact frame (scripts/bench_ui.py compares the two).
     """
 
     REST_MS = 150
@@ -82,6 +86,8 @@ class RenderController(QObject):
         self._rest.timeout.connect(self._on_rest)
         self.renders = 0
         self.stale_dropped = 0
+        self.cancelled = 0
+        self._running: RenderJob | None = None
         self._thread = QThread()
         self._thread.setObjectName("gauguin-render")
         self._worker = RenderWorker()
@@ -101,6 +107,9 @@ class RenderController(QObject):
         self._resting = not (doc is not None and doc.in_stroke)
         if not self._resting:
             self._rest.start()
+            running = self._running
+            if self.previews and running is not None and not running.preview and running.revision != doc.revision:
+                running.stop.set()  # an exact frame of an older sketch: the preview of this one comes sooner
         if self.queue.request(self.generation) is not None:
             self._start()
 
@@ -129,16 +138,23 @@ class RenderController(QObject):
                 self.busy_changed.emit(False)
             return
         self._started_revision = (job.generation, job.revision, not job.preview)
+        self._running = job
         self.renders += 1
         self.busy_changed.emit(True)
         self._submit.emit(job)
 
     @Slot(object)
     def _on_done(self, result: RenderResult) -> None:
+        self._running = None
+        if result.cancelled:
+            self.cancelled += 1
+            self._started_revision = None  # that sketch was not rendered after all
         if self.queue.done() is not None:
             self._start()
         else:
             self.busy_changed.emit(False)
+        if result.cancelled:
+            return
         if result.generation != self.generation or result.revision < self.shown_revision:
             self.stale_dropped += 1
             return

@@ -1,6 +1,7 @@
 """The pure side of live rendering (no Qt): the coalescing queue, render jobs and style resolution."""
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -61,6 +62,7 @@ class RenderJob:
     latents: dict[str, np.ndarray] = field(default_factory=dict)
     submitted: float = field(default_factory=time.perf_counter)
     preview: bool = False  # a stroke preview (spade/preview.py) is enough; else the exact frame
+    stop: threading.Event = field(default_factory=threading.Event)  # set: give an exact frame up (a newer job waits)
 
 
 @dataclass
@@ -73,6 +75,7 @@ class RenderResult:
     error: str | None = None
     labels_shape: tuple[int, int] = (0, 0)
     exact: bool = True  # False: a stroke preview, which the exact frame replaces
+    cancelled: bool = False  # the job was given up (its `stop` was set): no image, nothing to show
 
 
 class RenderSource:
@@ -153,6 +156,6 @@ def render_job(job: RenderJob) -> RenderResult:
     if job.preview:
         image, exact = job.renderer.render_preview(labels, style)
     else:
-        image, exact = job.renderer.render(labels, style), True
+        image, exact = job.renderer.render(labels, style, stop=job.stop), True
     return RenderResult(job.revision, job.generation, np.ascontiguousarray(image[inside]),
                         (time.perf_counter() - t0) * 1000.0, new, labels_shape=(h, w), exact=exact)

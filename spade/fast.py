@@ -33,6 +33,10 @@ from .model import SPADEGenerator, SPADEResBlock
 LEAK = 0.2
 
 
+class RenderCancelled(Exception):
+    """A frame given up between two blocks because its `stop` event was set (a newer render supersedes it)."""
+
+
 def _conv_weight(conv: torch.nn.Conv2d, device: torch.device,
                  dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The module's own tensors (no copy on the same device and dtype)."""
@@ -229,12 +233,14 @@ class FastGenerator:
         return classes
 
     def __call__(self, classes: torch.Tensor, z: torch.Tensor | None = None, edges: torch.Tensor | None = None,
-                 record: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+                 record: dict[str, torch.Tensor] | None = None, stop: threading.Event | None = None) -> torch.Tensor:
         """classes: (H, W) int64 channel ids in [0, semantic_nc); z: (1, z_dim) for VAE models;
         edges: (H, W) bool instance edges, required when the generator has an edge channel.
 
         With `record` (a dict), the first layer's features ("first") and every block's output (by name) are
         stored in it, as the (1, C, h, w) channels_last tensors the frame computed (spade/preview.py).
+        With `stop`, the frame raises RenderCancelled before the next block once the event is set (what it
+        computed so far stays valid for later frames).
         """
         c = self.config
         classes = self.checked_classes(classes, edges)
@@ -245,6 +251,8 @@ class FastGenerator:
             if record is not None:
                 record["first"] = x
             for name, upsampled in self.plan():
+                if stop is not None and stop.is_set():
+                    raise RenderCancelled(f"frame given up before {name}")
                 x = self._block(name, self._up(x) if upsampled else x, cache)
                 if record is not None:
                     record[name] = x

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,17 +252,18 @@ class SpadeRenderer:
         check_render_memory(self.bundle.generator_config, *labels.shape, self.device)
 
     def render_tensor(self, labels: np.ndarray, style: Style | None = None, reference: bool = False,
-                      instances: np.ndarray | None = None) -> torch.Tensor:
+                      instances: np.ndarray | None = None, stop: threading.Event | None = None) -> torch.Tensor:
         """The generator's output (1, 3, H, W) in [-1, 1], float32 on the CPU.
 
         By default through spade.fast (which keeps label- and style-derived work between calls, and the
         frame's activations for later previews); reference=True (or fast=False) runs the module forward.
+        On the fast path, setting `stop` gives the frame up between two blocks (spade.fast.RenderCancelled).
         """
         self.validate(labels, instances)
         z = self._latent(style)
         with torch.inference_mode():
             if self.fast and not reference:
-                out = self._previews().exact(self.channels(labels), z, self._fast_edges(labels, instances))
+                out = self._previews().exact(self.channels(labels), z, self._fast_edges(labels, instances), stop)
             else:
                 out = self.generator(self.one_hot(labels, instances), z)
         out = out.float().cpu()
@@ -271,10 +273,11 @@ class SpadeRenderer:
         return out
 
     def render(self, labels: np.ndarray, style: Style | None = None,
-               instances: np.ndarray | None = None) -> np.ndarray:
+               instances: np.ndarray | None = None, stop: threading.Event | None = None) -> np.ndarray:
         """Render a label map to an RGB uint8 image of the same size (always the exact frame); `instances`
-        is an optional instance-id map (same size) for models with an instance channel."""
-        return self._to_rgb(self.render_tensor(labels, style, instances=instances))
+        is an optional instance-id map (same size) for models with an instance channel; `stop` as in
+        render_tensor."""
+        return self._to_rgb(self.render_tensor(labels, style, instances=instances, stop=stop))
 
     def render_preview(self, labels: np.ndarray, style: Style | None = None,
                        instances: np.ndarray | None = None) -> tuple[np.ndarray, bool]:

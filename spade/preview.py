@@ -27,6 +27,7 @@ matrix products take (`cache_bytes`).
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,7 @@ import torch.nn.functional as F
 from .fast import LEAK, FastBlock, FastGenerator, _Level
 from .fast_patterns import Patterns, build_patterns
 from .fast_spade import TapCache
+from .fast_winograd import WINOGRAD_SPEEDUP
 
 # Block outputs are stored as (h, w, C) views of channels_last tensors; "image" is the tanh output (h, w, 3).
 IMAGE = "image"
@@ -44,21 +46,22 @@ IMAGE = "image"
 class PreviewConfig:
     """How a preview chooses what to recompute.
 
-    reach:       how far around a changed label pixel a block is recomputed, in output pixels (scaled to
-                 each block's grid and rounded; a block's own reach is 4 pixels of its grid).
-    min_reach:   at least this many pixels of a block's grid, except on the first (coarsest) grid, where a
-                 pixel is a whole patch of the output.
-    keep_upto:   blocks on grids of at most this many pixels keep the previous activations (0: none).
-    dense_above: share of a grid's pixels that conv_0 would have to compute above which a block runs
-                 densely instead (the exact block).
-    exact_above: share of changed label pixels above which the preview is the exact frame.
+    reach:           how far around a changed label pixel a block is recomputed, in output pixels (scaled to
+                     each block's grid and rounded; a block's own reach is 4 pixels of its grid).
+    min_reach:       at least this many pixels of a block's grid, except on the first (coarsest) grid, where a
+                     pixel is a whole patch of the output.
+    keep_upto:       blocks on grids of at most this many pixels keep the previous activations (0: none).
+    sparse_overhead: what a multiply-add of a block recomputed at a set of pixels costs against one of the
+                     dense block (the gathers, the per-pixel SPADE work; measured 1.6-2.8 on this CPU). A block
+                     runs densely when that is cheaper; 0 never runs a block densely.
+    exact_at:        share of the exact frame's cost above which a preview renders the exact frame instead.
     """
 
     reach: int = 12
     min_reach: int = 1
     keep_upto: int = 16 * 16
-    dense_above: float = 0.5
-    exact_above: float = 0.2
+    sparse_overhead: float = 2.2
+    exact_at: float = 0.75
 
 
 @dataclass
@@ -135,6 +138,33 @@ class _PixelSets:
         return (local // width + dy) * grown + local % width + dx
 
 
+@dataclass
+class _Step:
+    """One block of a preview: kept (sets None), dense, or recomputed at sets.rings[0]; costs in multiply-adds
+    (`cost` what the preview spends on it, `dense_cost` what the exact frame does)."""
+
+    name: str
+    upsampled: bool
+    level: _Level
+    sets: _PixelSets | None
+    dense: bool
+    cost: float
+    dense_cost: float
+
+
+def _block_macs(block: FastBlock, pixels: int, conv_0_pixels: int, winograd: bool = False) -> float:
+    """Multiply-adds of a residual block with conv_1 and the shortcut at `pixels` output pixels and conv_0 at
+    `conv_0_pixels`; with winograd=True, a convolution that runs by Winograd on this grid counts as its
+    measured speed-up fewer."""
+    macs = 0.0
+    for conv, n in ((block.conv_0, conv_0_pixels), (block.conv_1, pixels)):
+        gain = WINOGRAD_SPEEDUP if winograd and conv.winograd_at(n) else 1.0
+        macs += n * conv.weight.numel() / gain
+    if block.learned_shortcut:
+        macs += pixels * block.conv_s[0].numel()
+    return macs
+
+
 def _padded_flat(flat: torch.Tensor, w: int) -> torch.Tensor:
     """Flat indices of an (h, w) grid as flat indices of the same pixels in the (h + 2, w + 2) padded grid."""
     return (flat // w + 1) * (w + 2) + flat % w + 1
@@ -174,11 +204,12 @@ class StrokePreview:
         return sum(t.numel() * t.element_size() for t in tensors)
 
     # -- the exact frame ------------------------------------------------------------------------------------
-    def exact(self, classes: torch.Tensor, z: torch.Tensor | None = None,
-              edges: torch.Tensor | None = None) -> torch.Tensor:
-        """The exact frame (as FastGenerator), keeping its activations for later previews."""
+    def exact(self, classes: torch.Tensor, z: torch.Tensor | None = None, edges: torch.Tensor | None = None,
+              stop: threading.Event | None = None) -> torch.Tensor:
+        """The exact frame (as FastGenerator, `stop` included), keeping its activations for later previews; a
+        cancelled frame leaves the previews' starting point as it was."""
         record: dict[str, torch.Tensor] = {}
-        out = self.fast(classes, z, edges, record=record)
+        out = self.fast(classes, z, edges, record=record, stop=stop)
         fast = self.fast
         if fast.config.param_free_norm != "batch":
             self._frame = None  # InstanceNorm statistics are global: previews render exact frames
@@ -196,8 +227,8 @@ class StrokePreview:
     def preview(self, classes: torch.Tensor, z: torch.Tensor | None = None, edges: torch.Tensor | None = None,
                 advance: bool = False) -> tuple[torch.Tensor, bool]:
         """(image (1, 3, H, W), exact): a preview of classes after the last exact frame, or the exact frame
-        itself (exact=True) when there is none to start from, the style or size changed, or the change is
-        larger than `exact_above` of the pixels.
+        itself (exact=True) when there is none to start from, the style or size changed, or the preview would
+        cost more than `exact_at` of the exact frame (`plan`).
 
         advance=True makes this preview the starting point of the next one, so that successive previews
         during a stroke each recompute only what changed since the last (their cost follows the pointer's
@@ -207,16 +238,30 @@ class StrokePreview:
         ids = fast.checked_classes(classes, edges)
         if frame is None or frame.classes.shape != ids.shape or not self._same_style(frame, z):
             return self.exact(classes, z, edges), True
-        if (ids != frame.classes).float().mean().item() > self.config.exact_above:
-            return self.exact(classes, z, edges), True
         with fast._lock, torch.inference_mode():
-            out = self._sparse(frame, ids, z)
+            cache = fast._label_cache(ids)
+            steps = self._plan(frame, cache)
+            cheaper = sum(s.cost for s in steps) <= self.config.exact_at * sum(s.dense_cost for s in steps)
+            out = self._sparse(frame, ids, z, cache, steps) if cheaper else None
+        if out is None:
+            return self.exact(classes, z, edges), True
         if advance:
             # the preview's activations become the kept ones; the other copy differs from them exactly
             # where this preview wrote (frame.dirty), which the next preview restores first
             frame.kept, frame.work = frame.work, frame.kept
             frame.classes, frame.labels = ids.clone(), fast._labels
         return out, False
+
+    def cost_share(self, classes: torch.Tensor, edges: torch.Tensor | None = None) -> float | None:
+        """What a preview of classes would cost as a share of the exact frame (the estimate `preview`
+        decides by), or None when there is no frame to start from."""
+        fast, frame = self.fast, self._frame
+        ids = fast.checked_classes(classes, edges)
+        if frame is None or frame.classes.shape != ids.shape:
+            return None
+        with fast._lock, torch.inference_mode():
+            steps = self._plan(frame, fast._label_cache(ids))
+        return sum(s.cost for s in steps) / sum(s.dense_cost for s in steps)
 
     @staticmethod
     def _same_style(frame: _Frame, z: torch.Tensor | None) -> bool:
@@ -240,28 +285,42 @@ class StrokePreview:
         r = round(self.config.reach * size[0] / self._frame.classes.shape[0])
         return min(r if coarsest else max(self.config.min_reach, r), max(size))
 
-    def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
-        fast, c = self.fast, self.fast.config
-        h, w = classes.shape
-        cache = fast._label_cache(classes)
-        first = fast._first_features(cache, z, (h // c.downscale, w // c.downscale))
-        src = _nhwc(first)
+    def _plan(self, frame: _Frame, cache) -> list[_Step]:
+        """What each block of a preview of the label map in `cache` would do, and its estimated cost."""
+        fast, steps = self.fast, []
+        size = tuple(frame.kept[fast.plan()[0][0]].shape[:2])  # the first block is not upsampled
         for name, upsampled in fast.plan():
-            factor = 2 if upsampled else 1
-            size = (src.shape[0] * factor, src.shape[1] * factor)
-            work = self._restore(frame, name)
+            if upsampled:
+                size = (size[0] * 2, size[1] * 2)
+            block = fast.blocks[name]
             level = fast._level(cache, size)
+            dense_cost = _block_macs(block, size[0] * size[1], size[0] * size[1], winograd=True)
             changed = level.classes != frame.labels.levels[size].classes
             if not changed.any() or size[0] * size[1] <= self.config.keep_upto:
-                src = work
+                steps.append(_Step(name, upsampled, level, None, False, 0.0, dense_cost))
                 continue
             sets = _PixelSets(changed, self._reach(size, name == "head_0"))
-            if sets.share(1) > self.config.dense_above:
+            sparse_cost = self.config.sparse_overhead * _block_macs(block, sets.rings[0].numel(),
+                                                                    sets.rings[1].numel())
+            dense = sparse_cost >= dense_cost
+            steps.append(_Step(name, upsampled, level, sets, dense, min(sparse_cost, dense_cost), dense_cost))
+        return steps
+
+    def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None, cache,
+                steps: list[_Step]) -> torch.Tensor:
+        fast, c = self.fast, self.fast.config
+        h, w = classes.shape
+        first = fast._first_features(cache, z, (h // c.downscale, w // c.downscale))
+        src = _nhwc(first)
+        for step in steps:
+            work = self._restore(frame, step.name)
+            if step.dense:
                 x = _nchw(src[None])
-                work.copy_(_nhwc(fast._block(name, fast._up(x) if upsampled else x, cache)))
-                frame.dirty[name] = None
-            else:
-                frame.dirty[name] = self._block_at(fast.blocks[name], sets, src, factor, level, work)
+                work.copy_(_nhwc(fast._block(step.name, fast._up(x) if step.upsampled else x, cache)))
+                frame.dirty[step.name] = None
+            elif step.sets is not None:
+                frame.dirty[step.name] = self._block_at(fast.blocks[step.name], step.sets, src,
+                                                        2 if step.upsampled else 1, step.level, work)
             src = work
         image = self._restore(frame, IMAGE)
         changed = classes != frame.classes

@@ -1,5 +1,6 @@
-"""Stroke previews (spade.preview): exact where every tile is recomputed, old frame where the stroke cannot
-reach, close to the exact frame near the stroke, and the exact frame itself when the change is large."""
+"""Stroke previews (spade.preview): exact where every pixel is recomputed, old frame where the stroke cannot
+reach, close to the exact frame near the stroke, and the exact frame itself when a preview would cost about as
+much."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,7 +16,7 @@ from spade.labels import ade20k
 from spade.preview import PreviewConfig, StrokePreview
 from tests.test_fast import TOL, channels, random_generator, reference
 
-EVERY_PIXEL = PreviewConfig(reach=10 ** 4, keep_upto=0, dense_above=2.0)  # every pixel, never dense
+EVERY_PIXEL = PreviewConfig(reach=10 ** 4, keep_upto=0, sparse_overhead=0.0, exact_at=float("inf"))  # every pixel, sparse
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -98,14 +99,15 @@ def test_an_unchanged_sketch_previews_as_the_exact_frame():
     assert not exact and torch.equal(out, frame)
 
 
-def test_large_changes_new_styles_and_instance_norm_render_the_exact_frame():
+def test_a_change_that_costs_as_much_as_the_exact_frame_new_styles_and_instance_norm_render_the_exact_frame():
     g = random_generator(4, use_vae=True)
     z0, z1 = (torch.randn(1, 256, generator=torch.Generator().manual_seed(s)) for s in (0, 1))
     before = painted_landscape(64, 64, 3)
-    preview = StrokePreview(FastGenerator(g))
+    preview = StrokePreview(FastGenerator(g), PreviewConfig(keep_upto=0))
     preview.exact(channels(before), z0)
     big = before.copy()
-    big[:, :32] = ROCK                                  # half the canvas: more than exact_above
+    big[:, :32] = ROCK                                  # half the canvas: every block's reach covers its grid
+    assert preview.cost_share(channels(big)) >= preview.config.exact_at
     out, exact = preview.preview(channels(big), z0)
     assert exact and (out - reference(g, channels(big), z0)).abs().max().item() < TOL
     out, exact = preview.preview(channels(big), z1)
@@ -115,6 +117,23 @@ def test_large_changes_new_styles_and_instance_norm_render_the_exact_frame():
     instance.exact(channels(before))
     small = brush_stroke(before, ROCK, 0.02)
     assert instance.preview(channels(small))[1]
+
+
+def test_a_large_change_is_previewed_when_that_is_cheaper_than_the_exact_frame():
+    g = random_generator(8, ngf=8, spade_hidden=16, crop_size=256)
+    before = painted_landscape(256, 256, 6)
+    after = before.copy()
+    after[200:] = ROCK                                  # over a fifth of the canvas, in one band
+    assert (after != before).mean() > 0.2
+    preview = StrokePreview(FastGenerator(g), PreviewConfig(keep_upto=0))
+    old = preview.exact(channels(before))
+    assert preview.cost_share(channels(after)) < preview.config.exact_at
+    out, exact = preview.preview(channels(after))
+    new = reference(g, channels(after), None)
+    assert not exact
+    band = torch.as_tensor(after != before)
+    assert psnr(out, new) > psnr(old, new) + 3
+    assert (out - new)[..., band].abs().mean() < 0.5 * (old - new)[..., band].abs().mean()
 
 
 def test_the_renderer_previews_after_an_exact_render_and_bounds_its_cache():

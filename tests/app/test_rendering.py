@@ -1,4 +1,5 @@
 """Live rendering: the coalescing queue, and the worker under a burst of edits."""
+import threading
 import time
 
 import numpy as np
@@ -139,6 +140,36 @@ def test_a_stroke_shows_previews_then_the_exact_frame_when_the_pointer_rests(mak
     qtbot.waitUntil(lambda: w.controller.shown_exact and not w.controller.busy, timeout=10000)
     expected = tiny_renderer.render(doc.labels, tiny_renderer.random_style(doc.style.a.seed))
     assert np.array_equal(w.photo.photo_array, expected)
+
+
+def test_an_exact_frame_still_rendering_gives_way_to_the_preview_when_the_stroke_goes_on(make_window, qtbot,
+                                                                                          monkeypatch):
+    from spade.fast import RenderCancelled
+
+    w = make_window()
+    wait_for_photo(qtbot, w)
+    doc, real = w.doc, w.renderer.render
+    started = threading.Event()
+
+    def slow_exact(labels, style=None, instances=None, stop=None):
+        if not started.is_set():          # the first exact frame takes until it is given up
+            started.set()
+            if stop.wait(10):
+                raise RenderCancelled("given up")
+        return real(labels, style, instances, stop)
+
+    monkeypatch.setattr(w.renderer, "render", slow_exact)
+    doc.begin_stroke()
+    doc.paint(stroke_segment(doc.shape, (20, 10), (21, 11), 3), 17)
+    qtbot.waitUntil(started.is_set, timeout=10000)           # the pointer rests: the exact frame starts
+    doc.paint(stroke_segment(doc.shape, (30, 10), (31, 11), 3), 17)   # and moves on before it is done
+    qtbot.waitUntil(lambda: w.controller.shown_revision == doc.revision, timeout=10000)
+    assert w.controller.cancelled == 1 and not w.controller.shown_exact
+    doc.end_stroke()
+    w._stroke_finished()
+    qtbot.waitUntil(lambda: w.controller.shown_exact and not w.controller.busy, timeout=10000)
+    assert w.controller.shown_revision == doc.revision
+    assert np.array_equal(w.photo.photo_array, real(doc.labels, w.renderer.random_style(doc.style.a.seed)))
 
 
 def test_running_out_of_memory_in_the_worker_is_one_plain_message(tiny_renderer, monkeypatch):
