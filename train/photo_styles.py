@@ -19,21 +19,20 @@ import numpy as np
 from PIL import Image
 
 from spade.colour import srgb_to_lab
+from spade.style_atlas import top_band_lab
 
 if TYPE_CHECKING:
     from spade import SpadeRenderer
 
 SKY = 3
-TOP_BAND = 0.2          # the photo's sky: the top fifth of the photo
 PALETTE_PIXELS = 4096   # pixels drawn from each image for the palette distance
 PROJECTIONS = 64        # directions of the sliced Wasserstein distance
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 
 
 def photo_sky_lab(photo: np.ndarray) -> np.ndarray:
-    """Median CIELAB of the top band of an (H, W, 3) photo."""
-    band = photo[: max(1, round(photo.shape[0] * TOP_BAND))]
-    return np.median(srgb_to_lab(band).reshape(-1, 3), axis=0)
+    """Median CIELAB of the top band of an (H, W, 3) photo (the sky as a style atlas reads it)."""
+    return top_band_lab(photo)
 
 
 def render_sky_lab(render: np.ndarray, labels: np.ndarray) -> np.ndarray | None:
