@@ -5,7 +5,9 @@
 Cases, in order: the given model (default: the bundled one, else a random stand-in of the size it will
 have) on the given mask (default: an example landscape sketch), then a full-size ADE20K generator (official
 architecture, ngf 64, random weights) on the same mask, then a brush stroke over about 2% of the pixels on
-each (the fast path's caches hold the unedited frame), then a new style on the same mask (VAE models).
+each (the fast path's caches hold the unedited frame), then a new style on the same mask (VAE models), and
+for a model that reads style photos, style_ms: the time from a 1920x1080 JPEG photo on disk to its style
+(decode, the style atlas's reading or the encoder's), which a dropped photo costs before its first frame.
 On CUDA, the full model also runs in float16 at 256 and 512.
 
 Times are medians (or minima, --stat min) over --repeat runs after a warm-up, reference and fast runs
@@ -30,6 +32,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -39,13 +42,14 @@ from typing import Callable, TypeVar
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from .checkpoint import ModelBundle, ade20k_label_to_channel, build_generator
 from .device import pick_device
 from .errors import GauguinError
 from .fast import FastGenerator
 from .fast_sample import ROCK, brush_stroke, painted_landscape
-from .inference import load_bundle
+from .inference import SpadeRenderer, load_bundle
 from .labels import ade20k, read_mask, resize_labels
 from .model import GeneratorConfig, SPADEGenerator
 from .preview import StrokePreview
@@ -327,6 +331,11 @@ def run(args: argparse.Namespace) -> list[dict]:
     if z_given is not None:
         add(run_case(f"{given.name}: new style", given, given_labels, z_new, device, args.repeat, z_before=z,
                      stat=stat))
+    photo = photo_style_case(args.model, args.repeat, stat)
+    if photo is not None:
+        cases.append(photo)
+        print(f"# {photo['name']} ({photo['read_by']}): {photo['style_ms']} ms from a 1920x1080 JPEG",
+              file=sys.stderr)
     if device.type == "cuda":
         for size in (256, 512):
             big, _ = read_labels(args.mask, size)
@@ -335,11 +344,33 @@ def run(args: argparse.Namespace) -> list[dict]:
     return cases
 
 
+def photo_style_case(path: str | None, repeat: int, stat: Callable[[list[float]], float]) -> dict | None:
+    """How long a 1920x1080 JPEG photo takes to become a style (None: the model reads no style photos)."""
+    if path is None and not (DEFAULT_MODEL_DIR / "config.json").is_file():
+        return None
+    renderer = SpadeRenderer.load(path, "cpu")
+    if not (renderer.uses_style and renderer.has_encoder):
+        return None
+    rng = np.random.default_rng(0)
+    sky = np.linspace([90, 140, 220], [200, 170, 120], 540)[:, None, :].repeat(1920, 1)
+    ground = np.linspace([60, 110, 40], [30, 60, 20], 540)[:, None, :].repeat(1920, 1)
+    photo = np.clip(np.concatenate([sky, ground]) + rng.normal(0, 12, (1080, 1920, 3)), 0, 255).astype(np.uint8)
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "photo.jpg"
+        Image.fromarray(photo).save(file, quality=90)
+        renderer.encode_style(file)
+        times = [timed_ms(lambda: renderer.encode_style(file), lambda: None) for _ in range(repeat)]
+    return {"name": f"{renderer.name}: style from a photo", "size": [1080, 1920], "style_ms": round(stat(times), 1),
+            "read_by": "style atlas" if renderer.atlas is not None else "style encoder"}
+
+
 def print_table(cases: list[dict]) -> None:
     header = (f"{'case':<66} {'size':>9} {'ref ms':>8} {'fast ms':>8} {'speedup':>7} {'max|diff|':>9} "
               f"{'mem MB':>7} {'prev ms':>8} {'PSNR dB':>7} {'GMAC/s':>7}")
     print(header)
     for c in cases:
+        if "style_ms" in c:
+            continue
         size = "x".join(str(v) for v in c["size"][::-1])
         prev = f"{c['preview_ms']:>8.1f} {c['preview_psnr_db']:>7.1f}" if "preview_ms" in c else f"{'':>8} {'':>7}"
         rate = f"{c['gmacs_per_s']:>7.1f}" if "gmacs_per_s" in c else ""
@@ -348,6 +379,9 @@ def print_table(cases: list[dict]) -> None:
     peaks = {c["peak_gmacs_per_s"] for c in cases if "peak_gmacs_per_s" in c}
     if peaks:
         print(f"peak (float32 matrix product, this run): {max(peaks):.1f} GMAC/s")
+    for c in cases:
+        if "style_ms" in c:
+            print(f"{c['name']} ({c['read_by']}, 1920x1080 JPEG): {c['style_ms']:.1f} ms")
 
 
 def main(argv: list[str] | None = None, prog: str = "gauguin bench") -> int:

@@ -2,11 +2,14 @@
 
 The paper's style encoder (ConvEncoder) learns to guess a latent from the images it was trained on; the bundled
 model's saw procedural renders only, and a real photograph lands outside what it knows (docs/training.md). The
-atlas answers from what the generator renders instead: it is a table of latents, each with the *look* of its
-renders (the model's own generator on a few fixed layouts, averaged), and a photo's style is the latent whose
-renders look most like the photo. A look is nine numbers in CIELAB: the median colour of the top fifth of the
-picture (where the sky is), the median of its lower half (the ground), and the spread of each channel over the
-whole picture. Latents are built by `python -m train.style_atlas`; a model folder holds its atlas in
+atlas answers from what the generator renders instead: it is a table of latents, each with the *looks* of its
+renders (the model's own generator on a few fixed layouts: a lake, a forest, fields...), and a photo's style is
+the latent with a render that looks most like the photo. A look is eleven numbers in CIELAB: the median colour
+of the top fifth of the picture (where the sky is), the median of its lower half (the ground), the spread of
+each channel over the whole picture, and the lightness of the ground's shadows and highlights (a median alone
+misses snow between dark trees). Each layout's look is kept apart, not averaged, because a look depends on what
+the picture shows as well as on its light: only a render of a forest looks like a photo of a snowy forest.
+Latents are built by `python -m train.style_atlas`; a model folder holds its atlas in
 `style_atlas.safetensors` beside `model.safetensors`, and a model without one uses its encoder.
 """
 from __future__ import annotations
@@ -26,13 +29,15 @@ from .colour import srgb_to_lab
 from .errors import CheckpointError
 
 ATLAS_NAME = "style_atlas.safetensors"
-LOOK = ("sky L", "sky a", "sky b", "ground L", "ground a", "ground b", "spread L", "spread a", "spread b")
+LOOK = ("sky L", "sky a", "sky b", "ground L", "ground a", "ground b", "spread L", "spread a", "spread b",
+        "ground shadow L", "ground highlight L")
 TOP_BAND = 0.2      # the sky: the top fifth of a picture
 LOW_BAND = 0.5      # the ground: its lower half
 LOOK_SIDE = 256     # pictures are read at this size (a look is a few medians; more pixels add nothing)
-# How much each number of a look counts when two looks are compared: the spread says less about a setting
-# than the colours do.
-LOOK_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5)
+GROUND_QUANTILES = (10, 90)   # percentiles of the ground's lightness: its shadows and highlights (snow, sand)
+# How much each number of a look counts when two looks are compared: the spread and the ground's shadows and
+# highlights say less about a setting than the colours do.
+LOOK_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5)
 
 
 def top_band_lab(rgb: np.ndarray) -> np.ndarray:
@@ -42,11 +47,12 @@ def top_band_lab(rgb: np.ndarray) -> np.ndarray:
 
 
 def picture_look(rgb: np.ndarray) -> np.ndarray:
-    """(9,) the look (LOOK) of an (H, W, 3) sRGB picture, uint8 or floats in 0..255."""
+    """(11,) the look (LOOK) of an (H, W, 3) sRGB picture, uint8 or floats in 0..255."""
     rgb = np.asarray(rgb)
     lab = srgb_to_lab(rgb)
     low = lab[int(rgb.shape[0] * (1 - LOW_BAND)):].reshape(-1, 3)
-    return np.concatenate([top_band_lab(rgb), np.median(low, axis=0), lab.reshape(-1, 3).std(0)])
+    return np.concatenate([top_band_lab(rgb), np.median(low, axis=0), lab.reshape(-1, 3).std(0),
+                           np.percentile(low[:, 0], GROUND_QUANTILES)])
 
 
 def image_look(image: Image.Image) -> np.ndarray:
@@ -57,15 +63,16 @@ def image_look(image: Image.Image) -> np.ndarray:
 
 @dataclass(frozen=True)
 class StyleAtlas:
-    """Latents (N, z_dim) and the looks of their renders (N, 9)."""
+    """Latents (N, z_dim) and the looks of their renders on K layouts (N, K, len(LOOK))."""
 
     z: np.ndarray
     looks: np.ndarray
     weights: tuple[float, ...] = LOOK_WEIGHTS
 
     def __post_init__(self):
-        if self.z.ndim != 2 or self.looks.shape != (len(self.z), len(LOOK)) or len(self.z) == 0:
-            raise ValueError(f"an atlas needs (N, z_dim) latents and (N, {len(LOOK)}) looks, N > 0")
+        if (self.z.ndim != 2 or len(self.z) == 0 or self.looks.ndim != 3
+                or self.looks.shape[::2] != (len(self.z), len(LOOK)) or self.looks.shape[1] == 0):
+            raise ValueError(f"an atlas needs (N, z_dim) latents and (N, K, {len(LOOK)}) looks, N and K > 0")
 
     def __len__(self) -> int:
         return len(self.z)
@@ -75,8 +82,9 @@ class StyleAtlas:
         return int(self.z.shape[1])
 
     def distances(self, look: np.ndarray) -> np.ndarray:
-        """(N,) how far each entry's look is from `look` (weighted Euclidean, in CIELAB units)."""
-        return np.sqrt((((self.looks - look) * np.asarray(self.weights)) ** 2).sum(1))
+        """(N,) how far each entry is from `look`: the weighted Euclidean distance (in CIELAB units) of its
+        nearest-looking render."""
+        return np.sqrt((((self.looks - look) * np.asarray(self.weights)) ** 2).sum(2)).min(1)
 
     def latent(self, look: np.ndarray) -> np.ndarray:
         """(z_dim,) float32: the latent whose renders look most like `look`."""

@@ -121,3 +121,10 @@ def test_grass_and_trees_keep_their_texture(measured):
         scenes = (generate_scene(seed, 256, "day") for seed in range(8))
         data = np.nanmean([detail_rms(sc.image, sc.labels == cls) for sc in scenes])
         assert model > 0.6 * data, (name, model, data)
+
+
+def test_the_benchmark_times_a_photo_becoming_a_style():
+    from spade.bench import photo_style_case
+
+    case = photo_style_case(None, 2, min)
+    assert case["size"] == [1080, 1920] and case["style_ms"] > 0 and case["read_by"] == "style atlas"

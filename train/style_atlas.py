@@ -5,8 +5,9 @@
 The latents are the style encoder's readings of the bundled style presets, of relit procedural scenes (half of
 them with a new sky) and of relit, cropped and degraded photos of --photos, prior draws of random scale and
 extrapolations between latents already drawn. Each is rendered with the model's own generator on a few fixed
-procedural layouts; its look is the mean of their looks. --out receives a copy of the model with the atlas
-beside it. About 0.5 s an entry on one CPU thread for the bundled model.
+procedural layouts (their looks are kept apart); a latent read from a preset or an unchanged procedural scene
+also keeps that picture's look, so that the presets keep their own readings. --out receives a copy of the model
+with the atlas beside it. About 1 s an entry on one CPU thread for the bundled model and 8 layouts.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def parse_args(argv: list[str], prog: str = "python -m train.style_atlas") -> ar
     p.add_argument("--out", required=True, help="the new model folder (a copy of --model with the atlas)")
     p.add_argument("--photos", help="a folder of real photos to draw latents from (never your validation photos)")
     p.add_argument("--entries", type=int, default=1500, help="how many latents (default 1500)")
-    p.add_argument("--layouts", type=int, default=3, help="procedural layouts each latent is rendered on")
+    p.add_argument("--layouts", type=int, default=8, help="procedural layouts each latent is rendered on")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
     args = p.parse_args(argv)
@@ -51,8 +52,11 @@ def parse_args(argv: list[str], prog: str = "python -m train.style_atlas") -> ar
     return args
 
 
-def draw_latents(renderer: SpadeRenderer, photos: list[np.ndarray], count: int, seed: int) -> list[torch.Tensor]:
-    """`count` latents: the presets' readings first, then the mixture the module docstring describes."""
+def draw_latents(renderer: SpadeRenderer, photos: list[np.ndarray], count: int,
+                 seed: int) -> list[tuple[torch.Tensor, np.ndarray | None]]:
+    """`count` latents, the presets' readings first, then the mixture the module docstring describes; each with
+    the picture it was read from where that is a picture of the model's own world (a preset or an unchanged
+    procedural scene, which the encoder reads faithfully), else None."""
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     z_dim = renderer.bundle.generator_config.z_dim
@@ -60,44 +64,53 @@ def draw_latents(renderer: SpadeRenderer, photos: list[np.ndarray], count: int, 
     scenes = [generate_scene(seed * 1_000_003 + i, (h, w)) for i in range(64)]
 
     def read(image: np.ndarray) -> torch.Tensor:
-        return renderer.encode_style(Image.fromarray(np.uint8(image * 255 + 0.5)), atlas=False).z[0]
+        return renderer.encode_style(Image.fromarray(np.uint8(image * 255 + 0.5)), atlas=False).z[0].float()
 
-    zs = [read(p) for p in preset_photos(256)][:count]
-    while len(zs) < count:
-        u = rng.random()
+    drawn: list[tuple[torch.Tensor, np.ndarray | None]] = [(read(p), p) for p in preset_photos(256)][:count]
+    while len(drawn) < count:
+        u, source = rng.random(), None
         if u < 0.35 or (u < 0.55 and not photos):
             scene = scenes[int(rng.integers(len(scenes)))]
             image = scene.image.astype(np.float32) / 255
-            if rng.random() < 0.6:
+            resky = rng.random() < 0.6
+            if resky:
                 image = new_sky(image, scene.labels == SKY, rng)
-            z = read(relight(image, rng) if rng.random() < 0.8 else image)
+            relit = rng.random() < 0.8
+            if relit:
+                image = relight(image, rng)
+            z = read(image)
+            if not (resky or relit):
+                source = image
         elif u < 0.55:
             image = photos[int(rng.integers(len(photos)))]
             z = read(camera_faults(square_crop(relight(image, rng) if rng.random() < 0.8 else image, 256, rng), rng))
-        elif u < 0.75 or len(zs) < 2:
+        elif u < 0.75 or len(drawn) < 2:
             z = torch.randn(z_dim, generator=gen) * float(rng.uniform(0.3, 1.5))
         else:
-            a, b = (zs[int(i)] for i in rng.integers(len(zs), size=2))
+            a, b = (drawn[int(i)][0] for i in rng.integers(len(drawn), size=2))
             z = a + float(rng.uniform(-0.8, 1.8)) * (b - a) + 0.1 * torch.randn(z_dim, generator=gen)
-        zs.append(z.float())
-    return zs
+        drawn.append((z, source))
+    return drawn
 
 
 def build_atlas(renderer: SpadeRenderer, photos: list[np.ndarray], entries: int, layouts: int, seed: int,
                 log=logger.info) -> StyleAtlas:
-    """Draw the latents and render each on `layouts` procedural layouts; its look is the mean of theirs."""
+    """Draw the latents and render each on `layouts` procedural layouts, keeping each render's look; a latent
+    read from a picture of the model's own world also keeps that picture's look (the others repeat their
+    first render's, which changes no distance)."""
     h, w = renderer.default_size
     maps = [generate_scene(LAYOUT_SEED + i, (h, w)).labels for i in range(layouts)]
-    zs = draw_latents(renderer, photos, entries, seed)
+    drawn = draw_latents(renderer, photos, entries, seed)
     looks, start = [], time.time()
-    for i, z in enumerate(zs):
+    for i, (z, source) in enumerate(drawn):
         style = Style(z[None], "atlas")
-        looks.append(np.mean([picture_look(renderer.render(m, style)) for m in maps], axis=0))
-        if (i + 1) % 100 == 0 or i + 1 == len(zs):
+        renders = [picture_look(renderer.render(m, style)) for m in maps]
+        looks.append(renders + [picture_look(source * 255) if source is not None else renders[0]])
+        if (i + 1) % 100 == 0 or i + 1 == len(drawn):
             spent = time.time() - start
-            log(f"atlas: {i + 1}/{len(zs)} latents rendered, {spent:.0f} s, "
-                f"about {spent / (i + 1) * (len(zs) - i - 1):.0f} s left")
-    return StyleAtlas(torch.stack(zs).numpy(), np.asarray(looks, np.float32))
+            log(f"atlas: {i + 1}/{len(drawn)} latents rendered, {spent:.0f} s, "
+                f"about {spent / (i + 1) * (len(drawn) - i - 1):.0f} s left")
+    return StyleAtlas(torch.stack([z for z, _ in drawn]).numpy(), np.asarray(looks, np.float32))
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m train.style_atlas") -> int:

@@ -12,7 +12,7 @@ from PIL import Image
 from spade import SpadeRenderer, load_model
 from spade.errors import CheckpointError
 from spade.inference import Style
-from spade.style_atlas import ATLAS_NAME, StyleAtlas, image_look
+from spade.style_atlas import ATLAS_NAME, LOOK, StyleAtlas, image_look
 from train.style_atlas import main
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -33,18 +33,19 @@ def test_writes_a_model_that_reads_photos_through_its_atlas(vae_model, tmp_path,
     encoder = renderer.encode_style(bright, atlas=False).z
     assert not any(np.allclose(encoder[0].numpy(), z, atol=1e-3) for z in atlas.z.astype(np.float32))
     # the atlas's looks are the renders' own: the brightest-looking entry renders brighter than the darkest
-    lo, hi = int(np.argmin(atlas.looks[:, 3])), int(np.argmax(atlas.looks[:, 3]))
+    ground = atlas.looks[:, 0, 3]
+    lo, hi = int(np.argmin(ground)), int(np.argmax(ground))
     labels = np.full(renderer.default_size, 3, np.int64)
     labels[labels.shape[0] // 2:] = 10
     mean = [renderer.render(labels, Style(torch.from_numpy(atlas.z[i:i + 1].astype(np.float32)), "t")).mean()
             for i in (lo, hi)]
-    assert atlas.looks[hi, 3] > atlas.looks[lo, 3] and mean[1] > mean[0]
+    assert ground[hi] > ground[lo] and mean[1] > mean[0]
 
 
 def test_an_atlas_that_does_not_fit_the_generator_is_refused(vae_model, tmp_path):
     folder = tmp_path / "model"
     shutil.copytree(vae_model, folder)
-    StyleAtlas(np.zeros((2, 7), np.float32), np.zeros((2, 9), np.float32)).save(folder)
+    StyleAtlas(np.zeros((2, 7), np.float32), np.zeros((2, 1, len(LOOK)), np.float32)).save(folder)
     with pytest.raises(CheckpointError, match="do not fit this generator"):
         SpadeRenderer.load(folder, "cpu")
     (folder / ATLAS_NAME).write_bytes(b"not a safetensors file")
