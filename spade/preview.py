@@ -36,7 +36,6 @@ import torch.nn.functional as F
 from .fast import LEAK, FastBlock, FastGenerator, _Level
 from .fast_patterns import Patterns, build_patterns
 from .fast_spade import TapCache
-from .fast_winograd import WINOGRAD_SPEEDUP
 
 # Block outputs are stored as (h, w, C) views of channels_last tensors; "image" is the tanh output (h, w, 3).
 IMAGE = "image"
@@ -155,10 +154,10 @@ class _Step:
 def _block_macs(block: FastBlock, pixels: int, conv_0_pixels: int, winograd: bool = False) -> float:
     """Multiply-adds of a residual block with conv_1 and the shortcut at `pixels` output pixels and conv_0 at
     `conv_0_pixels`; with winograd=True, a convolution that runs by Winograd on this grid counts as its
-    measured speed-up fewer."""
+    measured speed-up fewer (`Conv3x3.speedup_at`)."""
     macs = 0.0
     for conv, n in ((block.conv_0, conv_0_pixels), (block.conv_1, pixels)):
-        gain = WINOGRAD_SPEEDUP if winograd and conv.winograd_at(n) else 1.0
+        gain = conv.speedup_at(n) if winograd else 1.0
         macs += n * conv.weight.numel() / gain
     if block.learned_shortcut:
         macs += pixels * block.conv_s[0].numel()
