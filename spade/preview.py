@@ -27,7 +27,9 @@ matrix products take (`cache_bytes`).
 """
 from __future__ import annotations
 
+import functools
 import threading
+import time
 from dataclasses import dataclass
 
 import torch
@@ -54,6 +56,9 @@ class PreviewConfig:
                      dense block (the gathers, the per-pixel SPADE work; measured 1.6-2.8 on this CPU). A block
                      runs densely when that is cheaper; 0 never runs a block densely.
     exact_at:        share of the exact frame's cost above which a preview renders the exact frame instead.
+    bfloat16:        run the preview's matrix products (the convolutions at pixel sets) in bfloat16, with
+                     float32 accumulation, where this CPU does them at least twice as fast (AMX, AVX512-BF16):
+                     5-7x faster here, costing under 0.1 dB.
     """
 
     reach: int = 12
@@ -61,6 +66,7 @@ class PreviewConfig:
     keep_upto: int = 16 * 16
     sparse_overhead: float = 2.2
     exact_at: float = 0.75
+    bfloat16: bool = True
 
 
 @dataclass
@@ -172,15 +178,44 @@ def _padded_flat(flat: torch.Tensor, w: int) -> torch.Tensor:
 def _conv_rows(values: torch.Tensor, taps: torch.Tensor, weight: torch.Tensor,
                bias: torch.Tensor | None) -> torch.Tensor:
     """A 3x3 convolution at a set of pixels: values (n_in, C) are its input at the pixels `taps` points to,
-    weight (9 C, C_out) is the kernel in tap-major order (`_tap_major`); zero padding outside the image."""
-    padded = F.pad(values, (0, 0, 0, 1))
+    weight (9 C, C_out) is the kernel in tap-major order (`_tap_major`); zero padding outside the image.
+    The product runs in the kernel's dtype (bfloat16 for `PreviewConfig.bfloat16`), the result is in values'."""
+    padded = F.pad(values.to(weight.dtype), (0, 0, 0, 1))
     rows = padded.index_select(0, taps.reshape(-1)).view(taps.shape[0], -1)
-    return torch.addmm(bias, rows, weight) if bias is not None else rows @ weight
+    return _product(rows, weight, bias, values.dtype)
+
+
+def _product(rows: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor:
+    """rows @ weight + bias in dtype, the product in weight's dtype (rows already in it)."""
+    if weight.dtype == dtype:
+        return torch.addmm(bias, rows, weight) if bias is not None else rows @ weight
+    out = (rows @ weight).to(dtype)
+    return out.add_(bias) if bias is not None else out
 
 
 def _tap_major(weight: torch.Tensor) -> torch.Tensor:
     """(C_out, C_in, 3, 3) -> (9 C_in, C_out), rows ordered by tap then input channel."""
     return weight.permute(2, 3, 1, 0).reshape(-1, weight.shape[0]).contiguous()
+
+
+@functools.cache
+def _bfloat16_is_faster(device: torch.device) -> bool:
+    """Whether this device multiplies bfloat16 matrices at least twice as fast as float32 ones (CPUs with AMX
+    or AVX512-BF16; measured once, on a product of the size previews run: about 10 ms)."""
+    if device.type != "cpu":
+        return False
+    a, b = torch.randn(512, 2304, device=device), torch.randn(2304, 256, device=device)
+    times = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        x, y = a.to(dtype), b.to(dtype)
+        x @ y
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            x @ y
+            best = min(best, time.perf_counter() - start)
+        times[dtype] = best
+    return times[torch.bfloat16] * 2 < times[torch.float32]
 
 
 class StrokePreview:
@@ -336,7 +371,8 @@ class StrokePreview:
         """A conv kernel in the layout `_conv_rows` takes (made once per kernel, kept)."""
         key = id(weight)
         if key not in self._weights:
-            self._weights[key] = _tap_major(weight)
+            dtype = torch.bfloat16 if self.config.bfloat16 and _bfloat16_is_faster(weight.device) else weight.dtype
+            self._weights[key] = _tap_major(weight).to(dtype)
         return self._weights[key]
 
     def _windows(self, level: _Level, sets: _PixelSets) -> tuple[Patterns, list[torch.Tensor]]:
@@ -374,8 +410,8 @@ class StrokePreview:
         dx = _conv_rows(dx, sets.taps(0, 1), self._weight(block.conv_1.weight), block.conv_1.bias)
         x = _rows(src, sets.rings[0], factor, w)
         if block.learned_shortcut:
-            weight = block.conv_s[0]
-            x = modulate(block.norm_s, x, 0, None) @ weight.reshape(weight.shape[0], -1).t()
+            weight = self._weight(block.conv_s[0])
+            x = _product(modulate(block.norm_s, x, 0, None).to(weight.dtype), weight, None, x.dtype)
         work.view(-1, work.shape[-1]).index_copy_(0, sets.rings[0], dx.add_(x))
         return sets.rings[0]
 
