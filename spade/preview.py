@@ -10,9 +10,10 @@ most of that spread is small. So a preview, at every residual block:
   gathered 3x3 neighbourhoods (im2col at a set of pixels: no tiles, no halos computed twice), conv_0 on the
   set grown by one pixel, the SPADEs' tables made only for the windows the set uses; it reads its input
   from the previous block's preview and keeps the previous frame's activations everywhere else. A block
-  whose set covers most of its grid runs densely instead; the blocks on the coarsest grids (up to 16x16)
-  keep the previous activations by default (`keep_upto`: recomputing them too gains about 1 dB on a
-  random-weights model, nothing on the trained bundled one, and costs about a third more).
+  whose set covers most of its grid runs densely instead; the blocks on the coarsest grid (up to 8x8,
+  `whole_upto`) are recomputed at every pixel, since a change moves them everywhere and their cost is
+  streaming the weights, whatever the pixel count. The matrix products run in bfloat16 where the CPU is
+  much faster at it (`PreviewConfig.bfloat16`).
 
 The result is not exact: outside those pixels it keeps the old activations, which the stroke would have
 moved a little through the coarse layers. A large change (or a new style, size or model state) renders the
@@ -52,9 +53,14 @@ class PreviewConfig:
     min_reach:       at least this many pixels of a block's grid, except on the first (coarsest) grid, where a
                      pixel is a whole patch of the output.
     keep_upto:       blocks on grids of at most this many pixels keep the previous activations (0: none).
+    whole_upto:      blocks on grids of at most this many pixels (and not kept) are recomputed at every pixel
+                     of their grid, not near the change only: on the coarsest grid a changed label moves the
+                     whole block (its 3x3 convolutions reach across it), and with bfloat16 products this costs
+                     little more than a few pixels (the products stream the same weights).
     sparse_overhead: what a multiply-add of a block recomputed at a set of pixels costs against one of the
-                     dense block (the gathers, the per-pixel SPADE work; measured 1.6-2.8 on this CPU). A block
-                     runs densely when that is cheaper; 0 never runs a block densely.
+                     dense block (the gathers, the per-pixel SPADE work; measured 1.6-2.8 on this CPU) with
+                     float32 products, and `sparse_overhead_bf16` with bfloat16 ones (measured 0.5-1.2). A
+                     block runs densely when that is cheaper; 0 never runs a block densely.
     exact_at:        share of the exact frame's cost above which a preview renders the exact frame instead.
     bfloat16:        run the preview's matrix products (the convolutions at pixel sets) in bfloat16, with
                      float32 accumulation, where this CPU does them at least twice as fast (AMX, AVX512-BF16):
@@ -63,8 +69,10 @@ class PreviewConfig:
 
     reach: int = 12
     min_reach: int = 1
-    keep_upto: int = 16 * 16
+    keep_upto: int = 0
+    whole_upto: int = 8 * 8
     sparse_overhead: float = 2.2
+    sparse_overhead_bf16: float = 1.0
     exact_at: float = 0.75
     bfloat16: bool = True
 
@@ -333,12 +341,22 @@ class StrokePreview:
             if not changed.any() or size[0] * size[1] <= self.config.keep_upto:
                 steps.append(_Step(name, upsampled, level, None, False, 0.0, dense_cost))
                 continue
-            sets = _PixelSets(changed, self._reach(size, name == "head_0"))
-            sparse_cost = self.config.sparse_overhead * _block_macs(block, sets.rings[0].numel(),
-                                                                    sets.rings[1].numel())
-            dense = sparse_cost >= dense_cost
+            whole = size[0] * size[1] <= self.config.whole_upto
+            sets = _PixelSets(torch.ones_like(changed) if whole else changed, self._reach(size, name == "head_0"))
+            sparse_cost = self._overhead() * _block_macs(block, sets.rings[0].numel(), sets.rings[1].numel())
+            dense = sparse_cost >= dense_cost and not whole
             steps.append(_Step(name, upsampled, level, sets, dense, min(sparse_cost, dense_cost), dense_cost))
         return steps
+
+    def _overhead(self) -> float:
+        """The cost of a multiply-add at a set of pixels against a dense one (`PreviewConfig.sparse_overhead`)."""
+        if self._bfloat16():
+            return self.config.sparse_overhead_bf16
+        return self.config.sparse_overhead
+
+    def _bfloat16(self) -> bool:
+        """Whether the preview's matrix products run in bfloat16 (`PreviewConfig.bfloat16`)."""
+        return self.config.bfloat16 and self.fast.dtype == torch.float32 and _bfloat16_is_faster(self.fast.device)
 
     def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None, cache,
                 steps: list[_Step]) -> torch.Tensor:
@@ -371,7 +389,7 @@ class StrokePreview:
         """A conv kernel in the layout `_conv_rows` takes (made once per kernel, kept)."""
         key = id(weight)
         if key not in self._weights:
-            dtype = torch.bfloat16 if self.config.bfloat16 and _bfloat16_is_faster(weight.device) else weight.dtype
+            dtype = torch.bfloat16 if self._bfloat16() else weight.dtype
             self._weights[key] = _tap_major(weight).to(dtype)
         return self._weights[key]
 
