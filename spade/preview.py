@@ -115,12 +115,14 @@ class _PixelSets:
 
     def __init__(self, changed: torch.Tensor, reach: int):
         self.size = h, w = changed.shape
+        self.reach = reach
         rows, cols = changed.any(1).nonzero()[:, 0], changed.any(0).nonzero()[:, 0]
         m = reach + 2
         self.box = top, bottom, left, right = (max(0, int(rows[0]) - m), min(h, int(rows[-1]) + 1 + m),
                                                max(0, int(cols[0]) - m), min(w, int(cols[-1]) + 1 + m))
         mask = changed[top:bottom, left:right][None, None].float()
         self._local: list[torch.Tensor] = []
+        self._taps: dict[tuple[int, int], torch.Tensor] = {}
         for grow in (reach, 1, 1):
             if grow:
                 mask = F.max_pool2d(F.max_pool2d(mask, (1, 2 * grow + 1), 1, (0, grow)), (2 * grow + 1, 1), 1,
@@ -136,13 +138,17 @@ class _PixelSets:
         """(n_out, 9): for each pixel of rings[out_ring], the rows of its 3x3 neighbours among the values at
         rings[in_ring] (conv weight order); n_in, one past the last row, for a neighbour outside the image
         (every neighbour inside the image of a pixel of ring k is in ring k + 1, and in the box)."""
+        key = (out_ring, in_ring)
+        if key in self._taps:
+            return self._taps[key]
         top, bottom, left, right = self.box
         w = right - left
         src, dst = self._local[in_ring], self._local[out_ring]
         pos = torch.full(((bottom - top + 2) * (w + 2),), src.numel(), dtype=torch.int64, device=src.device)
         pos[_padded_flat(src, w)] = torch.arange(src.numel(), device=src.device)
         offsets = torch.tensor([dy * (w + 2) + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)], device=src.device)
-        return pos[_padded_flat(dst, w)[:, None] + offsets]
+        self._taps[key] = pos[_padded_flat(dst, w)[:, None] + offsets]
+        return self._taps[key]
 
     def in_box(self, ring: int, margin: int) -> torch.Tensor:
         """The pixels of a ring as flat indices into the box grown by `margin` (clamped to the grid)."""
@@ -167,6 +173,7 @@ class _Step:
     dense: bool
     cost: float
     dense_cost: float
+    whole: bool = False      # sets cover the whole grid (PreviewConfig.whole_upto), not the change's reach
 
 
 def _block_macs(block: FastBlock, pixels: int, conv_0_pixels: int, winograd: bool = False) -> float:
@@ -353,7 +360,7 @@ class StrokePreview:
             sets = _PixelSets(torch.ones_like(changed) if whole else changed, self._reach(size, name == "head_0"))
             sparse_cost = self._overhead() * _block_macs(block, sets.rings[0].numel(), sets.rings[1].numel())
             dense = sparse_cost >= dense_cost and not whole
-            steps.append(_Step(name, upsampled, level, sets, dense, min(sparse_cost, dense_cost), dense_cost))
+            steps.append(_Step(name, upsampled, level, sets, dense, min(sparse_cost, dense_cost), dense_cost, whole))
         return steps
 
     def _overhead(self) -> float:
@@ -385,7 +392,9 @@ class StrokePreview:
         image = self._restore(frame, IMAGE)
         changed = classes != frame.classes
         if changed.any():
-            sets = _PixelSets(changed, self._reach((h, w), False))
+            last, reach = steps[-1].sets, self._reach((h, w), False)
+            same = last is not None and last.size == (h, w) and last.reach == reach and not steps[-1].whole
+            sets = last if same else _PixelSets(changed, reach)  # the last block's, on a grid of the output's size
             x = F.leaky_relu(_rows(src, sets.rings[1]), LEAK)
             rgb = torch.tanh_(_conv_rows(x, sets.taps(0, 1), self._weight(fast.conv_img[0]), fast.conv_img[1]))
             image.view(-1, 3).index_copy_(0, sets.rings[0], rgb)
