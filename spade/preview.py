@@ -124,7 +124,9 @@ class _PixelSets:
         self._local: list[torch.Tensor] = []
         self._taps: dict[tuple[int, int], torch.Tensor] = {}
         for grow in (reach, 1, 1):
-            if grow:
+            if grow == 1:
+                mask = F.max_pool2d(mask, 3, 1, 1)
+            elif grow:  # separable: two 1-D windows instead of one square
                 mask = F.max_pool2d(F.max_pool2d(mask, (1, 2 * grow + 1), 1, (0, grow)), (2 * grow + 1, 1), 1,
                                     (grow, 0))
             self._local.append(mask.reshape(-1).nonzero()[:, 0])
@@ -199,7 +201,9 @@ def _conv_rows(values: torch.Tensor, taps: torch.Tensor, weight: torch.Tensor,
     """A 3x3 convolution at a set of pixels: values (n_in, C) are its input at the pixels `taps` points to,
     weight (9 C, C_out) is the kernel in tap-major order (`_tap_major`); zero padding outside the image.
     The product runs in the kernel's dtype (bfloat16 for `PreviewConfig.bfloat16`), the result is in values'."""
-    padded = F.pad(values.to(weight.dtype), (0, 0, 0, 1))
+    padded = values.new_empty((values.shape[0] + 1, values.shape[1]), dtype=weight.dtype)
+    padded[:-1].copy_(values)
+    padded[-1].zero_()
     rows = padded.index_select(0, taps.reshape(-1)).view(taps.shape[0], -1)
     return _product(rows, weight, bias, values.dtype)
 
