@@ -47,8 +47,9 @@ def test_every_pixel_in_bfloat16_stays_close_to_the_exact_frame():
     g = random_generator(9, ngf=8, spade_hidden=16, crop_size=128)
     before = painted_landscape(128, 128, 2)
     after = brush_stroke(before, ROCK, 0.03)
-    preview = StrokePreview(FastGenerator(g), PreviewConfig(reach=10 ** 4, keep_upto=0, sparse_overhead=0.0, sparse_overhead_bf16=0.0,
-                                                            exact_at=float("inf"), bfloat16=True))
+    config = PreviewConfig(reach=10 ** 4, keep_upto=0, sparse_overhead=0.0, sparse_overhead_bf16=0.0,
+                           exact_at=float("inf"), bfloat16=True)
+    preview = StrokePreview(FastGenerator(g), config)
     preview.exact(channels(before))
     out, exact = preview.preview(channels(after))
     assert not exact and psnr(out, reference(g, channels(after), None)) > 45
