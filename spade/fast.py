@@ -11,7 +11,8 @@ this module does about it:
   a stroke only the resolutions whose (nearest-downsampled) map changed redo their label work; what
   depends on the style only (the VAE first layer) is kept when only the labels change.
 - The trunk (the residual blocks' conv_0 / conv_1 / conv_s) runs in channels_last, which oneDNN prefers;
-  its wide 3x3 convolutions on grids up to 32x32 use Winograd F(2x2, 3x3) (spade/fast_winograd.py).
+  its wide 3x3 convolutions use Winograd F(2x2, 3x3) on grids up to 16x16 and F(4x4, 3x3) on 32x32 and
+  64x64 (spade/fast_winograd.py).
 
 The trunk cannot be updated sparsely after a stroke and stay exact: the 3x3 convolutions on the coarse
 grids (8x8 and 16x16 at 256x256) give every output pixel a receptive field covering the whole image

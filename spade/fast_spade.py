@@ -1,10 +1,10 @@
 """One SPADE layer, rearranged for inference on a label map (see spade/fast_patterns.py for the idea).
 
 Per model (once): mlp_shared's 3x3 conv becomes 9 embedding tables (a conv on a one-hot map is a sum of
-lookups), gamma and beta are fused into one matrix, and eval BatchNorm is kept as (mean, 1/std).
+lookups), gamma and beta are fused into one matrix with eval BatchNorm folded in.
 Per label map and resolution: mlp_shared is evaluated once per distinct 3x3 window, its products with
 the 9 taps of the gamma/beta conv once per distinct 3x3 window, and gamma/beta once per distinct 5x5
-window as a sum of 9 of those products; eval BatchNorm is folded in, giving a per-window affine (a, b).
+window as a sum of 9 of those products, giving a per-window affine (a, b).
 Per frame: out = x * a[window] + b[window], in cache-sized chunks. The per-3x3-window products are kept
 across label maps (`TapCache`): after a stroke only the windows the stroke created are new.
 """
@@ -87,20 +87,29 @@ class FastSpade:
         self.embed = embed.reshape(9 * (label_nc + 1), hidden).to(device)
         self.tap_offsets = (torch.arange(9) * (label_nc + 1)).to(device)
         self.shared_bias = conv.bias.detach().float().to(device)
-        gb = torch.cat([spade.mlp_gamma.weight, spade.mlp_beta.weight]).detach().float()
-        self.norm_nc = spade.mlp_gamma.weight.shape[0]
-        self.gb_taps = gb.permute(1, 2, 3, 0).reshape(hidden, 9 * 2 * self.norm_nc).contiguous().to(device)
-        self.gb_bias = torch.cat([spade.mlp_gamma.bias, spade.mlp_beta.bias]).detach().float().to(device)
+        self.norm_nc = n = spade.mlp_gamma.weight.shape[0]
+        w_gamma, w_beta = (conv.weight.detach().double().permute(1, 2, 3, 0) for conv in (spade.mlp_gamma,
+                                                                                          spade.mlp_beta))
+        scale = spade.mlp_gamma.bias.detach().double() + 1      # (1 + gamma) and beta without BatchNorm
+        shift = spade.mlp_beta.bias.detach().double()
         norm = spade.param_free_norm
         self.eps = norm.eps
         self.batch = isinstance(norm, nn.BatchNorm2d)
         if self.batch:
             if norm.training or norm.running_mean is None:
                 raise ValueError("the fast path needs an eval-mode BatchNorm with running statistics")
-            self.mean = norm.running_mean.detach().float().to(device)
-            self.inv_std = torch.rsqrt(norm.running_var.detach().float() + norm.eps).to(device)
+            # eval BatchNorm folded into the gamma/beta weights (in float64): x * a + b with a = (1 + gamma) /
+            # std and b = beta - mean * a, both linear in the gamma/beta convolutions' outputs
+            inv_std = torch.rsqrt(norm.running_var.detach().double() + norm.eps)
+            mean = norm.running_mean.detach().double()
+            w_gamma, w_beta = w_gamma * inv_std, w_beta - w_gamma * (mean * inv_std)
+            scale = scale * inv_std
+            shift = shift - mean * scale
         elif norm.track_running_stats and not norm.training:
             raise ValueError("InstanceNorm with running statistics is not supported by the fast path")
+        gb = torch.stack([w_gamma, w_beta], 3).reshape(hidden, 9 * 2 * n)   # per tap: n of a, then n of b
+        self.gb_taps = gb.float().contiguous().to(device)
+        self.gb_bias = torch.cat([scale, shift]).float().to(device)
 
     def tables(self, patterns: Patterns, dtype: torch.dtype,
                taps: TapCache | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -123,12 +132,8 @@ class FastSpade:
         index = torch.cat([index, index.new_zeros(1)])
         rows = index[patterns.rho_parts] * 9 + torch.arange(9, device=index.device)
         gb = F.embedding_bag(rows, taps.rows.view(-1, width), mode="sum").add_(self.gb_bias)
-        gamma, beta = gb.split(self.norm_nc, 1)
-        scale = gamma + 1
-        if self.batch:
-            scale = scale * self.inv_std
-            beta = beta - self.mean * scale
-        return scale.to(dtype).contiguous(), beta.to(dtype).contiguous()
+        scale, shift = gb.split(self.norm_nc, 1)
+        return scale.to(dtype).contiguous(), shift.to(dtype).contiguous()
 
     def _activations(self, windows: torch.Tensor) -> torch.Tensor:
         """mlp_shared (3x3 conv on the one-hot map, ReLU) at the centre of each (k, 9) class window."""

@@ -10,9 +10,10 @@ most of that spread is small. So a preview, at every residual block:
   gathered 3x3 neighbourhoods (im2col at a set of pixels: no tiles, no halos computed twice), conv_0 on the
   set grown by one pixel, the SPADEs' tables made only for the windows the set uses; it reads its input
   from the previous block's preview and keeps the previous frame's activations everywhere else. A block
-  whose set covers most of its grid runs densely instead; the blocks on the coarsest grids (up to 16x16)
-  keep the previous activations by default (`keep_upto`: recomputing them too gains about 1 dB on a
-  random-weights model, nothing on the trained bundled one, and costs about a third more).
+  whose set covers most of its grid runs densely instead; the blocks on the coarsest grid (up to 8x8,
+  `whole_upto`) are recomputed at every pixel, since a change moves them everywhere and their cost is
+  streaming the weights, whatever the pixel count. The matrix products run in bfloat16 where the CPU is
+  much faster at it (`PreviewConfig.bfloat16`).
 
 The result is not exact: outside those pixels it keeps the old activations, which the stroke would have
 moved a little through the coarse layers. A large change (or a new style, size or model state) renders the
@@ -27,7 +28,9 @@ matrix products take (`cache_bytes`).
 """
 from __future__ import annotations
 
+import functools
 import threading
+import time
 from dataclasses import dataclass
 
 import torch
@@ -36,7 +39,6 @@ import torch.nn.functional as F
 from .fast import LEAK, FastBlock, FastGenerator, _Level
 from .fast_patterns import Patterns, build_patterns
 from .fast_spade import TapCache
-from .fast_winograd import WINOGRAD_SPEEDUP
 
 # Block outputs are stored as (h, w, C) views of channels_last tensors; "image" is the tanh output (h, w, 3).
 IMAGE = "image"
@@ -50,18 +52,33 @@ class PreviewConfig:
                      each block's grid and rounded; a block's own reach is 4 pixels of its grid).
     min_reach:       at least this many pixels of a block's grid, except on the first (coarsest) grid, where a
                      pixel is a whole patch of the output.
-    keep_upto:       blocks on grids of at most this many pixels keep the previous activations (0: none).
+    keep_upto:       blocks on grids of at most this many pixels whose input did not change (only their SPADEs'
+                     labels) keep the previous activations (0: none). A small stroke moves those little
+                     (measured on the bundled model: 1.7% and 2.3% of their RMS at 8x8 and 16x16); once the
+                     trunk's input changes (the first layer of a generator without VAE reads the label map),
+                     every later block is recomputed (on the full model the 8x8 block moves by 8%).
+    whole_upto:      blocks on grids of at most this many pixels (and not kept) are recomputed at every pixel
+                     of their grid, not near the change only: on the coarsest grid a changed label moves the
+                     whole block (its 3x3 convolutions reach across it), and with bfloat16 products this costs
+                     little more than a few pixels (the products stream the same weights).
     sparse_overhead: what a multiply-add of a block recomputed at a set of pixels costs against one of the
-                     dense block (the gathers, the per-pixel SPADE work; measured 1.6-2.8 on this CPU). A block
-                     runs densely when that is cheaper; 0 never runs a block densely.
+                     dense block (the gathers, the per-pixel SPADE work; measured 1.6-2.8 on this CPU) with
+                     float32 products, and `sparse_overhead_bf16` with bfloat16 ones (measured 0.5-1.2). A
+                     block runs densely when that is cheaper; 0 never runs a block densely.
     exact_at:        share of the exact frame's cost above which a preview renders the exact frame instead.
+    bfloat16:        run the preview's matrix products (the convolutions at pixel sets) in bfloat16, with
+                     float32 accumulation, where this CPU does them at least twice as fast (AMX, AVX512-BF16):
+                     5-7x faster here, costing under 0.1 dB.
     """
 
     reach: int = 12
     min_reach: int = 1
     keep_upto: int = 16 * 16
+    whole_upto: int = 8 * 8
     sparse_overhead: float = 2.2
+    sparse_overhead_bf16: float = 1.0
     exact_at: float = 0.75
+    bfloat16: bool = True
 
 
 @dataclass
@@ -98,14 +115,18 @@ class _PixelSets:
 
     def __init__(self, changed: torch.Tensor, reach: int):
         self.size = h, w = changed.shape
+        self.reach = reach
         rows, cols = changed.any(1).nonzero()[:, 0], changed.any(0).nonzero()[:, 0]
         m = reach + 2
         self.box = top, bottom, left, right = (max(0, int(rows[0]) - m), min(h, int(rows[-1]) + 1 + m),
                                                max(0, int(cols[0]) - m), min(w, int(cols[-1]) + 1 + m))
         mask = changed[top:bottom, left:right][None, None].float()
         self._local: list[torch.Tensor] = []
+        self._taps: dict[tuple[int, int], torch.Tensor] = {}
         for grow in (reach, 1, 1):
-            if grow:
+            if grow == 1:
+                mask = F.max_pool2d(mask, 3, 1, 1)
+            elif grow:  # separable: two 1-D windows instead of one square
                 mask = F.max_pool2d(F.max_pool2d(mask, (1, 2 * grow + 1), 1, (0, grow)), (2 * grow + 1, 1), 1,
                                     (grow, 0))
             self._local.append(mask.reshape(-1).nonzero()[:, 0])
@@ -119,13 +140,17 @@ class _PixelSets:
         """(n_out, 9): for each pixel of rings[out_ring], the rows of its 3x3 neighbours among the values at
         rings[in_ring] (conv weight order); n_in, one past the last row, for a neighbour outside the image
         (every neighbour inside the image of a pixel of ring k is in ring k + 1, and in the box)."""
+        key = (out_ring, in_ring)
+        if key in self._taps:
+            return self._taps[key]
         top, bottom, left, right = self.box
         w = right - left
         src, dst = self._local[in_ring], self._local[out_ring]
         pos = torch.full(((bottom - top + 2) * (w + 2),), src.numel(), dtype=torch.int64, device=src.device)
         pos[_padded_flat(src, w)] = torch.arange(src.numel(), device=src.device)
         offsets = torch.tensor([dy * (w + 2) + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)], device=src.device)
-        return pos[_padded_flat(dst, w)[:, None] + offsets]
+        self._taps[key] = pos[_padded_flat(dst, w)[:, None] + offsets]
+        return self._taps[key]
 
     def in_box(self, ring: int, margin: int) -> torch.Tensor:
         """The pixels of a ring as flat indices into the box grown by `margin` (clamped to the grid)."""
@@ -150,15 +175,16 @@ class _Step:
     dense: bool
     cost: float
     dense_cost: float
+    whole: bool = False      # sets cover the whole grid (PreviewConfig.whole_upto), not the change's reach
 
 
 def _block_macs(block: FastBlock, pixels: int, conv_0_pixels: int, winograd: bool = False) -> float:
     """Multiply-adds of a residual block with conv_1 and the shortcut at `pixels` output pixels and conv_0 at
     `conv_0_pixels`; with winograd=True, a convolution that runs by Winograd on this grid counts as its
-    measured speed-up fewer."""
+    measured speed-up fewer (`Conv3x3.speedup_at`)."""
     macs = 0.0
     for conv, n in ((block.conv_0, conv_0_pixels), (block.conv_1, pixels)):
-        gain = WINOGRAD_SPEEDUP if winograd and conv.winograd_at(n) else 1.0
+        gain = conv.speedup_at(n) if winograd else 1.0
         macs += n * conv.weight.numel() / gain
     if block.learned_shortcut:
         macs += pixels * block.conv_s[0].numel()
@@ -173,15 +199,46 @@ def _padded_flat(flat: torch.Tensor, w: int) -> torch.Tensor:
 def _conv_rows(values: torch.Tensor, taps: torch.Tensor, weight: torch.Tensor,
                bias: torch.Tensor | None) -> torch.Tensor:
     """A 3x3 convolution at a set of pixels: values (n_in, C) are its input at the pixels `taps` points to,
-    weight (9 C, C_out) is the kernel in tap-major order (`_tap_major`); zero padding outside the image."""
-    padded = F.pad(values, (0, 0, 0, 1))
+    weight (9 C, C_out) is the kernel in tap-major order (`_tap_major`); zero padding outside the image.
+    The product runs in the kernel's dtype (bfloat16 for `PreviewConfig.bfloat16`), the result is in values'."""
+    padded = values.new_empty((values.shape[0] + 1, values.shape[1]), dtype=weight.dtype)
+    padded[:-1].copy_(values)
+    padded[-1].zero_()
     rows = padded.index_select(0, taps.reshape(-1)).view(taps.shape[0], -1)
-    return torch.addmm(bias, rows, weight) if bias is not None else rows @ weight
+    return _product(rows, weight, bias, values.dtype)
+
+
+def _product(rows: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor:
+    """rows @ weight + bias in dtype, the product in weight's dtype (rows already in it)."""
+    if weight.dtype == dtype:
+        return torch.addmm(bias, rows, weight) if bias is not None else rows @ weight
+    out = (rows @ weight).to(dtype)
+    return out.add_(bias) if bias is not None else out
 
 
 def _tap_major(weight: torch.Tensor) -> torch.Tensor:
     """(C_out, C_in, 3, 3) -> (9 C_in, C_out), rows ordered by tap then input channel."""
     return weight.permute(2, 3, 1, 0).reshape(-1, weight.shape[0]).contiguous()
+
+
+@functools.cache
+def _bfloat16_is_faster(device: torch.device) -> bool:
+    """Whether this device multiplies bfloat16 matrices at least twice as fast as float32 ones (CPUs with AMX
+    or AVX512-BF16; measured once, on a product of the size previews run: about 10 ms)."""
+    if device.type != "cpu":
+        return False
+    a, b = torch.randn(512, 2304, device=device), torch.randn(2304, 256, device=device)
+    times = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        x, y = a.to(dtype), b.to(dtype)
+        x @ y
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            x @ y
+            best = min(best, time.perf_counter() - start)
+        times[dtype] = best
+    return times[torch.bfloat16] * 2 < times[torch.float32]
 
 
 class StrokePreview:
@@ -289,6 +346,9 @@ class StrokePreview:
         """What each block of a preview of the label map in `cache` would do, and its estimated cost."""
         fast, steps = self.fast, []
         size = tuple(frame.kept[fast.plan()[0][0]].shape[:2])  # the first block is not upsampled
+        # a VAE generator's first layer reads the style only; otherwise it reads the label map on this grid
+        input_changed = not fast.config.use_vae and bool(
+            (fast._level(cache, size).classes != frame.labels.levels[size].classes).any())
         for name, upsampled in fast.plan():
             if upsampled:
                 size = (size[0] * 2, size[1] * 2)
@@ -296,15 +356,26 @@ class StrokePreview:
             level = fast._level(cache, size)
             dense_cost = _block_macs(block, size[0] * size[1], size[0] * size[1], winograd=True)
             changed = level.classes != frame.labels.levels[size].classes
-            if not changed.any() or size[0] * size[1] <= self.config.keep_upto:
+            if not changed.any() or (not input_changed and size[0] * size[1] <= self.config.keep_upto):
                 steps.append(_Step(name, upsampled, level, None, False, 0.0, dense_cost))
                 continue
-            sets = _PixelSets(changed, self._reach(size, name == "head_0"))
-            sparse_cost = self.config.sparse_overhead * _block_macs(block, sets.rings[0].numel(),
-                                                                    sets.rings[1].numel())
-            dense = sparse_cost >= dense_cost
-            steps.append(_Step(name, upsampled, level, sets, dense, min(sparse_cost, dense_cost), dense_cost))
+            input_changed = True
+            whole = size[0] * size[1] <= self.config.whole_upto
+            sets = _PixelSets(torch.ones_like(changed) if whole else changed, self._reach(size, name == "head_0"))
+            sparse_cost = self._overhead() * _block_macs(block, sets.rings[0].numel(), sets.rings[1].numel())
+            dense = sparse_cost >= dense_cost and not whole
+            steps.append(_Step(name, upsampled, level, sets, dense, min(sparse_cost, dense_cost), dense_cost, whole))
         return steps
+
+    def _overhead(self) -> float:
+        """The cost of a multiply-add at a set of pixels against a dense one (`PreviewConfig.sparse_overhead`)."""
+        if self._bfloat16():
+            return self.config.sparse_overhead_bf16
+        return self.config.sparse_overhead
+
+    def _bfloat16(self) -> bool:
+        """Whether the preview's matrix products run in bfloat16 (`PreviewConfig.bfloat16`)."""
+        return self.config.bfloat16 and self.fast.dtype == torch.float32 and _bfloat16_is_faster(self.fast.device)
 
     def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None, cache,
                 steps: list[_Step]) -> torch.Tensor:
@@ -325,7 +396,9 @@ class StrokePreview:
         image = self._restore(frame, IMAGE)
         changed = classes != frame.classes
         if changed.any():
-            sets = _PixelSets(changed, self._reach((h, w), False))
+            last, reach = steps[-1].sets, self._reach((h, w), False)
+            same = last is not None and last.size == (h, w) and last.reach == reach and not steps[-1].whole
+            sets = last if same else _PixelSets(changed, reach)  # the last block's, on a grid of the output's size
             x = F.leaky_relu(_rows(src, sets.rings[1]), LEAK)
             rgb = torch.tanh_(_conv_rows(x, sets.taps(0, 1), self._weight(fast.conv_img[0]), fast.conv_img[1]))
             image.view(-1, 3).index_copy_(0, sets.rings[0], rgb)
@@ -337,7 +410,8 @@ class StrokePreview:
         """A conv kernel in the layout `_conv_rows` takes (made once per kernel, kept)."""
         key = id(weight)
         if key not in self._weights:
-            self._weights[key] = _tap_major(weight)
+            dtype = torch.bfloat16 if self._bfloat16() else weight.dtype
+            self._weights[key] = _tap_major(weight).to(dtype)
         return self._weights[key]
 
     def _windows(self, level: _Level, sets: _PixelSets) -> tuple[Patterns, list[torch.Tensor]]:
@@ -375,8 +449,8 @@ class StrokePreview:
         dx = _conv_rows(dx, sets.taps(0, 1), self._weight(block.conv_1.weight), block.conv_1.bias)
         x = _rows(src, sets.rings[0], factor, w)
         if block.learned_shortcut:
-            weight = block.conv_s[0]
-            x = modulate(block.norm_s, x, 0, None) @ weight.reshape(weight.shape[0], -1).t()
+            weight = self._weight(block.conv_s[0])
+            x = _product(modulate(block.norm_s, x, 0, None).to(weight.dtype), weight, None, x.dtype)
         work.view(-1, work.shape[-1]).index_copy_(0, sets.rings[0], dx.add_(x))
         return sets.rings[0]
 

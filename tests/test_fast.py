@@ -15,7 +15,7 @@ from spade.fast import FastGenerator
 from spade.fast_patterns import build_patterns
 from spade.fast_spade import TapCache
 from spade.fast_sample import brush_stroke, painted_landscape
-from spade.fast_winograd import winograd_conv3x3, winograd_weight
+from spade.fast_winograd import Conv3x3, winograd_conv3x3, winograd_weight
 from spade.labels import ade20k
 from spade.model import GeneratorConfig, SPADEGenerator
 
@@ -146,25 +146,39 @@ def test_the_renderer_takes_the_fast_path_by_default_and_can_still_run_the_refer
     assert plain._fast_generator is None
 
 
-@pytest.mark.parametrize("h,w", [(8, 8), (5, 7), (1, 1), (2, 3)])
-def test_winograd_conv_matches_the_direct_conv(h, w):
+@pytest.mark.parametrize("tile, bar", [(2, 1e-5), (4, 1e-4)])
+@pytest.mark.parametrize("h,w", [(8, 8), (5, 7), (1, 1), (2, 3), (12, 9), (16, 16)])
+def test_winograd_conv_matches_the_direct_conv(h, w, tile, bar):
     g = torch.Generator().manual_seed(h * 10 + w)
     conv = torch.nn.Conv2d(32, 24, 3, padding=1)
     x = torch.randn(1, 32, h, w, generator=g).contiguous(memory_format=torch.channels_last)
     with torch.no_grad():
         expect = conv(x)
-        got = winograd_conv3x3(x, winograd_weight(conv.weight), conv.bias)
-    assert got.shape == expect.shape
-    assert (got - expect).abs().max().item() < 1e-5
+        got = winograd_conv3x3(x, winograd_weight(conv.weight, tile), conv.bias)
+    assert got.shape == expect.shape and got.is_contiguous(memory_format=torch.channels_last)
+    assert (got - expect).abs().max().item() < bar
 
 
+def test_wide_convolutions_pick_their_winograd_tile_by_grid():
+    conv = Conv3x3(torch.nn.Conv2d(256, 256, 3, padding=1), torch.device("cpu"), torch.float32)
+    narrow = Conv3x3(torch.nn.Conv2d(256, 128, 3, padding=1), torch.device("cpu"), torch.float32)
+    assert [conv.tile_at(s * s) for s in (8, 16, 32, 64, 128)] == [2, 2, 4, 4, 0]
+    assert narrow.tile_at(32 * 32) == 0
+    x = torch.randn(1, 256, 32, 32, generator=torch.Generator().manual_seed(0))
+    x = x.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        assert (conv(x) - F.conv2d(x, conv.weight, conv.bias, padding=1)).abs().max().item() < 1e-4
+
+
+@pytest.mark.parametrize("tile", [2, 4])
 @pytest.mark.parametrize("vae", [False, True])
-def test_fast_path_with_winograd_everywhere_matches_reference(monkeypatch, vae):
+def test_fast_path_with_winograd_everywhere_matches_reference(monkeypatch, vae, tile):
     monkeypatch.setattr("spade.fast_winograd.WINOGRAD_MIN_CHANNELS", 1)
-    monkeypatch.setattr("spade.fast_winograd.WINOGRAD_MAX_PIXELS", 1 << 30)
+    monkeypatch.setattr("spade.fast_winograd.F2_MAX_PIXELS", 1 << 30 if tile == 2 else 0)
+    monkeypatch.setattr("spade.fast_winograd.F4_MAX_PIXELS", 1 << 30)
     g = random_generator(6, use_vae=vae, crop_size=96, aspect_ratio=1.5)
     fast = FastGenerator(g)
-    assert fast.blocks["up_3"].conv_1.use_winograd
+    assert fast.blocks["up_3"].conv_1.tile_at(64 * 96) == tile
     z = torch.randn(1, 256, generator=torch.Generator().manual_seed(3)) if vae else None
     for name, classes in label_maps(64, 96).items():
         assert (fast(classes, z) - reference(g, classes, z)).abs().max().item() < TOL, name

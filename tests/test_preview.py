@@ -16,7 +16,8 @@ from spade.labels import ade20k
 from spade.preview import PreviewConfig, StrokePreview
 from tests.test_fast import TOL, channels, random_generator, reference
 
-EVERY_PIXEL = PreviewConfig(reach=10 ** 4, keep_upto=0, sparse_overhead=0.0, exact_at=float("inf"))  # every pixel, sparse
+EVERY_PIXEL = PreviewConfig(reach=10 ** 4, keep_upto=0, sparse_overhead=0.0, exact_at=float("inf"),
+                            bfloat16=False)  # every pixel, sparse, in float32
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -40,6 +41,18 @@ def test_recomputing_every_tile_gives_the_exact_frame(vae, upsampling, size):
         out, exact = preview.preview(channels(after), z)
         assert not exact
         assert (out - reference(g, channels(after), z)).abs().max().item() < TOL
+
+
+def test_every_pixel_in_bfloat16_stays_close_to_the_exact_frame():
+    g = random_generator(9, ngf=8, spade_hidden=16, crop_size=128)
+    before = painted_landscape(128, 128, 2)
+    after = brush_stroke(before, ROCK, 0.03)
+    config = PreviewConfig(reach=10 ** 4, keep_upto=0, sparse_overhead=0.0, sparse_overhead_bf16=0.0,
+                           exact_at=float("inf"), bfloat16=True)
+    preview = StrokePreview(FastGenerator(g), config)
+    preview.exact(channels(before))
+    out, exact = preview.preview(channels(after))
+    assert not exact and psnr(out, reference(g, channels(after), None)) > 45
 
 
 def test_the_preview_keeps_the_old_frame_out_of_reach_and_is_close_near_the_stroke():
