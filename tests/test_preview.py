@@ -43,6 +43,27 @@ def test_recomputing_every_tile_gives_the_exact_frame(vae, upsampling, size):
         assert (out - reference(g, channels(after), z)).abs().max().item() < TOL
 
 
+def test_previews_on_one_thread_match_and_leave_torch_threads_as_they_were():
+    g = random_generator(4, crop_size=64)
+    before = painted_landscape(64, 64, 5)
+    after = brush_stroke(before, ROCK, 0.03)
+    saved = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        outs = []
+        for threads in (1, 0):
+            preview = StrokePreview(FastGenerator(g), PreviewConfig(**{**EVERY_PIXEL.__dict__, "threads": threads,
+                                                                        "wide_channels": 64}))
+            preview.exact(channels(before))
+            out, exact = preview.preview(channels(after))
+            assert not exact and torch.get_num_threads() == 2
+            outs.append(out)
+        assert (outs[0] - reference(g, channels(after), None)).abs().max().item() < TOL
+        assert (outs[0] - outs[1]).abs().max().item() < TOL
+    finally:
+        torch.set_num_threads(saved)
+
+
 def test_every_pixel_in_bfloat16_stays_close_to_the_exact_frame():
     g = random_generator(9, ngf=8, spade_hidden=16, crop_size=128)
     before = painted_landscape(128, 128, 2)
