@@ -38,17 +38,21 @@ case "$examples" in
   *) echo "assets come from $examples, not from the installed package" >&2; exit 1 ;;
 esac
 "$gauguin" render --mask "$examples/lake_mountains.png" --out bundled.png
+"$py" -c 'from PIL import Image; Image.new("RGB", (640, 360), (250, 140, 60)).save("sunset.jpg")'
+"$gauguin" render --mask "$examples/lake_mountains.png" --style sunset.jpg --out styled.png
 "$gauguin" train --dataset procedural --dataset_size 4 --checkpoint_dir tiny_run --img_height 64 --img_width 64 \
   --crop_size 64 --batch_size 2 --num_generator_filters 4 --num_discriminator_filters 8 --spade_hidden 8 \
   --num_discriminator_layers 2 --no_vgg_loss --num_workers 0 --device cpu --max_iters 3
 "$gauguin" render --model tiny_run --mask "$examples/lake_mountains.png" --out trained.png
 "$py" - <<'PY'
 from PIL import Image
-for name in ("bundled.png", "trained.png"):
+from spade import load_model
+assert load_model(None, "cpu").atlas is not None, "the installed bundled model has no style atlas"
+for name in ("bundled.png", "styled.png", "trained.png"):
     with Image.open(name) as image:
         assert image.size == (256, 256), (name, image.size)
         assert max(hi - lo for lo, hi in image.convert("RGB").getextrema()) > 20, f"{name} is flat"
-print("renders: bundled.png and trained.png are 256x256 pictures")
+print("renders: bundled.png, styled.png (a photo through the style atlas) and trained.png are 256x256 pictures")
 PY
 "$py" "$repo/.ci/smoke_app.py"
 echo "== installed package: OK"
