@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Screenshot of the running app")
     ap.add_argument("--model", help="model path (default: the bundled model)")
     ap.add_argument("--example", default="", help="example sketch name in assets/examples (default: the first)")
-    ap.add_argument("--style", default="", help="style preset name in assets/styles (default: keep the seed)")
+    ap.add_argument("--style", default="", help="style preset name in assets/styles, or a photo's path (default: keep the seed)")
     ap.add_argument("--overlay", action="store_true", help="show the sketch overlay on the photo")
     ap.add_argument("--size", default="1500x860", help="window size WxH")
     ap.add_argument("--out", default="docs/screenshot.png")
@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     if chosen:
         window.files.open_path(chosen[0], ask=False)
     if args.style and window.renderer is not None and window.renderer.has_encoder:
-        window.styles.set_photo(STYLES_DIR / f"{args.style}.png")
+        photo = Path(args.style)
+        window.styles.set_photo(photo if photo.is_file() else STYLES_DIR / f"{args.style}.png")
     window.overlay_check.setChecked(args.overlay)
     app.processEvents()
 
