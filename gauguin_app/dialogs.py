@@ -105,7 +105,7 @@ def _style_inputs(info: dict) -> str:
     if not info.get("vae"):
         return "none (no style input)"
     if info.get("style_atlas"):
-        return f"photo + random (style atlas of {info['style_atlas']} looks)"
+        return f"photo + random (a style atlas of {info['style_atlas']} latents reads photos)"
     return "photo + random (VAE with encoder)" if info.get("encoder") else "random only (no encoder)"
 
 

@@ -130,3 +130,11 @@ def test_document_whose_model_is_gone_says_so(make_window, prompts, tmp_path, ti
     assert len(prompts.questions) == n
     message = w.statusBar().currentMessage()
     assert "moved_model" in message and "not found" in message
+
+
+def test_model_info_says_the_bundled_model_reads_photos_through_its_style_atlas():
+    from gauguin_app.dialogs import model_info_html
+    from spade import load_model
+
+    renderer = load_model(None, "cpu")
+    assert "a style atlas of 1500 latents reads photos" in model_info_html(renderer.info(), renderer.label_set)
