@@ -24,11 +24,13 @@ from spade import SpadeRenderer
 from spade.colour import srgb_to_lab
 from spade.inference import Style
 
-from .photo_augment import new_sky, relight, square_crop
+from .latent_mixture import LatentMixture
 from .photo_styles import SKY
 
 logger = logging.getLogger(__name__)
 
+BANK_MIXTURE = LatentMixture(scenes=0.5, photos=0.6, priors=0.75, new_sky=0.5, prior_scale=(0.2, 1.2),
+                             extrapolation=(-0.6, 1.6), crop=128, faults=False)
 STATS = ("sky L", "sky a", "sky b", "ground L", "ground a", "ground b")
 
 
@@ -82,21 +84,7 @@ def render_bank(renderer: SpadeRenderer, scenes: list, photos: list[np.ndarray],
         return renderer.encode_style(Image.fromarray(np.uint8(image * 255 + 0.5)), atlas=False).z[0]
 
     while len(zs) < count:
-        u = rng.random()
-        if u < 0.5 or (u < 0.6 and not photos):
-            scene = scenes[int(rng.integers(len(scenes)))]
-            image = scene.image.astype(np.float32) / 255
-            if rng.random() < 0.5:
-                image = new_sky(image, scene.labels == SKY, rng)
-            z = encode(relight(image, rng) if rng.random() < 0.8 else image)
-        elif u < 0.6:
-            image = photos[int(rng.integers(len(photos)))]
-            z = encode(square_crop(relight(image, rng) if rng.random() < 0.8 else image, 128, rng))
-        elif u < 0.75 or len(zs) < 2:
-            z = torch.randn(z_dim, generator=gen) * float(rng.uniform(0.2, 1.2))
-        else:
-            a, b = (zs[int(i)] for i in rng.integers(len(zs), size=2))
-            z = a + float(rng.uniform(-0.6, 1.6)) * (b - a) + 0.1 * torch.randn(z_dim, generator=gen)
+        z, _ = BANK_MIXTURE.draw(rng, gen, encode, scenes, photos, zs, z_dim)
         labels = scenes[int(rng.integers(len(scenes)))].labels
         s = setting_stats(renderer.render(labels, Style(z[None].float(), "bank")), labels)
         if s is None:

@@ -28,13 +28,15 @@ from spade.inference import Style
 from spade.style_atlas import StyleAtlas, picture_look
 from spade.usage import EXIT_BAD_INPUT, UsageParser
 
-from .photo_augment import camera_faults, new_sky, relight, square_crop
+from .latent_mixture import LatentMixture
 from .photo_encoder import preset_photos
-from .photo_styles import SKY, read_photos
+from .photo_styles import read_photos
 from .procedural import generate_scene
 
 logger = logging.getLogger(__name__)
 LAYOUT_SEED = 7_000
+ATLAS_MIXTURE = LatentMixture(scenes=0.35, photos=0.55, priors=0.75, new_sky=0.6, prior_scale=(0.3, 1.5),
+                              extrapolation=(-0.8, 1.8), crop=256, faults=True)
 
 
 def parse_args(argv: list[str], prog: str = "python -m train.style_atlas") -> argparse.Namespace:
@@ -68,28 +70,7 @@ def draw_latents(renderer: SpadeRenderer, photos: list[np.ndarray], count: int,
 
     drawn: list[tuple[torch.Tensor, np.ndarray | None]] = [(read(p), p) for p in preset_photos(256)][:count]
     while len(drawn) < count:
-        u, source = rng.random(), None
-        if u < 0.35 or (u < 0.55 and not photos):
-            scene = scenes[int(rng.integers(len(scenes)))]
-            image = scene.image.astype(np.float32) / 255
-            resky = rng.random() < 0.6
-            if resky:
-                image = new_sky(image, scene.labels == SKY, rng)
-            relit = rng.random() < 0.8
-            if relit:
-                image = relight(image, rng)
-            z = read(image)
-            if not (resky or relit):
-                source = image
-        elif u < 0.55:
-            image = photos[int(rng.integers(len(photos)))]
-            z = read(camera_faults(square_crop(relight(image, rng) if rng.random() < 0.8 else image, 256, rng), rng))
-        elif u < 0.75 or len(drawn) < 2:
-            z = torch.randn(z_dim, generator=gen) * float(rng.uniform(0.3, 1.5))
-        else:
-            a, b = (drawn[int(i)][0] for i in rng.integers(len(drawn), size=2))
-            z = a + float(rng.uniform(-0.8, 1.8)) * (b - a) + 0.1 * torch.randn(z_dim, generator=gen)
-        drawn.append((z, source))
+        drawn.append(ATLAS_MIXTURE.draw(rng, gen, read, scenes, photos, [z for z, _ in drawn], z_dim))
     return drawn
 
 
