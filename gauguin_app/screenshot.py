@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Screenshot of the running app")
     ap.add_argument("--model", help="model path (default: the bundled model)")
     ap.add_argument("--example", default="", help="example sketch name in assets/examples (default: the first)")
-    ap.add_argument("--style", default="", help="style preset name in assets/styles, or a photo's path (default: keep the seed)")
+    ap.add_argument("--style", default="",
+                    help="style preset name in assets/styles, or a photo's path (default: keep the seed)")
     ap.add_argument("--overlay", action="store_true", help="show the sketch overlay on the photo")
     ap.add_argument("--size", default="1500x860", help="window size WxH")
     ap.add_argument("--out", default="docs/screenshot.png")

@@ -71,11 +71,11 @@ class PreviewConfig:
     bfloat16:        run the preview's matrix products (the convolutions at pixel sets) in bfloat16, with
                      float32 accumulation, where this CPU does them at least twice as fast (AMX, AVX512-BF16):
                      5-7x faster here, costing under 0.1 dB.
-    threads:         CPU threads a preview's sparse blocks run on (0: torch's setting), except the blocks at
-                     least `wide_channels` wide and the blocks run densely, which keep torch's setting. The gathers and small products of a
-                     pixel set gain nothing from a second thread and lose to the hand-offs, while the few
-                     pixels of a 1024-channel block stream large kernels, which two cores read faster: a 2%
-                     preview of the bundled model took 33 ms on 2 threads and 21 on one; on the full model the
+    threads:         CPU threads a preview's sparse blocks run on (0: torch's setting); the blocks at least
+                     `wide_channels` wide and the blocks run densely keep torch's setting. The gathers and small
+                     products of a pixel set gain nothing from a second thread and lose to the hand-offs, while
+                     the few pixels of a 1024-channel block stream large kernels, which two cores read faster: a
+                     2% preview of the bundled model took 33 ms on 2 threads and 21 on one; on the full model the
                      1024-channel blocks took 24 ms on 2 threads against 30 on one, the finer ones 36 against 26.
     """
 
@@ -106,7 +106,7 @@ class _Frame:
 
 @contextmanager
 def _cpu_threads(count: int, device: torch.device) -> Iterator[None]:
-    """Run the block on `count` torch threads on the CPU (0, or another device: as it is)."""
+    """Run the enclosed work on `count` torch threads on the CPU (0, or another device: as it is)."""
     before = torch.get_num_threads()
     if count <= 0 or device.type != "cpu" or count == before:
         yield
