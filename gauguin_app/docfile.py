@@ -5,8 +5,8 @@
     sketch.png          the label map as an 8-bit index PNG in the label set's values (ADE20K: its annotation
                         format; COCO-Stuff: 0..181 and 255 for unlabeled)
     style_a.png         the style photo, when the style comes from a photo (style_b.png for a blend partner)
-    latents/<i>.npy     the style latents the model computed (keys in the manifest), so reopening with
-                        the same model gives the same photo
+    latents/<i>.npy     the styles the model computed (latent and photo tone; keys in the manifest), so
+                        reopening with the same model gives the same photo
 """
 from __future__ import annotations
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import numpy as np
-import torch
 
 from spade import SpadeRenderer, Style, resize_labels
+from spade.tone import TONE
 
 from .document import Document, StyleSettings, StyleSource
 
@@ -102,7 +102,10 @@ def latent_key(renderer: SpadeRenderer, source: StyleSource) -> str:
 
 def resolve_style(renderer: SpadeRenderer, style: StyleSettings,
                   known: dict[str, np.ndarray]) -> tuple[Style | None, dict[str, np.ndarray]]:
-    """The Style to render with, using stored latents when there are any; also returns new latents."""
+    """The Style to render with, using stored latents when there are any; also returns new latents.
+
+    A stored latent is a style's `vector()` (the latent and the photo's tone); one of another shape (a
+    document saved before styles had tones) is computed again."""
     if not renderer.uses_style:
         return None, {}
     z_dim = renderer.bundle.generator_config.z_dim
@@ -111,13 +114,13 @@ def resolve_style(renderer: SpadeRenderer, style: StyleSettings,
     def one(src: StyleSource) -> Style:
         key = latent_key(renderer, src)
         z = known.get(key)
-        if z is not None and tuple(np.shape(z)) == (1, z_dim):
-            return Style(torch.from_numpy(np.asarray(z, dtype=np.float32)), src.key, src.seed)
+        if z is not None and tuple(np.shape(z)) == (1, z_dim + len(TONE)):
+            return Style.from_vector(z, src.key, src.seed)
         if src.kind == "image" and renderer.has_encoder and src.image_png is not None:
             st = renderer.encode_style(src.image())
         else:
             st = renderer.random_style(src.seed)
-        new[key] = st.z.numpy().copy()
+        new[key] = st.vector()
         return st
 
     a = one(style.a)

@@ -7,7 +7,9 @@ have) on the given mask (default: an example landscape sketch), then a full-size
 architecture, ngf 64, random weights) on the same mask, then a brush stroke over about 2% of the pixels on
 each (the fast path's caches hold the unedited frame), then a new style on the same mask (VAE models), and
 for a model that reads style photos, style_ms: the time from a 1920x1080 JPEG photo on disk to its style
-(decode, the style atlas's reading or the encoder's), which a dropped photo costs before its first frame.
+(decode, the style atlas's reading or the encoder's), which a dropped photo costs before its first frame, and
+where the photo has a tone (spade/tone.py), tone_ms: what grading adds to each frame at the model's size
+(tone_first_ms: the first frame, which also builds the grade's colour tables).
 On CUDA, the full model also runs in float16 at 256 and 512.
 
 Times are medians (or minima, --stat min) over --repeat runs after a warm-up, reference and fast runs
@@ -35,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -358,10 +360,21 @@ def photo_style_case(path: str | None, repeat: int, stat: Callable[[list[float]]
     with tempfile.TemporaryDirectory() as folder:
         file = Path(folder) / "photo.jpg"
         Image.fromarray(photo).save(file, quality=90)
-        renderer.encode_style(file)
+        style = renderer.encode_style(file)
         times = [timed_ms(lambda: renderer.encode_style(file), lambda: None) for _ in range(repeat)]
-    return {"name": f"{renderer.name}: style from a photo", "size": [1080, 1920], "style_ms": round(stat(times), 1),
+    case = {"name": f"{renderer.name}: style from a photo", "size": [1080, 1920], "style_ms": round(stat(times), 1),
             "read_by": "style atlas" if renderer.atlas is not None else "style encoder"}
+    if style.tone is not None:
+        h, w = renderer.default_size
+        labels = np.full((h, w), 10, np.int64)
+        labels[: h // 2] = renderer.label_set.sky_ids[0]
+        rgb = renderer.render(labels, replace(style, tone=None))
+
+        def grade() -> np.ndarray:
+            return style.tone.apply(rgb, labels, renderer.label_set.sky_ids)
+        case["tone_first_ms"] = round(timed_ms(grade, lambda: None), 1)
+        case["tone_ms"] = round(stat([timed_ms(grade, lambda: None) for _ in range(repeat)]), 1)
+    return case
 
 
 def print_table(cases: list[dict]) -> None:
@@ -381,7 +394,9 @@ def print_table(cases: list[dict]) -> None:
         print(f"peak (float32 matrix product, this run): {max(peaks):.1f} GMAC/s")
     for c in cases:
         if "style_ms" in c:
-            print(f"{c['name']} ({c['read_by']}, 1920x1080 JPEG): {c['style_ms']:.1f} ms")
+            tone = (f"; its tone adds {c['tone_ms']:.1f} ms to each frame ({c['tone_first_ms']:.1f} ms the first)"
+                    if "tone_ms" in c else "")
+            print(f"{c['name']} ({c['read_by']}, 1920x1080 JPEG): {c['style_ms']:.1f} ms{tone}")
 
 
 def main(argv: list[str] | None = None, prog: str = "gauguin bench") -> int:

@@ -27,15 +27,30 @@ from .model_path import resolve_model_path
 from .official import load_official
 from .preview import StrokePreview
 from .style_atlas import image_look
+from .tone import TONE, Tone
 
 
 @dataclass(frozen=True)
 class Style:
-    """A style latent (1, z_dim) on the CPU, and where it came from (for display and documents)."""
+    """A style latent (1, z_dim) on the CPU, the photo's tone when it came from one through a style atlas
+    (spade/tone.py), and where it came from (for display and documents)."""
 
     z: torch.Tensor
     source: str
     seed: int | None = None
+    tone: Tone | None = None
+
+    def vector(self) -> np.ndarray:
+        """(1, z_dim + 4) float32: the latent and the tone's numbers (zeros for none), to store the style."""
+        tone = (self.tone or Tone()).as_array()[None]
+        return np.concatenate([self.z.numpy().astype(np.float32), tone], axis=1)
+
+    @classmethod
+    def from_vector(cls, vector: np.ndarray, source: str, seed: int | None = None) -> Style:
+        """The style a `vector()` stored."""
+        v = np.asarray(vector, np.float32).reshape(1, -1)
+        tone = Tone.from_array(v[0, -len(TONE):])
+        return cls(torch.from_numpy(v[:, :-len(TONE)].copy()), source, seed, None if tone.is_identity else tone)
 
 
 def load_bundle(path: str | Path | None = None, label_set: LabelSet | str | None = None) -> ModelBundle:
@@ -75,8 +90,12 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+STYLE_READ_SIDE = 512   # a style photo is read at this size or more: the atlas looks at 256 px, the app keeps 512
+
+
 def read_style_image(path: str | Path) -> Image.Image:
-    return to_rgb(open_image(Path(path), "style image", StyleError))
+    """A style photo as RGB, decoded at STYLE_READ_SIDE or more on each side (JPEGs at a reduced scale)."""
+    return to_rgb(open_image(Path(path), "style image", StyleError, draft=STYLE_READ_SIDE))
 
 
 class SpadeRenderer:
@@ -188,7 +207,8 @@ class SpadeRenderer:
     # -- style --------------------------------------------------------------------------------------------
     def encode_style(self, image: Image.Image | str | Path, atlas: bool = True) -> Style:
         """The style of an image of any size and mode: the latent of the model's style atlas whose renders look
-        most like it (spade/style_atlas.py), or with none (or atlas=False) the style encoder's posterior mean."""
+        most like it (spade/style_atlas.py) with the photo's tone (what that render misses of its sky and
+        exposure, spade/tone.py), or with no atlas (or atlas=False) the style encoder's posterior mean."""
         if self.encoder is None and (self.atlas is None or not atlas):
             raise StyleError(f"model {self.name!r} has no style encoder; it cannot take a style image")
         source = "image"
@@ -197,7 +217,10 @@ class SpadeRenderer:
             image = read_style_image(image)
         image = to_rgb(image)
         if atlas and self.atlas is not None:
-            return Style(torch.from_numpy(self.atlas.latent(image_look(image)))[None], source)
+            look = image_look(image)
+            z, render_look = self.atlas.match(look)
+            tone = Tone.between(look, render_look)
+            return Style(torch.from_numpy(z)[None], source, tone=None if tone.is_identity else tone)
         s = self.encoder.config.input_size
         image = ImageOps.fit(image, (s, s), Image.Resampling.BICUBIC)
         x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
@@ -213,9 +236,10 @@ class SpadeRenderer:
 
     @staticmethod
     def blend(a: Style, b: Style, t: float) -> Style:
-        """Linear blend between two styles (t=0 gives a, t=1 gives b)."""
+        """Linear blend between two styles and their tones (t=0 gives a, t=1 gives b)."""
         t = float(min(max(t, 0.0), 1.0))
-        return Style(torch.lerp(a.z, b.z, t), f"blend({a.source},{b.source},{t:.2f})")
+        return Style(torch.lerp(a.z, b.z, t), f"blend({a.source},{b.source},{t:.2f})",
+                     tone=Tone.lerp(a.tone, b.tone, t))
 
     # -- rendering ----------------------------------------------------------------------------------------
     def one_hot(self, labels: np.ndarray, instances: np.ndarray | None = None) -> torch.Tensor:
@@ -276,8 +300,9 @@ class SpadeRenderer:
                instances: np.ndarray | None = None, stop: threading.Event | None = None) -> np.ndarray:
         """Render a label map to an RGB uint8 image of the same size (always the exact frame); `instances`
         is an optional instance-id map (same size) for models with an instance channel; `stop` as in
-        render_tensor."""
-        return self._to_rgb(self.render_tensor(labels, style, instances=instances, stop=stop))
+        render_tensor. A style with a tone is graded by it (render_tensor is the generator's own output)."""
+        return self._graded(self._to_rgb(self.render_tensor(labels, style, instances=instances, stop=stop)),
+                            labels, style)
 
     def render_preview(self, labels: np.ndarray, style: Style | None = None,
                        instances: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
@@ -292,12 +317,17 @@ class SpadeRenderer:
         with torch.inference_mode():
             out, exact = self._previews().preview(self.channels(labels), z, self._fast_edges(labels, instances),
                                                   advance=True)
-        return self._to_rgb(out.float().cpu()), exact
+        return self._graded(self._to_rgb(out.float().cpu()), labels, style), exact
 
     @property
     def preview_cache_bytes(self) -> int:
         """Memory held for previews (the last exact frame's activations and a working copy)."""
         return self._preview.cache_bytes if self._preview is not None else 0
+
+    def _graded(self, rgb: np.ndarray, labels: np.ndarray, style: Style | None) -> np.ndarray:
+        if style is None or style.tone is None or not self.uses_style:
+            return rgb
+        return style.tone.apply(rgb, labels, self.label_set.sky_ids)
 
     def _latent(self, style: Style | None) -> torch.Tensor | None:
         return (style or self.random_style(0)).z.to(self.device) if self.uses_style else None

@@ -20,6 +20,7 @@ from .errors import GauguinError, MaskError
 from .paths import ADE20K_CLASSES_CSV, CITYSCAPES_CLASSES_CSV, COCOSTUFF_CLASSES_CSV
 
 MAX_IMAGE_PIXELS = 16384 * 16384  # masks and style photos larger than this are refused
+SKY_NAMES = ("sky", "sky-other", "clouds")  # the class names a photo's sky colour is given to (spade/tone.py)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,11 @@ class LabelSet:
             if key == n.lower() or key in [x.strip().lower() for x in a.split(";") if x]:
                 return i
         raise KeyError(f"no class named {name!r} in {self.name}")
+
+    @property
+    def sky_ids(self) -> tuple[int, ...]:
+        """The classes that are sky: 'sky' (ADE20K, Cityscapes), 'sky-other' and 'clouds' (COCO-Stuff)."""
+        return tuple(i for i, n in enumerate(self.names) if n.lower() in SKY_NAMES)
 
     def colorize(self, labels: np.ndarray) -> np.ndarray:
         """RGB display image (H, W, 3) uint8 of a label map."""
@@ -242,13 +248,18 @@ def check_regular_file(path: Path, what: str, error: type[GauguinError] = Gaugui
         raise error(f"cannot read {what} {path}: permission denied")
 
 
-def open_image(path: Path, what: str, error: type[GauguinError]) -> Image.Image:
-    """Open and decode an image file, every failure (too large, damaged, unreadable) as one `error` line."""
+def open_image(path: Path, what: str, error: type[GauguinError], draft: int | None = None) -> Image.Image:
+    """Open and decode an image file, every failure (too large, damaged, unreadable) as one `error` line.
+
+    `draft` (pixels): the image is only needed at this size on each side, so a JPEG may be decoded at a reduced
+    scale that keeps both sides at least that large (several times faster for a camera photo)."""
     check_regular_file(path, what, error)
     try:
         with Image.open(path) as img:
             if img.width * img.height > MAX_IMAGE_PIXELS:
                 raise error(f"{what} {path} is {img.width}x{img.height}, too large to open")
+            if draft is not None:
+                img.draft("RGB", (draft, draft))
             img.load()
             return img
     except Image.DecompressionBombError:

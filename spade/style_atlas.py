@@ -81,14 +81,20 @@ class StyleAtlas:
     def z_dim(self) -> int:
         return int(self.z.shape[1])
 
-    def distances(self, look: np.ndarray) -> np.ndarray:
-        """(N,) how far each entry is from `look`: the weighted Euclidean distance (in CIELAB units) of its
-        nearest-looking render."""
-        return np.sqrt((((self.looks - look) * np.asarray(self.weights)) ** 2).sum(2)).min(1)
+    def render_distances(self, look: np.ndarray) -> np.ndarray:
+        """(N, K) the weighted Euclidean distance (in CIELAB units) of each render's look from `look`."""
+        return np.sqrt((((self.looks - look) * np.asarray(self.weights)) ** 2).sum(2))
 
-    def latent(self, look: np.ndarray) -> np.ndarray:
-        """(z_dim,) float32: the latent whose renders look most like `look`."""
-        return self.z[int(np.argmin(self.distances(look)))].astype(np.float32)
+    def distances(self, look: np.ndarray) -> np.ndarray:
+        """(N,) how far each entry is from `look`: the distance of its nearest-looking render."""
+        return self.render_distances(look).min(1)
+
+    def match(self, look: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The latent (z_dim,) float32 whose renders look most like `look`, and the look of that nearest render
+        (what the photo's tone is measured against, spade/tone.py)."""
+        d = self.render_distances(look)
+        entry = int(np.argmin(d.min(1)))
+        return self.z[entry].astype(np.float32), self.looks[entry, int(np.argmin(d[entry]))]
 
     def save(self, folder: str | Path) -> Path:
         """Write the atlas into a model folder (atomically); returns the file."""

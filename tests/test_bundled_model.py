@@ -72,6 +72,12 @@ def test_style_changes_the_setting(renderer):
     assert sunset_sky[0] - sunset_sky[2] > day_sky[0] - day_sky[2] + 30, (day_sky, sunset_sky)
 
 
+def test_a_preset_reads_back_as_its_own_latent_with_no_grade(renderer):
+    """Presets are procedural renders the atlas holds: their look is met exactly, so no tone is added."""
+    for path in sorted(STYLES_DIR.glob("*.png")):
+        assert renderer.encode_style(path).tone is None, path.name
+
+
 def test_snow_covers_the_ground(renderer):
     labels = example(renderer, "meadow_trees.png")
     day = renderer.render(labels, renderer.encode_style(STYLES_DIR / "day_lake.png"))
@@ -128,3 +134,4 @@ def test_the_benchmark_times_a_photo_becoming_a_style():
 
     case = photo_style_case(None, 2, min)
     assert case["size"] == [1080, 1920] and case["style_ms"] > 0 and case["read_by"] == "style atlas"
+    assert case["tone_ms"] > 0 and case["tone_first_ms"] > 0   # the test photo has a tone

@@ -5,6 +5,7 @@ import time
 import numpy as np
 
 from spade import SpadeRenderer
+from spade.tone import TONE
 
 from gauguin_app.document import Document, StyleSettings, StyleSource
 from gauguin_app.painting import stroke_segment
@@ -185,3 +186,14 @@ def test_running_out_of_memory_in_the_worker_is_one_plain_message(tiny_renderer,
                          tiny_renderer))
     assert results and results[0].image is None
     assert results[0].error == "out of memory while rendering: use a smaller canvas"
+
+
+def test_a_latent_stored_before_styles_had_tones_is_computed_again(tiny_renderer):
+    """Documents store each style's latent with its photo tone; an older document's bare latent is recomputed."""
+    labels, style = np.full((64, 64), 3, np.uint8), StyleSettings(StyleSource("seed", 5))
+    key, stored = next(iter(render_job(RenderJob(1, 0, labels, style, tiny_renderer)).latents.items()))
+    z_dim = tiny_renderer.bundle.generator_config.z_dim
+    assert stored.shape == (1, z_dim + len(TONE))
+    result = render_job(RenderJob(1, 0, labels, style, tiny_renderer, {key: np.full((1, z_dim), 9.0, np.float32)}))
+    assert np.array_equal(result.image, tiny_renderer.render(labels, tiny_renderer.random_style(5)))
+    assert result.latents[key].shape == stored.shape

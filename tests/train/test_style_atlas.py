@@ -3,6 +3,7 @@ reads style photos through it, and its errors."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import torch
 from PIL import Image
 
 from spade import SpadeRenderer, load_model
+from spade.colour import srgb_to_lab
 from spade.errors import CheckpointError
 from spade.inference import Style
 from spade.style_atlas import ATLAS_NAME, LOOK, StyleAtlas, image_look
@@ -40,6 +42,20 @@ def test_writes_a_model_that_reads_photos_through_its_atlas(vae_model, tmp_path,
     mean = [renderer.render(labels, Style(torch.from_numpy(atlas.z[i:i + 1].astype(np.float32)), "t")).mean()
             for i in (lo, hi)]
     assert ground[hi] > ground[lo] and mean[1] > mean[0]
+
+
+def test_a_photo_brighter_than_any_render_brightens_the_sky_through_its_tone(vae_model, tmp_path):
+    out = tmp_path / "out"
+    assert main(["--model", str(vae_model), "--out", str(out), "--entries", "6", "--layouts", "1"]) == 0
+    renderer = load_model(out, "cpu")
+    style = renderer.encode_style(Image.new("RGB", (64, 48), (250, 250, 252)))
+    assert style.tone is not None and style.tone.sky[0] > 10
+    labels = np.full(renderer.default_size, 3, np.int64)
+    labels[labels.shape[0] // 2:] = 10
+    graded, plain = (srgb_to_lab(renderer.render(labels, s)) for s in (style, replace(style, tone=None)))
+    sky = np.zeros(labels.shape, bool)
+    sky[:20] = True
+    assert np.median(graded[sky][:, 0]) > np.median(plain[sky][:, 0]) + 10
 
 
 def test_an_atlas_that_does_not_fit_the_generator_is_refused(vae_model, tmp_path):
