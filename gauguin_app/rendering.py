@@ -105,7 +105,8 @@ def resolve_style(renderer: SpadeRenderer, style: StyleSettings,
     """The Style to render with, using stored latents when there are any; also returns new latents.
 
     A stored latent is a style's `vector()` (the latent and the photo's tone); one of another shape (a
-    document saved before styles had tones) is computed again."""
+    document saved before styles had tones) or with values that are not finite (a damaged one) is computed
+    again."""
     if not renderer.uses_style:
         return None, {}
     z_dim = renderer.bundle.generator_config.z_dim
@@ -114,7 +115,7 @@ def resolve_style(renderer: SpadeRenderer, style: StyleSettings,
     def one(src: StyleSource) -> Style:
         key = latent_key(renderer, src)
         z = known.get(key)
-        if z is not None and tuple(np.shape(z)) == (1, z_dim + len(TONE)):
+        if z is not None and tuple(np.shape(z)) == (1, z_dim + len(TONE)) and np.isfinite(z).all():
             return Style.from_vector(z, src.key, src.seed)
         if src.kind == "image" and renderer.has_encoder and src.image_png is not None:
             st = renderer.encode_style(src.image())

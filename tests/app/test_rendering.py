@@ -197,3 +197,5 @@ def test_a_latent_stored_before_styles_had_tones_is_computed_again(tiny_renderer
     result = render_job(RenderJob(1, 0, labels, style, tiny_renderer, {key: np.full((1, z_dim), 9.0, np.float32)}))
     assert np.array_equal(result.image, tiny_renderer.render(labels, tiny_renderer.random_style(5)))
     assert result.latents[key].shape == stored.shape
+    damaged = render_job(RenderJob(1, 0, labels, style, tiny_renderer, {key: np.full_like(stored, np.nan)}))
+    assert damaged.error is None and np.array_equal(damaged.image, result.image)
