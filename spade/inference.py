@@ -41,7 +41,7 @@ class Style:
     tone: Tone | None = None
 
     def vector(self) -> np.ndarray:
-        """(1, z_dim + 4) float32: the latent and the tone's numbers (zeros for none), to store the style."""
+        """(1, z_dim + len(TONE)) float32: the latent and the tone's numbers (zeros for none), to store it."""
         tone = (self.tone or Tone()).as_array()[None]
         return np.concatenate([self.z.numpy().astype(np.float32), tone], axis=1)
 
@@ -49,8 +49,8 @@ class Style:
     def from_vector(cls, vector: np.ndarray, source: str, seed: int | None = None) -> Style:
         """The style a `vector()` stored."""
         v = np.asarray(vector, np.float32).reshape(1, -1)
-        tone = Tone.from_array(v[0, -len(TONE):])
-        return cls(torch.from_numpy(v[:, :-len(TONE)].copy()), source, seed, None if tone.is_identity else tone)
+        tone = Tone.from_array(v[0, -len(TONE):]).or_none()
+        return cls(torch.from_numpy(v[:, :-len(TONE)].copy()), source, seed, tone)
 
 
 def load_bundle(path: str | Path | None = None, label_set: LabelSet | str | None = None) -> ModelBundle:
@@ -219,8 +219,7 @@ class SpadeRenderer:
         if atlas and self.atlas is not None:
             look = image_look(image)
             z, render_look = self.atlas.match(look)
-            tone = Tone.between(look, render_look)
-            return Style(torch.from_numpy(z)[None], source, tone=None if tone.is_identity else tone)
+            return Style(torch.from_numpy(z)[None], source, tone=Tone.between(look, render_look).or_none())
         s = self.encoder.config.input_size
         image = ImageOps.fit(image, (s, s), Image.Resampling.BICUBIC)
         x = torch.from_numpy(np.asarray(image, dtype=np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]

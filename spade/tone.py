@@ -65,6 +65,10 @@ class Tone:
     def is_identity(self) -> bool:
         return not self.as_array().any()
 
+    def or_none(self) -> Tone | None:
+        """This tone, or None when it changes nothing (a style then carries no tone)."""
+        return None if self.is_identity else self
+
     @staticmethod
     def lerp(a: Tone | None, b: Tone | None, t: float) -> Tone | None:
         """Linear blend of two tones (None is no grade); None when both are None."""
