@@ -4,8 +4,10 @@
 - the stroke-to-photo latency (mouse release -> a photo that includes the whole stroke),
 - the edit-to-photo latency while painting (each pointer move -> the first photo that includes it),
 
-with stroke previews (spade/preview.py) and without them (every photo the exact frame), strokes alternating
-between the two in one run so that both see the same load, and the ratio of their edit-to-photo medians.
+with stroke previews (spade/preview.py) and without them (every photo the exact frame), in one run so that both
+see the same load: blocks of --block strokes take turns, and the first stroke of each block is left out of the
+figures, since it starts from what the other mode left (an exact frame given up mid-render, or a stale one) and
+a person painting never switches modes between strokes. It reports the ratio of the two edit-to-photo medians.
 
     python -m scripts.bench_ui --synthetic          # the paper's full-size generator (ngf 64), random weights
     python -m scripts.bench_ui                      # the bundled model
@@ -56,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--speed", type=float, default=1.0,
                     help="pointer speed as a multiple of the default, about 2.3 canvas sides a second")
     ap.add_argument("--previews", choices=("both", "on", "off"), default="both",
-                    help="strokes with previews, without (exact frames only), or alternating (default)")
+                    help="strokes with previews, without (exact frames only), or blocks of each in turn (default)")
+    ap.add_argument("--block", type=int, default=4,
+                    help="with --previews both: strokes per block (the first of each is not counted; default 4)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
 
@@ -99,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(0.005)
 
     modes = {"both": ["exact", "previews"], "on": ["previews"], "off": ["exact"]}[args.previews]
-    mode = [modes[0]]                          # the mode of the stroke in progress
+    block = max(2, args.block) if len(modes) == 2 else 1
+    mode = [modes[0]]                          # the mode of the stroke in progress; None: not counted
     edit_times: dict[int, tuple[float, str]] = {}
     doc.listeners.append(lambda box: edit_times.setdefault(doc.revision, (time.perf_counter(), mode[0])))
     releases: list[tuple[int, float, str]] = []   # (revision at release, time, mode)
@@ -113,10 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         render_ms["exact" if result.exact else "preview"].append(result.ms)
         for r in [r for r in edit_times if r <= result.revision]:   # every edit this photo is the first to show
             t, m = edit_times.pop(r)
-            edit_latency[m].append((now - t) * 1000)
+            if m is not None:
+                edit_latency[m].append((now - t) * 1000)
         while releases and releases[0][0] <= result.revision:
             _, t, m = releases.pop(0)
-            stroke_latency[m].append((now - t) * 1000)
+            if m is not None:
+                stroke_latency[m].append((now - t) * 1000)
 
     window.controller.result_ready.connect(on_result)
 
@@ -152,8 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         x = s * (0.5 + 0.4 * math.sin(ph * 1.3))
         y = s * (0.5 + 0.4 * math.sin(ph * 0.7 + 1.0))
         if not state["down"]:
-            mode[0] = modes[state["strokes"] % len(modes)]
-            window.controller.previews = mode[0] == "previews"
+            current = modes[state["strokes"] // block % len(modes)]
+            window.controller.previews = current == "previews"
+            mode[0] = None if block > 1 and state["strokes"] % block == 0 else current
             state["strokes"] += 1
             window.palette.select([17, 5, 10, 22, 35, 3][state["strokes"] % 6], emit=True)
             send(QEvent.Type.MouseButtonPress, x, y)
@@ -187,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         "model": r.name, "device": str(r.device), "canvas": f"{args.size}x{args.size}",
         "model_size": "x".join(map(str, reversed(r.default_size))),
         "cpu_cores": os.cpu_count(), "load_average": [round(v, 2) for v in os.getloadavg()],
-        "seconds_painted": round(args.seconds, 1),
+        "seconds_painted": round(args.seconds, 1), "strokes_per_block": block,
         "mouse_events": len(handler_ms), "renders": window.controller.renders,
         "longest_stall_ms": round(max(painting_stalls, default=0.0), 1),
         "stall_p99_ms": round(percentile(painting_stalls, 99), 1),
