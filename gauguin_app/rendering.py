@@ -1,6 +1,7 @@
 """The pure side of live rendering (no Qt): the coalescing queue, render jobs and style resolution."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from spade import SpadeRenderer, Style, resize_labels
 from spade.tone import TONE
 
 from .document import Document, StyleSettings, StyleSource
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -105,8 +108,8 @@ def resolve_style(renderer: SpadeRenderer, style: StyleSettings,
     """The Style to render with, using stored latents when there are any; also returns new latents.
 
     A stored latent is a style's `vector()` (the latent and the photo's tone); one of another shape (a
-    document saved before styles had tones) or with values that are not finite (a damaged one) is computed
-    again."""
+    document saved by an earlier Gauguin, before tones had their present numbers) or that is not a valid one
+    (a damaged document) is computed again."""
     if not renderer.uses_style:
         return None, {}
     z_dim = renderer.bundle.generator_config.z_dim
@@ -116,7 +119,10 @@ def resolve_style(renderer: SpadeRenderer, style: StyleSettings,
         key = latent_key(renderer, src)
         z = known.get(key)
         if z is not None and tuple(np.shape(z)) == (1, z_dim + len(TONE)) and np.isfinite(z).all():
-            return Style.from_vector(z, src.key, src.seed)
+            try:
+                return Style.from_vector(z, src.key, src.seed)
+            except ValueError:
+                logger.warning("style %s: the stored latent is not valid; computing it again", src.key)
         if src.kind == "image" and renderer.has_encoder and src.image_png is not None:
             st = renderer.encode_style(src.image())
         else:

@@ -10,6 +10,13 @@ holds the sky's colour (L, a, b) and the ground's lightness. It is applied to th
   and takes on the photo's exposure;
 - the seam between the two is feathered over a few pixels.
 
+In low light (a photo whose ground is dark: dusk, the blue hour, a storm) the light rather than the materials
+sets the ground's colour and brightness, and the atlas's renders, all painted in a daylight range, cannot show
+it. So the darker a photo's ground, median and highlights both (LOW_LIGHT_L, LOW_LIGHT_HIGHLIGHT_L: a snowy
+forest has a dark median but bright highlights), the more its ground's colour cast carries over, and the more
+the ground's lightness is set from the frame itself: the offset that takes this frame's ground (its non-sky
+pixels, whatever the sketch) to the photo's ground lightness, rather than what the nearest atlas render missed.
+
 Offsets are limited (TONE_LIMIT) so the grade corrects the render rather than repainting it. A photo whose top
 is foliage, not sky, cannot turn the sky green (SKY_MIN_A).
 """
@@ -25,19 +32,29 @@ import torch.nn.functional as F
 
 from .colour import lab_to_srgb, srgb_to_lab
 
-TONE = ("sky L", "sky a", "sky b", "ground L")
+TONE = ("sky L", "sky a", "sky b", "ground L", "ground a", "ground b", "low light", "low-light ground L")
 TONE_LIMIT = np.array([30.0, 25.0, 25.0, 30.0])  # the largest offset of each number, in CIELAB units
 SKY_MIN_A = -8.0    # the sky's a* is not pushed below this (nor below the render's own): skies are not green
 UNSEEN = 0.5       # offsets smaller than this (CIELAB units) are left out: a preset's own look gives no grade
 FEATHER = 1 / 85    # the seam's feather radius, as a fraction of the picture's shorter side (3 px at 256)
+LOW_LIGHT_L = (35.0, 20.0)   # a photo's ground lightness (median) where low light begins, and where it is full
+LOW_LIGHT_HIGHLIGHT_L = (65.0, 50.0)   # the same for its ground's highlights: snow between dark trees is not dusk
+CAST_LIMIT = 25.0   # the largest colour cast (a*, b*) a low-light ground takes
+EXPOSURE_STEP = 0.5  # a frame's low-light exposure is rounded to this (CIELAB L), so its colour tables are reused
 
 
 @dataclass(frozen=True)
 class Tone:
-    """CIELAB offsets for a render: `sky` (L, a, b) for sky classes, `ground_l` (lightness) for the rest."""
+    """CIELAB offsets for a render: `sky` (L, a, b) for sky classes, `ground_l` (lightness) and `ground_ab`
+    (colour cast) for the rest. With `low_light` w > 0 the ground's lightness offset also gets
+    `low_light_l - w * (the frame's ground lightness)`, where `low_light_l` is w times the photo's ground
+    lightness: kept premultiplied so that blending two tones blends their offsets."""
 
     sky: tuple[float, float, float] = (0.0, 0.0, 0.0)
     ground_l: float = 0.0
+    ground_ab: tuple[float, float] = (0.0, 0.0)
+    low_light: float = 0.0
+    low_light_l: float = 0.0
 
     @classmethod
     def between(cls, photo_look: np.ndarray, render_look: np.ndarray) -> Tone:
@@ -46,20 +63,25 @@ class Tone:
         photo, render = np.asarray(photo_look, np.float64), np.asarray(render_look, np.float64)
         offsets = np.clip(photo[:4] - render[:4], -TONE_LIMIT, TONE_LIMIT)
         offsets[1] = max(offsets[1], min(SKY_MIN_A, render[1]) - render[1])
-        offsets[np.abs(offsets) < UNSEEN] = 0.0
-        return cls.from_array(offsets)
+        if (np.abs(photo[:6] - render[:6]) < UNSEEN).all():
+            return cls()       # a picture of the model's own world (a preset): its render is already it
+        w = _ramp(photo[3], LOW_LIGHT_L) * _ramp(photo[10], LOW_LIGHT_HIGHLIGHT_L)
+        cast = np.clip(w * (photo[4:6] - render[4:6]), -CAST_LIMIT, CAST_LIMIT)
+        values = np.concatenate([offsets[:3], [(1.0 - w) * offsets[3]], cast])
+        values[np.abs(values) < UNSEEN] = 0.0
+        return cls.from_array([*values, w, w * photo[3]])
 
     @classmethod
     def from_array(cls, values: Iterable[float]) -> Tone:
-        """A tone from its four numbers (TONE)."""
+        """A tone from its numbers (TONE)."""
         v = [float(x) for x in values]
-        if len(v) != len(TONE) or not np.isfinite(v).all():
-            raise ValueError(f"a tone is {len(TONE)} finite numbers ({', '.join(TONE)})")
-        return cls((v[0], v[1], v[2]), v[3])
+        if len(v) != len(TONE) or not np.isfinite(v).all() or not 0.0 <= v[6] <= 1.0:
+            raise ValueError(f"a tone is {len(TONE)} finite numbers ({', '.join(TONE)}), low light in 0..1")
+        return cls((v[0], v[1], v[2]), v[3], (v[4], v[5]), v[6], v[7])
 
     def as_array(self) -> np.ndarray:
-        """(4,) float32: the numbers of TONE."""
-        return np.array([*self.sky, self.ground_l], np.float32)
+        """(len(TONE),) float32: the numbers of TONE."""
+        return np.array([*self.sky, self.ground_l, *self.ground_ab, self.low_light, self.low_light_l], np.float32)
 
     @property
     def is_identity(self) -> bool:
@@ -85,18 +107,37 @@ class Tone:
         matters for stroke previews); pixels on the feathered seam get the exact grade."""
         if self.is_identity:
             return rgb
-        weight = feathered(np.isin(labels, list(sky_ids)), max(1, round(min(labels.shape) * FEATHER)))
+        sky = np.isin(labels, list(sky_ids))
+        ground = (self.ground_offset(rgb, sky), *self.ground_ab)
+        weight = feathered(sky, max(1, round(min(labels.shape) * FEATHER)))
         out = np.empty_like(rgb)
-        sky_lut, ground_lut = _tables(self)
+        sky_lut, ground_lut = _tables(self.sky, ground)
         for where, table in ((weight == 1.0, sky_lut), (weight == 0.0, ground_lut)):
             if where.any():
                 out[where] = _look_up(table, rgb[where])
         seam = (weight > 0.0) & (weight < 1.0)
         if seam.any():
             w = weight[seam][:, None]
-            offset = w * np.array(self.sky) + (1.0 - w) * np.array([self.ground_l, 0.0, 0.0])
+            offset = w * np.array(self.sky) + (1.0 - w) * np.array(ground)
             out[seam] = (lab_to_srgb(srgb_to_lab(rgb[seam]) + offset) + 0.5).astype(np.uint8)
         return out
+
+    def ground_offset(self, rgb: np.ndarray, sky: np.ndarray) -> float:
+        """The ground's lightness offset for this frame: `ground_l`, plus in low light what takes the frame's
+        ground (median lightness of its non-sky pixels, every 4th row and column) to the photo's."""
+        if self.low_light == 0.0:
+            return self.ground_l
+        ground = rgb[::4, ::4][~sky[::4, ::4]]
+        if not len(ground):
+            return self.ground_l
+        offset = self.ground_l + self.low_light_l - self.low_light * float(np.median(srgb_to_lab(ground)[:, 0]))
+        return round(float(np.clip(offset, -TONE_LIMIT[3], TONE_LIMIT[3])) / EXPOSURE_STEP) * EXPOSURE_STEP
+
+
+def _ramp(value: float, start_full: tuple[float, float]) -> float:
+    """0 above `start`, 1 below `full`, linear between: how far into low light a lightness is."""
+    start, full = start_full
+    return float(np.clip((start - value) / (start - full), 0.0, 1.0))
 
 
 LUT_SIDE = 33   # colours per channel in a grade's colour table
@@ -110,11 +151,11 @@ def _grid_lab() -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _tables(tone: Tone) -> tuple[torch.Tensor, torch.Tensor]:
-    """The sky's and the ground's colour tables of a tone, (1, 3, n, n, n) float32 over (r, g, b) axes."""
+def _tables(sky: tuple[float, float, float], ground: tuple[float, float, float]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The colour tables of a sky offset and a ground offset (CIELAB), (1, 3, n, n, n) float32 over (r, g, b)."""
     return tuple(torch.from_numpy(lab_to_srgb(_grid_lab() + np.asarray(offset)).transpose(3, 0, 1, 2)
                                   .astype(np.float32)).contiguous()[None]
-                 for offset in (tone.sky, (tone.ground_l, 0.0, 0.0)))
+                 for offset in (sky, ground))
 
 
 def _look_up(table: torch.Tensor, pixels: np.ndarray) -> np.ndarray:

@@ -53,13 +53,40 @@ def test_no_tone_changes_nothing():
     assert np.array_equal(Tone().apply(rgb, labels, ade20k().sky_ids), rgb)
 
 
+def look(sky: tuple[float, float, float], ground: tuple[float, float, float], highlight: float = 40.0) -> np.ndarray:
+    """A style atlas look (LOOK): sky and ground colours, spreads, the ground's shadows and highlights."""
+    return np.array([*sky, *ground, 10.0, 5.0, 5.0, 5.0, highlight])
+
+
 def test_a_tone_measures_the_photo_against_the_render_within_limits():
-    render = np.array([60.0, 0.0, -20.0, 40.0])
-    tone = Tone.between(np.array([95.0, 30.0, -22.0, 30.0]), render)
-    assert tone.sky == pytest.approx((TONE_LIMIT[0], TONE_LIMIT[1], -2.0)) and tone.ground_l == pytest.approx(-10.0)
+    render = look((60.0, 0.0, -20.0), (45.0, -10.0, 20.0))
+    tone = Tone.between(look((95.0, 30.0, -22.0), (40.0, 0.0, 0.0)), render)
+    assert tone.sky == pytest.approx((TONE_LIMIT[0], TONE_LIMIT[1], -2.0)) and tone.ground_l == pytest.approx(-5.0)
+    assert tone.ground_ab == (0.0, 0.0) and tone.low_light == 0.0    # a daylight ground keeps its colours
     # a photo whose top is foliage does not turn the sky green
-    foliage = Tone.between(np.array([35.0, -30.0, 25.0, 30.0]), render)
+    foliage = Tone.between(look((35.0, -30.0, 25.0), (40.0, 0.0, 0.0)), render)
     assert render[1] + foliage.sky[1] == pytest.approx(SKY_MIN_A)
+
+
+def test_a_low_light_photo_sets_the_grounds_lightness_and_colour_whatever_the_sketch():
+    labels, rgb = sky_over_grass()
+    grass = np.zeros_like(labels, bool)
+    grass[44:] = True
+    # the atlas's nearest render was as dark as the photo, but this sketch's grass is much lighter
+    tone = Tone.between(look((50.0, 0.0, -30.0), (15.0, 3.0, -22.0)), look((50.0, 0.0, -30.0), (16.0, 0.0, 0.0)))
+    assert tone.low_light == 1.0 and tone.ground_ab == pytest.approx((3.0, -22.0))
+    graded = median_lab(tone.apply(rgb, labels, ade20k().sky_ids), grass)
+    before = median_lab(rgb, grass)
+    assert before[0] > 40 and graded[0] == pytest.approx(15.0, abs=1.5)
+    assert graded[2] - before[2] < -15, (before, graded)    # toward the photo's blue light
+    # a dusky ground takes part of it: between daylight and full low light
+    dusk = Tone.between(look((50.0, 0.0, -30.0), (27.5, 3.0, -22.0)), look((50.0, 0.0, -30.0), (30.0, 0.0, 0.0)))
+    assert dusk.low_light == pytest.approx(0.5) and dusk.ground_ab == pytest.approx((1.5, -11.0))
+    # a snowy forest: a dark median, but bright highlights
+    snow = Tone.between(look((60.0, 0.0, -10.0), (15.0, 0.0, -5.0), highlight=85.0), look((60.0, 0.0, -10.0), (25.0, 0.0, 0.0)))
+    assert snow.low_light == 0.0 and snow.ground_ab == (0.0, 0.0)
+    # a picture the atlas holds as it is (a preset) gets no grade, however dark
+    assert Tone.between(look((20.0, 5.0, -5.0), (10.0, 0.0, 0.0)), look((20.0, 5.0, -5.0), (10.0, 0.0, 0.0))).is_identity
 
 
 def test_a_style_stores_and_blends_its_tone():

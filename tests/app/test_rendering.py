@@ -199,3 +199,7 @@ def test_a_latent_stored_before_styles_had_tones_is_computed_again(tiny_renderer
     assert result.latents[key].shape == stored.shape
     damaged = render_job(RenderJob(1, 0, labels, style, tiny_renderer, {key: np.full_like(stored, np.nan)}))
     assert damaged.error is None and np.array_equal(damaged.image, result.image)
+    invalid = stored.copy()
+    invalid[0, z_dim + TONE.index("low light")] = 5.0      # a share, 0..1
+    damaged = render_job(RenderJob(1, 0, labels, style, tiny_renderer, {key: invalid}))
+    assert damaged.error is None and np.array_equal(damaged.image, result.image)
