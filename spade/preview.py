@@ -13,7 +13,8 @@ most of that spread is small. So a preview, at every residual block:
   whose set covers most of its grid runs densely instead; the blocks on the coarsest grid (up to 8x8,
   `whole_upto`) are recomputed at every pixel, since a change moves them everywhere and their cost is
   streaming the weights, whatever the pixel count. The matrix products run in bfloat16 where the CPU is
-  much faster at it (`PreviewConfig.bfloat16`).
+  much faster at it (`PreviewConfig.bfloat16`); elsewhere the wide kernels run in int8 where that is
+  faster (`PreviewConfig.int8`).
 
 The result is not exact: outside those pixels it keeps the old activations, which the stroke would have
 moved a little through the coarse layers. A large change (or a new style, size or model state) renders the
@@ -31,6 +32,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,6 +73,12 @@ class PreviewConfig:
     bfloat16:        run the preview's matrix products (the convolutions at pixel sets) in bfloat16, with
                      float32 accumulation, where this CPU does them at least twice as fast (AMX, AVX512-BF16):
                      5-7x faster here, costing under 0.1 dB.
+    int8:            where bfloat16 is not faster, run the kernels with at least `int8_from` input channels in
+                     int8 (a scale per output channel; the gathered inputs quantised per product, fbgemm's
+                     dynamic int8 product), where this CPU does that at least twice as fast as float32. At a
+                     few pixels the 512- and 1024-channel blocks are bound by reading their weights, which int8
+                     cuts to a quarter: on a Xeon without AMX (AVX-512 VNNI) the full model's 1024-channel
+                     blocks went from 24-35 to 7-10 ms at one thread, costing 0.1 dB.
     threads:         CPU threads a preview's sparse blocks run on (0: torch's setting); the blocks at least
                      `wide_channels` wide and the blocks run densely keep torch's setting. The gathers and small
                      products of a pixel set gain nothing from a second thread and lose to the hand-offs, while
@@ -89,6 +97,8 @@ class PreviewConfig:
     bfloat16: bool = True
     threads: int = 1
     wide_channels: int = 1024
+    int8: bool = True
+    int8_from: int = 512
 
 
 @dataclass
@@ -232,8 +242,37 @@ def _conv_rows(values: torch.Tensor, taps: torch.Tensor, weight: torch.Tensor,
     return _product(rows, weight, bias, values.dtype)
 
 
-def _product(rows: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor:
+@dataclass(frozen=True)
+class _Int8Kernel:
+    """A kernel in the `_tap_major` layout as int8 with a scale per output channel, packed for fbgemm's
+    dynamic int8 product (which takes float32 rows and quantises them per product)."""
+
+    packed: object
+    nbytes: int
+    dtype: torch.dtype = torch.float32
+
+    @classmethod
+    def of(cls, weight: torch.Tensor) -> _Int8Kernel:
+        """(K, C_out) float kernel -> its int8 form."""
+        w = weight.T.float().contiguous()
+        scale = (w.abs().amax(1) / 127.0).clamp_min(1e-12).double()
+        with warnings.catch_warnings():   # torch marks its eager quantised tensors as deprecated
+            warnings.simplefilter("ignore")
+            q = torch.quantize_per_channel(w, scale, torch.zeros(len(w), dtype=torch.long), 0, torch.qint8)
+            packed = torch.ops.quantized.linear_prepack(q, None)
+        return cls(packed, w.numel() + 8 * len(w))
+
+    def times(self, rows: torch.Tensor) -> torch.Tensor:
+        """rows (n, K) float32 @ this kernel -> (n, C_out) float32."""
+        return torch.ops.quantized.linear_dynamic(rows, self.packed, True)  # 7-bit inputs: no overflow on x86
+
+
+def _product(rows: torch.Tensor, weight: torch.Tensor | _Int8Kernel, bias: torch.Tensor | None,
+             dtype: torch.dtype) -> torch.Tensor:
     """rows @ weight + bias in dtype, the product in weight's dtype (rows already in it)."""
+    if isinstance(weight, _Int8Kernel):
+        out = weight.times(rows).to(dtype)
+        return out.add_(bias) if bias is not None else out
     if weight.dtype == dtype:
         return torch.addmm(bias, rows, weight) if bias is not None else rows @ weight
     out = (rows @ weight).to(dtype)
@@ -243,6 +282,17 @@ def _product(rows: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
 def _tap_major(weight: torch.Tensor) -> torch.Tensor:
     """(C_out, C_in, 3, 3) -> (9 C_in, C_out), rows ordered by tap then input channel."""
     return weight.permute(2, 3, 1, 0).reshape(-1, weight.shape[0]).contiguous()
+
+
+def _best_time(run, repeat: int = 5) -> float:
+    """The shortest of `repeat` timed calls of run(), after one untimed call."""
+    run()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 @functools.cache
@@ -255,14 +305,25 @@ def _bfloat16_is_faster(device: torch.device) -> bool:
     times = {}
     for dtype in (torch.float32, torch.bfloat16):
         x, y = a.to(dtype), b.to(dtype)
-        x @ y
-        best = float("inf")
-        for _ in range(3):
-            start = time.perf_counter()
-            x @ y
-            best = min(best, time.perf_counter() - start)
-        times[dtype] = best
+        times[dtype] = _best_time(lambda: x @ y, repeat=3)
     return times[torch.bfloat16] * 2 < times[torch.float32]
+
+
+@functools.cache
+def _int8_is_faster(device: torch.device) -> bool:
+    """Whether this device runs a wide kernel at a few pixels at least twice as fast in int8 (`_Int8Kernel`) as
+    in float32; False where torch lacks the quantised CPU product. Measured once, on one thread (where the
+    two differ most reliably: 4-5x on a CPU with VNNI), once, in about 0.2 s."""
+    if device.type != "cpu":
+        return False
+    rows, weight = torch.randn(32, 4608), torch.randn(4608, 1024) / 68.0
+    try:
+        kernel = _Int8Kernel.of(weight)
+        with _cpu_threads(1, device):
+            times = [_best_time(product) for product in (lambda: rows @ weight, lambda: kernel.times(rows))]
+    except (RuntimeError, AttributeError, NotImplementedError):
+        return False
+    return times[1] * 2 < times[0]
 
 
 class StrokePreview:
@@ -273,7 +334,7 @@ class StrokePreview:
         self.config = config
         self._frame: _Frame | None = None
         self._taps: dict[int, TapCache] = {}  # per SPADE: products of the windows previews met
-        self._weights: dict[int, torch.Tensor] = {}  # per conv kernel: its `_tap_major` layout
+        self._weights: dict[int, torch.Tensor | _Int8Kernel] = {}  # per conv kernel: its `_tap_major` layout
 
     @property
     def cache_bytes(self) -> int:
@@ -281,8 +342,10 @@ class StrokePreview:
         f = self._frame
         if f is None:
             return 0
-        tensors = list(f.kept.values()) + list(f.work.values()) + list(self._weights.values())
-        return sum(t.numel() * t.element_size() for t in tensors)
+        tensors = list(f.kept.values()) + list(f.work.values())
+        kernels = sum(w.nbytes if isinstance(w, _Int8Kernel) else w.numel() * w.element_size()
+                      for w in self._weights.values())
+        return sum(t.numel() * t.element_size() for t in tensors) + kernels
 
     # -- the exact frame ------------------------------------------------------------------------------------
     def exact(self, classes: torch.Tensor, z: torch.Tensor | None = None, edges: torch.Tensor | None = None,
@@ -401,6 +464,11 @@ class StrokePreview:
         """Whether the preview's matrix products run in bfloat16 (`PreviewConfig.bfloat16`)."""
         return self.config.bfloat16 and self.fast.dtype == torch.float32 and _bfloat16_is_faster(self.fast.device)
 
+    def _int8(self) -> bool:
+        """Whether the wide kernels run in int8 (`PreviewConfig.int8`)."""
+        return (self.config.int8 and self.fast.dtype == torch.float32 and not self._bfloat16()
+                and _int8_is_faster(self.fast.device))
+
     def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None, cache,
                 steps: list[_Step]) -> torch.Tensor:
         fast, c = self.fast, self.fast.config
@@ -448,8 +516,10 @@ class StrokePreview:
         """A conv kernel in the layout `_conv_rows` takes (made once per kernel, kept)."""
         key = id(weight)
         if key not in self._weights:
-            dtype = torch.bfloat16 if self._bfloat16() else weight.dtype
-            self._weights[key] = _tap_major(weight).to(dtype)
+            if weight.shape[1] >= self.config.int8_from and self._int8():
+                self._weights[key] = _Int8Kernel.of(_tap_major(weight))
+            else:
+                self._weights[key] = _tap_major(weight).to(torch.bfloat16 if self._bfloat16() else weight.dtype)
         return self._weights[key]
 
     def _windows(self, level: _Level, sets: _PixelSets) -> tuple[Patterns, list[torch.Tensor]]:

@@ -17,7 +17,7 @@ from spade.preview import PreviewConfig, StrokePreview
 from tests.test_fast import TOL, channels, random_generator, reference
 
 EVERY_PIXEL = PreviewConfig(reach=10 ** 4, keep_upto=0, sparse_overhead=0.0, exact_at=float("inf"),
-                            bfloat16=False)  # every pixel, sparse, in float32
+                            bfloat16=False, int8=False)  # every pixel, sparse, in float32
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -74,6 +74,31 @@ def test_every_pixel_in_bfloat16_stays_close_to_the_exact_frame():
     preview.exact(channels(before))
     out, exact = preview.preview(channels(after))
     assert not exact and psnr(out, reference(g, channels(after), None)) > 45
+
+
+def test_kernels_in_int8_stay_close_to_the_exact_frame_and_take_less_memory(monkeypatch):
+    from spade import preview as preview_module
+    try:
+        preview_module._Int8Kernel.of(torch.randn(16, 8))
+    except (RuntimeError, AttributeError, NotImplementedError) as e:
+        pytest.skip(f"this torch has no quantised CPU matrix product: {e}")
+    monkeypatch.setattr(preview_module, "_int8_is_faster", lambda device: True)  # whatever this CPU's speed
+    g = random_generator(9, ngf=8, spade_hidden=16, crop_size=128)
+    before = painted_landscape(128, 128, 2)
+    after = brush_stroke(before, ROCK, 0.03)
+    outs, memory = [], []
+    for int8 in (False, True):
+        preview = StrokePreview(FastGenerator(g), PreviewConfig(**{**EVERY_PIXEL.__dict__, "int8": int8,
+                                                                   "int8_from": 1}))
+        preview.exact(channels(before))
+        out, exact = preview.preview(channels(after))
+        assert not exact
+        outs.append(out)
+        memory.append(preview.cache_bytes)
+    exact_frame = reference(g, channels(after), None)
+    assert (outs[0] - exact_frame).abs().max().item() < TOL
+    assert 32 < psnr(outs[1], exact_frame) < 80, psnr(outs[1], exact_frame)   # close, and int8 did run
+    assert memory[1] < memory[0]
 
 
 def test_the_preview_keeps_the_old_frame_out_of_reach_and_is_close_near_the_stroke():
