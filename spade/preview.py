@@ -313,7 +313,7 @@ def _bfloat16_is_faster(device: torch.device) -> bool:
 def _int8_is_faster(device: torch.device) -> bool:
     """Whether this device runs a wide kernel at a few pixels at least twice as fast in int8 (`_Int8Kernel`) as
     in float32; False where torch lacks the quantised CPU product. Measured once, on one thread (where the
-    two differ most reliably: 4-5x on a CPU with VNNI), once, in about 0.2 s."""
+    two differ most reliably: 4-5x on a CPU with VNNI), in about 0.2 s."""
     if device.type != "cpu":
         return False
     rows, weight = torch.randn(32, 4608), torch.randn(4608, 1024) / 68.0

@@ -31,8 +31,11 @@ import torch
 import torch.nn.functional as F
 
 from .colour import lab_to_srgb, srgb_to_lab
+from .style_atlas import LOOK
 
 TONE = ("sky L", "sky a", "sky b", "ground L", "ground a", "ground b", "low light", "low-light ground L")
+GROUND_L, HIGHLIGHT_L = LOOK.index("ground L"), LOOK.index("ground highlight L")
+GROUND_AB = slice(LOOK.index("ground a"), LOOK.index("ground b") + 1)
 TONE_LIMIT = np.array([30.0, 25.0, 25.0, 30.0])  # the largest offset of each number, in CIELAB units
 SKY_MIN_A = -8.0    # the sky's a* is not pushed below this (nor below the render's own): skies are not green
 UNSEEN = 0.5       # offsets smaller than this (CIELAB units) are left out: a preset's own look gives no grade
@@ -58,18 +61,18 @@ class Tone:
 
     @classmethod
     def between(cls, photo_look: np.ndarray, render_look: np.ndarray) -> Tone:
-        """The tone that takes a render with `render_look` toward a photo with `photo_look` (style atlas looks:
-        sky L a b, then ground L a b, first)."""
+        """The tone that takes a render with `render_look` toward a photo with `photo_look` (style atlas looks,
+        spade/style_atlas.LOOK)."""
         photo, render = np.asarray(photo_look, np.float64), np.asarray(render_look, np.float64)
         offsets = np.clip(photo[:4] - render[:4], -TONE_LIMIT, TONE_LIMIT)
         offsets[1] = max(offsets[1], min(SKY_MIN_A, render[1]) - render[1])
         if (np.abs(photo[:6] - render[:6]) < UNSEEN).all():
             return cls()       # a picture of the model's own world (a preset): its render is already it
-        w = _ramp(photo[3], LOW_LIGHT_L) * _ramp(photo[10], LOW_LIGHT_HIGHLIGHT_L)
-        cast = np.clip(w * (photo[4:6] - render[4:6]), -CAST_LIMIT, CAST_LIMIT)
+        w = _ramp(photo[GROUND_L], LOW_LIGHT_L) * _ramp(photo[HIGHLIGHT_L], LOW_LIGHT_HIGHLIGHT_L)
+        cast = np.clip(w * (photo[GROUND_AB] - render[GROUND_AB]), -CAST_LIMIT, CAST_LIMIT)
         values = np.concatenate([offsets[:3], [(1.0 - w) * offsets[3]], cast])
         values[np.abs(values) < UNSEEN] = 0.0
-        return cls.from_array([*values, w, w * photo[3]])
+        return cls.from_array([*values, w, w * photo[GROUND_L]])
 
     @classmethod
     def from_array(cls, values: Iterable[float]) -> Tone:
