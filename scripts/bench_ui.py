@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --previews both: strokes per block (the first of each is not counted; default 4)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
+    if args.block < 2:
+        ap.error("--block: at least 2 strokes (the first of each block is not counted)")
 
     from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, Qt, QTimer
     from PySide6.QtGui import QMouseEvent
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(0.005)
 
     modes = {"both": ["exact", "previews"], "on": ["previews"], "off": ["exact"]}[args.previews]
-    block = max(2, args.block) if len(modes) == 2 else 1
+    block = args.block if len(modes) == 2 else 1
     mode = [modes[0]]                          # the mode of the stroke in progress; None: not counted
     edit_times: dict[int, tuple[float, str]] = {}
     doc.listeners.append(lambda box: edit_times.setdefault(doc.revision, (time.perf_counter(), mode[0])))
