@@ -19,10 +19,11 @@ millisecond, after handing freed heap pages back to the system), caches it fills
 report changed_pixels: the share of output pixels that the edit moves by more than 1e-3 (the exactness bar) in
 the reference output, which any exact update has to recompute; and the stroke preview (spade/preview.py)
 after the unedited frame: preview_ms (timed interleaved with the exact fast frames), preview_psnr_db against
-the exact frame of the same sketch, and preview_cache_mb (what the preview keeps). Frame cases report
-gmacs_per_s: the dense convolutions a frame runs (trunk, first layer, output layer; counted as direct
-convolutions, though Winograd does those on small grids with 2.25x fewer multiplies) per second of a fast
-frame, beside peak_gmacs_per_s, the best of a large float32 matrix product measured in the same run.
+the exact frame of the same sketch, and preview_cache_mb (what the preview keeps); preview_light_ms and
+preview_light_psnr_db: the same for the light preview a fast stroke gets (PreviewConfig.light_above). Frame
+cases report gmacs_per_s: the dense convolutions a frame runs (trunk, first layer, output layer; counted as
+direct convolutions, though Winograd does those on small grids with 2.25x fewer multiplies) per second of a
+fast frame, beside peak_gmacs_per_s, the best of a large float32 matrix product measured in the same run.
 """
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ from .fast_sample import ROCK, brush_stroke, painted_landscape
 from .inference import SpadeRenderer, load_bundle
 from .labels import ade20k, read_mask, resize_labels
 from .model import GeneratorConfig, SPADEGenerator
-from .preview import StrokePreview
+from .preview import PreviewConfig, StrokePreview
 from .paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR
 from .usage import EXIT_BAD_INPUT, UsageParser
 
@@ -231,8 +232,10 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
     fast = FastGenerator(g, device, dtype)
     preview = StrokePreview(fast) if before is not None else None
+    light = StrokePreview(fast, PreviewConfig(light_above=0.0)) if before is not None else None
     if preview is not None:
         prepare = lambda: preview.exact(previous, z_previous)  # noqa: E731
+        prepare_light = lambda: light.exact(previous, z_previous)  # noqa: E731
     elif z_before is not None:
         prepare = lambda: fast(previous, z_previous)  # noqa: E731
     else:
@@ -242,7 +245,7 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
         prepare()
         exact = fast(classes, z).float()
         diff = (exact - ref.float()).abs().max().item()
-        reference_times, fast_times, preview_times = [], [], []
+        reference_times, fast_times, preview_times, light_times = [], [], [], []
         for i in range(repeat):  # interleaved, so that all see the same load on a shared machine
             if i < max(1, (repeat + 1) // 2):
                 reference_times.append(timed_ms(lambda: g(seg, z), sync))
@@ -251,10 +254,14 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
             if preview is not None:
                 prepare()
                 preview_times.append(timed_ms(lambda: preview.preview(classes, z), sync))
+                prepare_light()
+                light_times.append(timed_ms(lambda: light.preview(classes, z, advance=True), sync))
         if preview is not None:
             prepare()
             shown, was_exact = preview.preview(classes, z)
             preview_psnr = psnr_db(shown, exact)
+            prepare_light()
+            light_psnr = psnr_db(light.preview(classes, z, advance=True)[0], exact)
         prepare()
         with PeakMemory(device) as mem:
             fast(classes, z)
@@ -272,7 +279,8 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
         case["changed_pixels"] = changed
     if preview is not None:
         case.update(preview_ms=round(stat(preview_times), 1), preview_psnr_db=round(preview_psnr, 1),
-                    preview_exact=was_exact, preview_cache_mb=round(preview.cache_bytes / 2 ** 20, 1))
+                    preview_exact=was_exact, preview_cache_mb=round(preview.cache_bytes / 2 ** 20, 1),
+                    preview_light_ms=round(stat(light_times), 1), preview_light_psnr_db=round(light_psnr, 1))
     if before is None and z_before is None:
         macs = dense_macs(g.config, *ref.shape[-2:])
         case["gmacs_per_s"] = round(macs / fast_ms / 1e6, 1)
@@ -314,7 +322,8 @@ def run(args: argparse.Namespace) -> list[dict]:
                  if "changed_pixels" in case else "")
         if "preview_ms" in case:
             reach += (f"; preview {case['preview_ms']} ms ({case['fast_ms'] / max(case['preview_ms'], 1e-3):.1f}x "
-                      f"faster than exact), PSNR {case['preview_psnr_db']} dB")
+                      f"faster than exact), PSNR {case['preview_psnr_db']} dB; light preview "
+                      f"{case['preview_light_ms']} ms, {case['preview_light_psnr_db']} dB")
         if "peak_gmacs_per_s" in case:
             reach += f"; {case['gmacs_per_s']} GMAC/s (peak {case['peak_gmacs_per_s']})"
         print(f"# {case['name']}: reference {case['reference_ms']} ms, fast {case['fast_ms']} ms "

@@ -70,6 +70,15 @@ class PreviewConfig:
                      float32 products, and `sparse_overhead_bf16` with bfloat16 ones (measured 0.5-1.2). A
                      block runs densely when that is cheaper; 0 never runs a block densely.
     exact_at:        share of the exact frame's cost above which a preview renders the exact frame instead.
+    light_above:     in a chain of previews (advance=True, a stroke in progress), a preview that would cost more
+                     than this share of the exact frame is made light instead: the blocks on grids of at most
+                     `light_keep_upto` pixels keep their activations, changed or not, and only the finer blocks
+                     are recomputed near the change. This keeps a fast stroke's previews cheap, which a full
+                     preview is not once the pointer has moved far since the last render (the more a render
+                     costs, the more the pointer moves before the next: on a slow CPU full previews then grow
+                     into exact frames). A light preview is less faithful (about 2.5 dB on a 2% stroke of the
+                     full model: the coarse layers do not see the stroke); the exact frame once the pointer
+                     rests has everything. 0 makes every chained preview light; above exact_at, none.
     bfloat16:        run the preview's matrix products (the convolutions at pixel sets) in bfloat16, with
                      float32 accumulation, where this CPU does them at least twice as fast (AMX, AVX512-BF16):
                      5-7x faster here, costing under 0.1 dB.
@@ -94,11 +103,18 @@ class PreviewConfig:
     sparse_overhead: float = 2.2
     sparse_overhead_bf16: float = 1.0
     exact_at: float = 0.75
+    light_above: float = 0.3
+    light_keep_upto: int = 32 * 32
     bfloat16: bool = True
     threads: int = 1
     wide_channels: int = 1024
     int8: bool = True
     int8_from: int = 512
+
+
+def _share(steps: list[_Step]) -> float:
+    """What a preview of these steps costs as a share of the exact frame (estimated in multiply-adds)."""
+    return sum(s.cost for s in steps) / sum(s.dense_cost for s in steps)
 
 
 @dataclass
@@ -382,11 +398,13 @@ class StrokePreview:
         ids = fast.checked_classes(classes, edges)
         if frame is None or frame.classes.shape != ids.shape or not self._same_style(frame, z):
             return self.exact(classes, z, edges), True
+        config = self.config
         with fast._lock, torch.inference_mode():
             cache = fast._label_cache(ids)
             steps = self._plan(frame, cache)
-            cheaper = sum(s.cost for s in steps) <= self.config.exact_at * sum(s.dense_cost for s in steps)
-            out = self._sparse(frame, ids, z, cache, steps) if cheaper else None
+            if advance and _share(steps) > config.light_above:
+                steps = self._plan(frame, cache, light=True)
+            out = self._sparse(frame, ids, z, cache, steps) if _share(steps) <= config.exact_at else None
         if out is None:
             return self.exact(classes, z, edges), True
         if advance:
@@ -404,8 +422,7 @@ class StrokePreview:
         if frame is None or frame.classes.shape != ids.shape:
             return None
         with fast._lock, torch.inference_mode():
-            steps = self._plan(frame, fast._label_cache(ids))
-        return sum(s.cost for s in steps) / sum(s.dense_cost for s in steps)
+            return _share(self._plan(frame, fast._label_cache(ids)))
 
     @staticmethod
     def _same_style(frame: _Frame, z: torch.Tensor | None) -> bool:
@@ -429,9 +446,10 @@ class StrokePreview:
         r = round(self.config.reach * size[0] / self._frame.classes.shape[0])
         return min(r if coarsest else max(self.config.min_reach, r), max(size))
 
-    def _plan(self, frame: _Frame, cache) -> list[_Step]:
-        """What each block of a preview of the label map in `cache` would do, and its estimated cost."""
-        fast, steps = self.fast, []
+    def _plan(self, frame: _Frame, cache, light: bool = False) -> list[_Step]:
+        """What each block of a preview of the label map in `cache` would do, and its estimated cost; light=True
+        keeps the blocks on grids of at most `light_keep_upto` pixels (`PreviewConfig.light_above`)."""
+        fast, steps, config = self.fast, [], self.config
         size = tuple(frame.kept[fast.plan()[0][0]].shape[:2])  # the first block is not upsampled
         # a VAE generator's first layer reads the style only; otherwise it reads the label map on this grid
         input_changed = not fast.config.use_vae and bool(
@@ -443,7 +461,9 @@ class StrokePreview:
             level = fast._level(cache, size)
             dense_cost = _block_macs(block, size[0] * size[1], size[0] * size[1], winograd=True)
             changed = level.classes != frame.labels.levels[size].classes
-            if not changed.any() or (not input_changed and size[0] * size[1] <= self.config.keep_upto):
+            pixels = size[0] * size[1]
+            if (not changed.any() or (light and pixels <= config.light_keep_upto)
+                    or (not input_changed and pixels <= config.keep_upto)):
                 steps.append(_Step(name, upsampled, level, None, False, 0.0, dense_cost))
                 continue
             input_changed = True

@@ -259,7 +259,8 @@ def test_bench_cases_report_the_documented_fields():
              run_case("style", model, labels, -z, torch.device("cpu"), 2, z_before=z, stat=min)]
     fields = {"name", "size", "reference_ms", "fast_ms", "speedup", "max_abs_diff", "peak_mem_mb"}
     frame = {"gmacs_per_s", "peak_gmacs_per_s"}
-    stroke = {"changed_pixels", "preview_ms", "preview_psnr_db", "preview_exact", "preview_cache_mb"}
+    stroke = {"changed_pixels", "preview_ms", "preview_psnr_db", "preview_exact", "preview_cache_mb",
+              "preview_light_ms", "preview_light_psnr_db"}
     assert [set(case) - fields for case in cases] == [frame, stroke, set()]
     for case in cases:
         assert case["size"] == [64, 64] and case["max_abs_diff"] < TOL and case["fast_ms"] > 0
@@ -267,6 +268,7 @@ def test_bench_cases_report_the_documented_fields():
     assert 0 < cases[1]["changed_pixels"] <= 1
     assert cases[1]["preview_ms"] > 0 and not cases[1]["preview_exact"] and cases[1]["preview_psnr_db"] > 30
     assert cases[1]["preview_cache_mb"] > 0
+    assert cases[1]["preview_light_ms"] > 0 and 20 < cases[1]["preview_light_psnr_db"] < 100
     unchanged = run_case("no-op stroke", model, labels, z, torch.device("cpu"), 1, before=labels)
     assert unchanged["changed_pixels"] == 0
 

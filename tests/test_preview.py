@@ -148,6 +148,28 @@ def test_successive_previews_start_from_the_last_one():
     assert (exact - reference(g, channels(segments[3]), None)).abs().max().item() < TOL
 
 
+def test_a_fast_strokes_previews_are_light_and_the_exact_frame_then_has_everything():
+    g = random_generator(7, ngf=8, spade_hidden=16, crop_size=128)
+    before = painted_landscape(128, 128, 3)
+    after = brush_stroke(before, ROCK, 0.04)
+    new = reference(g, channels(after), None)
+    outs = {}
+    for name, light_above in (("full", float("inf")), ("light", 0.0)):
+        preview = StrokePreview(FastGenerator(g), PreviewConfig(light_above=light_above, bfloat16=False, int8=False))
+        if name == "light":   # only a chain of previews (a stroke in progress) is made light
+            preview.exact(channels(before))
+            assert torch.equal(preview.preview(channels(after))[0], outs["full"])
+        old = preview.exact(channels(before))
+        outs[name], exact = preview.preview(channels(after), advance=True)
+        assert not exact
+    assert (preview.exact(channels(after)) - new).abs().max().item() < TOL
+    assert not torch.equal(outs["light"], outs["full"])
+    assert psnr(outs["full"], new) > psnr(outs["light"], new) > psnr(old, new)
+    stroke = torch.as_tensor(after != before)   # where the photo changes most, the light preview follows too
+    errors = {name: (out - new)[..., stroke].abs().mean().item() for name, out in (*outs.items(), ("old", old))}
+    assert errors["full"] < errors["light"] < 0.9 * errors["old"], errors
+
+
 def test_an_unchanged_sketch_previews_as_the_exact_frame():
     g = random_generator(3, use_vae=True)
     z = torch.randn(1, 256, generator=torch.Generator().manual_seed(0))
