@@ -126,14 +126,17 @@ def _source_from_dict(d: object, z: zipfile.ZipFile, name: str) -> StyleSource:
     kind = d.get("kind", "seed")
     if kind not in ("seed", "image"):
         raise DocumentError(f"unknown style kind {kind!r}")
-    png = None
-    if kind == "image":
-        try:
-            png = read_member(z, f"style_{name}.png", IMAGE_CAP)
-        except KeyError:
-            raise DocumentError(f"the style photo style_{name}.png is missing") from None
     seed = _number(d.get("seed", 0), f"the seed of style {name}", *SEED_RANGE, integer=True)
-    return StyleSource(kind, seed, png, str(d.get("name", "")))
+    label = str(d.get("name", ""))
+    if kind == "seed":
+        return StyleSource(kind, seed, None, label)
+    member = f"style_{name}.png"
+    try:
+        return StyleSource.from_png(read_member(z, member, IMAGE_CAP), label, seed)
+    except KeyError:
+        raise DocumentError(f"the style photo {member} is missing") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        raise DocumentError(f"the style photo {member} is not a readable image ({e})") from None
 
 
 def _read_sketch(z: zipfile.ZipFile, label_set: LabelSet) -> np.ndarray:

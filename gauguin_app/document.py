@@ -9,6 +9,7 @@ import hashlib
 import io
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -27,18 +28,26 @@ STYLE_IMAGE_MAX_SIDE = 512
 
 @dataclass(frozen=True)
 class StyleSource:
-    """Where a style comes from: a seed of the prior, or a photo (kept as PNG bytes in the document)."""
+    """Where a style comes from: a seed of the prior, or a photo (its pixels, shrunk; kept in the document as a
+    PNG, which is made only when the document is saved: encoding it would delay a dropped photo's first frame)."""
 
     kind: str = "seed"  # seed | image
     seed: int = 0
-    image_png: bytes | None = field(default=None, repr=False)
+    pixels: np.ndarray | None = field(default=None, repr=False, compare=False)  # (h, w, 3) uint8, read-only
     name: str = ""
+    digest: str = field(default="", repr=False)  # of the pixels: what two photo styles compare by
+
+    def __post_init__(self) -> None:
+        if self.pixels is not None and not self.digest:
+            h, w, _ = self.pixels.shape
+            digest = hashlib.sha1(f"{h}x{w}:".encode() + self.pixels.tobytes()).hexdigest()[:16]
+            object.__setattr__(self, "digest", digest)
 
     @property
     def key(self) -> str:
         """Identifies the style independently of the model (used to cache and store latents)."""
-        if self.kind == "image" and self.image_png is not None:
-            return "image:" + hashlib.sha1(self.image_png).hexdigest()[:16]
+        if self.kind == "image" and self.pixels is not None:
+            return "image:" + self.digest
         return f"seed:{self.seed}"
 
     @property
@@ -46,19 +55,36 @@ class StyleSource:
         return self.name or (f"seed {self.seed}" if self.kind == "seed" else "photo")
 
     def image(self) -> Image.Image | None:
-        if self.image_png is None:
+        return Image.fromarray(self.pixels.copy()) if self.pixels is not None else None
+
+    @cached_property
+    def image_png(self) -> bytes | None:
+        """The photo as PNG bytes (None for a seed), made once."""
+        if self.pixels is None:
             return None
-        with Image.open(io.BytesIO(self.image_png)) as img:
-            return img.convert("RGB")
+        buf = io.BytesIO()
+        Image.fromarray(self.pixels).save(buf, format="PNG")
+        return buf.getvalue()
 
     @classmethod
     def from_image(cls, image: Image.Image, name: str = "") -> "StyleSource":
-        """A photo style; the photo is shrunk (the encoder sees 256 px at most) and stored as PNG."""
+        """A photo style; the photo is shrunk (the encoder sees 256 px at most)."""
         image = image.convert("RGB")
-        image.thumbnail((STYLE_IMAGE_MAX_SIDE, STYLE_IMAGE_MAX_SIDE), Image.Resampling.LANCZOS)
-        buf = io.BytesIO()
-        image.save(buf, format="PNG")
-        return cls("image", 0, buf.getvalue(), name)
+        image.thumbnail((STYLE_IMAGE_MAX_SIDE, STYLE_IMAGE_MAX_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        pixels = np.array(image, dtype=np.uint8)
+        pixels.setflags(write=False)
+        return cls("image", 0, pixels, name)
+
+    @classmethod
+    def from_png(cls, png: bytes, name: str = "", seed: int = 0) -> "StyleSource":
+        """A photo style from a document's PNG (which it keeps, so saving writes the same bytes); raises
+        OSError or ValueError when the bytes are not a readable image."""
+        with Image.open(io.BytesIO(png)) as img:
+            pixels = np.array(img.convert("RGB"), dtype=np.uint8)
+        pixels.setflags(write=False)
+        source = cls("image", seed, pixels, name)
+        source.__dict__["image_png"] = png
+        return source
 
 
 @dataclass(frozen=True)

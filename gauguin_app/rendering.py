@@ -123,7 +123,7 @@ def resolve_style(renderer: SpadeRenderer, style: StyleSettings,
                 return Style.from_vector(z, src.key, src.seed)
             except ValueError:
                 logger.warning("style %s: the stored latent is not valid; computing it again", src.key)
-        if src.kind == "image" and renderer.has_encoder and src.image_png is not None:
+        if src.kind == "image" and renderer.has_encoder and src.pixels is not None:
             st = renderer.encode_style(src.image())
         else:
             st = renderer.random_style(src.seed)

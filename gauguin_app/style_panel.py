@@ -32,8 +32,10 @@ def source_pixmap(src: StyleSource | None, size: int = THUMB) -> QPixmap:
     pm.fill(QColor(45, 49, 56))
     p = QPainter(pm)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    if src is not None and src.kind == "image" and src.image_png is not None:
-        img = QImage.fromData(src.image_png)
+    if src is not None and src.kind == "image" and src.pixels is not None:
+        h, w, _ = src.pixels.shape
+        data = src.pixels.tobytes()   # the QImage reads these bytes; they live as long as it is used here
+        img = QImage(data, w, h, 3 * w, QImage.Format.Format_RGB888)
         scaled = img.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
                             Qt.TransformationMode.SmoothTransformation)
         p.drawImage(0, 0, scaled, (scaled.width() - size) // 2, (scaled.height() - size) // 2, size, size)

@@ -10,10 +10,18 @@ WHITE = (0.95047, 1.0, 1.08883)
 EPSILON = (6 / 29) ** 3
 
 
+def _linear(c: np.ndarray) -> np.ndarray:
+    """sRGB values in 0..1 -> linear light."""
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+_LINEAR_UINT8 = _linear(np.arange(256) / 255.0)  # the same, looked up for 8-bit values: the photos and renders
+
+
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """(..., 3) sRGB (uint8 or floats in 0..255) -> (..., 3) CIELAB (D65)."""
-    c = np.asarray(rgb, np.float64) / 255.0
-    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    rgb = np.asarray(rgb)
+    c = _LINEAR_UINT8[rgb] if rgb.dtype == np.uint8 else _linear(rgb.astype(np.float64) / 255.0)
     xyz = c @ np.asarray(RGB_TO_XYZ).T / np.asarray(WHITE)
     f = np.where(xyz > EPSILON, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)

@@ -62,6 +62,28 @@ def test_zip_without_manifest_or_with_bad_sketch(tmp_path):
         read_document(q)
 
 
+def test_a_damaged_style_photo_is_a_one_line_document_error(tmp_path):
+    p, q = tmp_path / "good.gauguin", tmp_path / "damaged.gauguin"
+    write_document(p, sample_doc())
+    with zipfile.ZipFile(p) as src, zipfile.ZipFile(q, "w") as dst:
+        for item in src.namelist():
+            dst.writestr(item, b"\x89PNG not really" if item == "style_a.png" else src.read(item))
+    with pytest.raises(DocumentError, match="style_a.png is not a readable image") as caught:
+        read_document(q)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_photo_style_keeps_its_png_and_compares_by_its_pixels():
+    photo = Image.fromarray(np.random.default_rng(1).integers(0, 255, (300, 900, 3)).astype(np.uint8))
+    source = StyleSource.from_image(photo, "wide")
+    assert source.pixels.shape == (171, 512, 3) and not source.pixels.flags.writeable
+    again = StyleSource.from_png(source.image_png, "wide")
+    assert again == source and again.key == source.key and again.image_png == source.image_png
+    assert np.array_equal(np.asarray(again.image()), source.pixels)
+    other = StyleSource.from_image(photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT), "wide")
+    assert other != source and other.key != source.key
+
+
 def test_missing_file_and_failed_write_leave_no_partial_file(tmp_path):
     with pytest.raises(DocumentError, match="not found"):
         read_document(tmp_path / "nope.gauguin")
