@@ -40,9 +40,13 @@ GROUND_QUANTILES = (10, 90)   # percentiles of the ground's lightness: its shado
 LOOK_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5)
 
 
+def _top_rows(height: int) -> int:
+    return max(1, round(height * TOP_BAND))
+
+
 def top_band_lab(rgb: np.ndarray) -> np.ndarray:
     """Median CIELAB of the top fifth of an (H, W, 3) sRGB picture: its sky, robust to a tree poking in."""
-    band = np.asarray(rgb)[: max(1, round(rgb.shape[0] * TOP_BAND))]
+    band = np.asarray(rgb)[: _top_rows(rgb.shape[0])]
     return np.median(srgb_to_lab(band).reshape(-1, 3), axis=0)
 
 
@@ -50,9 +54,12 @@ def picture_look(rgb: np.ndarray) -> np.ndarray:
     """(11,) the look (LOOK) of an (H, W, 3) sRGB picture, uint8 or floats in 0..255."""
     rgb = np.asarray(rgb)
     lab = srgb_to_lab(rgb)
+    top = np.median(lab[: _top_rows(rgb.shape[0])].reshape(-1, 3), axis=0)
     low = lab[int(rgb.shape[0] * (1 - LOW_BAND)):].reshape(-1, 3)
-    return np.concatenate([top_band_lab(rgb), np.median(low, axis=0), lab.reshape(-1, 3).std(0),
-                           np.percentile(low[:, 0], GROUND_QUANTILES)])
+    flat = lab.reshape(-1, 3)
+    mean = flat.mean(0)
+    spread = np.sqrt(np.maximum(np.einsum("ij,ij->j", flat, flat) / len(flat) - mean * mean, 0.0))  # std, one pass
+    return np.concatenate([top, np.median(low, axis=0), spread, np.percentile(low[:, 0], GROUND_QUANTILES)])
 
 
 def image_look(image: Image.Image) -> np.ndarray:
