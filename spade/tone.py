@@ -2,10 +2,12 @@
 
 The style atlas (spade/style_atlas.py) reads a dropped photo as the latent whose render looks most like it. It can
 only choose among the skies and light the generator paints, and the bundled model never paints a sky brighter
-than about L 75 or a violet dusk. The tone is what is left over: the photo's look minus that render's look. It
-holds the sky's colour (L, a, b) and the ground's lightness. It is applied to the rendered image in CIELAB:
+than about L 75 or a violet dusk. The tone is what is left over. It holds the photo's sky colour (L, a, b) and
+what the nearest render misses of the ground's lightness. It is applied to the rendered image in CIELAB:
 
-- sky classes move by the sky offset;
+- sky classes move by what takes this frame's sky (the median of its sky pixels, every 4th row and column) to
+  the photo's: the same latent paints different skies over different sketches, so the offset is measured on
+  the frame being graded, not on the atlas's render;
 - every other class moves by the ground's lightness only, so each keeps its hue (grass stays green, water blue)
   and takes on the photo's exposure;
 - the seam between the two is feathered over a few pixels.
@@ -33,7 +35,8 @@ import torch.nn.functional as F
 from .colour import lab_to_srgb, srgb_to_lab
 from .style_atlas import LOOK
 
-TONE = ("sky L", "sky a", "sky b", "ground L", "ground a", "ground b", "low light", "low-light ground L")
+TONE = ("sky match", "sky L", "sky a", "sky b", "ground L", "ground a", "ground b", "low light",
+        "low-light ground L")
 GROUND_L, HIGHLIGHT_L = LOOK.index("ground L"), LOOK.index("ground highlight L")
 GROUND_AB = slice(LOOK.index("ground a"), LOOK.index("ground b") + 1)
 TONE_LIMIT = np.array([30.0, 25.0, 25.0, 30.0])  # the largest offset of each number, in CIELAB units
@@ -43,16 +46,18 @@ FEATHER = 1 / 85    # the seam's feather radius, as a fraction of the picture's 
 LOW_LIGHT_L = (35.0, 20.0)   # a photo's ground lightness (median) where low light begins, and where it is full
 LOW_LIGHT_HIGHLIGHT_L = (65.0, 50.0)   # the same for its ground's highlights: snow between dark trees is not dusk
 CAST_LIMIT = 25.0   # the largest colour cast (a*, b*) a low-light ground takes
-EXPOSURE_STEP = 0.5  # a frame's low-light exposure is rounded to this (CIELAB L), so its colour tables are reused
+EXPOSURE_STEP = 0.5  # a frame's sky offset and low-light exposure are rounded to this (CIELAB), so tables are reused
 
 
 @dataclass(frozen=True)
 class Tone:
-    """CIELAB offsets for a render: `sky` (L, a, b) for sky classes, `ground_l` (lightness) and `ground_ab`
-    (colour cast) for the rest. With `low_light` w > 0 the ground's lightness offset also gets
+    """CIELAB offsets for a render. Sky classes move by `sky - sky_match * (the frame's sky colour)`, where
+    `sky` is sky_match times the photo's sky colour (L, a, b); the rest by `ground_l` (lightness) and
+    `ground_ab` (colour cast). With `low_light` w > 0 the ground's lightness offset also gets
     `low_light_l - w * (the frame's ground lightness)`, where `low_light_l` is w times the photo's ground
-    lightness: kept premultiplied so that blending two tones blends their offsets."""
+    lightness. Targets are kept premultiplied so that blending two tones blends their offsets."""
 
+    sky_match: float = 0.0
     sky: tuple[float, float, float] = (0.0, 0.0, 0.0)
     ground_l: float = 0.0
     ground_ab: tuple[float, float] = (0.0, 0.0)
@@ -64,27 +69,28 @@ class Tone:
         """The tone that takes a render with `render_look` toward a photo with `photo_look` (style atlas looks,
         spade/style_atlas.LOOK)."""
         photo, render = np.asarray(photo_look, np.float64), np.asarray(render_look, np.float64)
-        offsets = np.clip(photo[:4] - render[:4], -TONE_LIMIT, TONE_LIMIT)
-        offsets[1] = max(offsets[1], min(SKY_MIN_A, render[1]) - render[1])
         if (np.abs(photo[:6] - render[:6]) < UNSEEN).all():
             return cls()       # a picture of the model's own world (a preset): its render is already it
+        ground_l = float(np.clip(photo[GROUND_L] - render[GROUND_L], -TONE_LIMIT[3], TONE_LIMIT[3]))
         w = _ramp(photo[GROUND_L], LOW_LIGHT_L) * _ramp(photo[HIGHLIGHT_L], LOW_LIGHT_HIGHLIGHT_L)
         cast = np.clip(w * (photo[GROUND_AB] - render[GROUND_AB]), -CAST_LIMIT, CAST_LIMIT)
-        values = np.concatenate([offsets[:3], [(1.0 - w) * offsets[3]], cast])
-        values[np.abs(values) < UNSEEN] = 0.0
-        return cls.from_array([*values, w, w * photo[GROUND_L]])
+        ground = np.array([(1.0 - w) * ground_l, *cast])
+        ground[np.abs(ground) < UNSEEN] = 0.0
+        return cls.from_array([1.0, *photo[:3], *ground, w, w * photo[GROUND_L]])
 
     @classmethod
     def from_array(cls, values: Iterable[float]) -> Tone:
         """A tone from its numbers (TONE)."""
         v = [float(x) for x in values]
-        if len(v) != len(TONE) or not np.isfinite(v).all() or not 0.0 <= v[6] <= 1.0:
-            raise ValueError(f"a tone is {len(TONE)} finite numbers ({', '.join(TONE)}), low light in 0..1")
-        return cls((v[0], v[1], v[2]), v[3], (v[4], v[5]), v[6], v[7])
+        if len(v) != len(TONE) or not np.isfinite(v).all() or not (0.0 <= v[0] <= 1.0 and 0.0 <= v[7] <= 1.0):
+            raise ValueError(f"a tone is {len(TONE)} finite numbers ({', '.join(TONE)}), sky match and low "
+                             "light in 0..1")
+        return cls(v[0], (v[1], v[2], v[3]), v[4], (v[5], v[6]), v[7], v[8])
 
     def as_array(self) -> np.ndarray:
         """(len(TONE),) float32: the numbers of TONE."""
-        return np.array([*self.sky, self.ground_l, *self.ground_ab, self.low_light, self.low_light_l], np.float32)
+        return np.array([self.sky_match, *self.sky, self.ground_l, *self.ground_ab, self.low_light,
+                         self.low_light_l], np.float32)
 
     @property
     def is_identity(self) -> bool:
@@ -111,19 +117,33 @@ class Tone:
         if self.is_identity:
             return rgb
         sky = np.isin(labels, list(sky_ids))
+        sky_offset = self.sky_offset(rgb, sky)
         ground = (self.ground_offset(rgb, sky), *self.ground_ab)
         weight = feathered(sky, max(1, round(min(labels.shape) * FEATHER)))
         out = np.empty_like(rgb)
-        sky_lut, ground_lut = _tables(self.sky, ground)
+        sky_lut, ground_lut = _tables(sky_offset, ground)
         for where, table in ((weight == 1.0, sky_lut), (weight == 0.0, ground_lut)):
             if where.any():
                 out[where] = _look_up(table, rgb[where])
         seam = (weight > 0.0) & (weight < 1.0)
         if seam.any():
             w = weight[seam][:, None]
-            offset = w * np.array(self.sky) + (1.0 - w) * np.array(ground)
+            offset = w * np.array(sky_offset) + (1.0 - w) * np.array(ground)
             out[seam] = (lab_to_srgb(srgb_to_lab(rgb[seam]) + offset) + 0.5).astype(np.uint8)
         return out
+
+    def sky_offset(self, rgb: np.ndarray, sky: np.ndarray) -> tuple[float, float, float]:
+        """The sky's offset for this frame: what takes its sky (median of the sky pixels, every 4th row and
+        column) toward the photo's, limited, never pushing the sky's a* below SKY_MIN_A (or its own)."""
+        if self.sky_match == 0.0:
+            return self.sky
+        pixels = rgb[::4, ::4][sky[::4, ::4]]
+        if not len(pixels):
+            return (0.0, 0.0, 0.0)
+        frame = np.median(srgb_to_lab(pixels), axis=0)
+        offset = np.clip(np.asarray(self.sky) - self.sky_match * frame, -TONE_LIMIT[:3], TONE_LIMIT[:3])
+        offset[1] = max(offset[1], min(SKY_MIN_A, frame[1]) - frame[1])
+        return tuple(round(float(v) / EXPOSURE_STEP) * EXPOSURE_STEP for v in offset)
 
     def ground_offset(self, rgb: np.ndarray, sky: np.ndarray) -> float:
         """The ground's lightness offset for this frame: `ground_l`, plus in low light what takes the frame's

@@ -61,11 +61,28 @@ def look(sky: tuple[float, float, float], ground: tuple[float, float, float], hi
 def test_a_tone_measures_the_photo_against_the_render_within_limits():
     render = look((60.0, 0.0, -20.0), (45.0, -10.0, 20.0))
     tone = Tone.between(look((95.0, 30.0, -22.0), (40.0, 0.0, 0.0)), render)
-    assert tone.sky == pytest.approx((TONE_LIMIT[0], TONE_LIMIT[1], -2.0)) and tone.ground_l == pytest.approx(-5.0)
+    assert tone.sky_match == 1.0 and tone.sky == pytest.approx((95.0, 30.0, -22.0))
+    assert tone.ground_l == pytest.approx(-5.0)
     assert tone.ground_ab == (0.0, 0.0) and tone.low_light == 0.0    # a daylight ground keeps its colours
+
+
+def test_the_sky_takes_the_photos_colour_over_any_sketch_within_limits():
+    labels, rgb = sky_over_grass()
+    sky = np.zeros_like(labels, bool)
+    sky[:20] = True
+    tone = Tone.between(look((70.0, 8.0, -25.0), (40.0, 0.0, 0.0)), look((60.0, 0.0, -20.0), (40.0, 0.0, 0.0)))
+    for colour in ((120, 150, 190), (150, 160, 170), (90, 120, 200)):   # the skies one latent paints
+        rgb[: labels.shape[0] // 2] = colour
+        graded = median_lab(tone.apply(rgb, labels, ade20k().sky_ids), sky)
+        assert graded == pytest.approx((70.0, 8.0, -25.0), abs=1.0), (colour, graded)
+    far = Tone.between(look((20.0, 0.0, -20.0), (40.0, 0.0, 0.0)), look((60.0, 0.0, -20.0), (40.0, 0.0, 0.0)))
+    rgb[: labels.shape[0] // 2] = (120, 150, 190)
+    before = median_lab(rgb, sky)
+    assert median_lab(far.apply(rgb, labels, ade20k().sky_ids), sky)[0] == pytest.approx(before[0] - TONE_LIMIT[0],
+                                                                                           abs=1.0)
     # a photo whose top is foliage does not turn the sky green
-    foliage = Tone.between(look((35.0, -30.0, 25.0), (40.0, 0.0, 0.0)), render)
-    assert render[1] + foliage.sky[1] == pytest.approx(SKY_MIN_A)
+    foliage = Tone.between(look((35.0, -30.0, 25.0), (40.0, 0.0, 0.0)), look((60.0, 0.0, -20.0), (40.0, 0.0, 0.0)))
+    assert median_lab(foliage.apply(rgb, labels, ade20k().sky_ids), sky)[1] == pytest.approx(SKY_MIN_A, abs=1.0)
 
 
 def test_a_low_light_photo_sets_the_grounds_lightness_and_colour_whatever_the_sketch():
@@ -93,12 +110,12 @@ def test_a_low_light_photo_sets_the_grounds_lightness_and_colour_whatever_the_sk
 
 def test_a_style_stores_and_blends_its_tone():
     z = torch.arange(8, dtype=torch.float32)[None]
-    style = Style(z, "image:x.jpg", tone=Tone((5.0, -1.0, 2.0), -3.0))
+    style = Style(z, "image:x.jpg", tone=Tone(sky_match=1.0, sky=(50.0, -1.0, 2.0), ground_l=-3.0))
     back = Style.from_vector(style.vector(), style.source)
     assert torch.equal(back.z, z) and back.tone == style.tone
     assert Style.from_vector(Style(z, "seed:1", 1).vector(), "seed:1", 1).tone is None
     half = SpadeRenderer.blend(style, Style(torch.zeros(1, 8), "seed:2", 2), 0.5)
-    assert half.tone == Tone((2.5, -0.5, 1.0), -1.5)
+    assert half.tone == Tone(sky_match=0.5, sky=(25.0, -0.5, 1.0), ground_l=-1.5)
 
 
 def test_every_bundled_label_set_knows_its_sky():
