@@ -90,11 +90,12 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-STYLE_READ_SIDE = 512   # a style photo is read at this size or more: the atlas looks at 256 px, the app keeps 512
+STYLE_READ_SIDE = 512   # a style photo is read at this size or more (long side): the atlas looks at 256 px, the app
+                        # keeps 512
 
 
 def read_style_image(path: str | Path) -> Image.Image:
-    """A style photo as RGB, decoded at STYLE_READ_SIDE or more on each side (JPEGs at a reduced scale)."""
+    """A style photo as RGB, decoded at STYLE_READ_SIDE or more on its long side (JPEGs at a reduced scale)."""
     return to_rgb(open_image(Path(path), "style image", StyleError, draft=STYLE_READ_SIDE))
 
 

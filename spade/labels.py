@@ -6,6 +6,7 @@ reading masks that were painted in a palette: it never enters the model.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import stat
 from dataclasses import dataclass, field
@@ -251,15 +252,16 @@ def check_regular_file(path: Path, what: str, error: type[GauguinError] = Gaugui
 def open_image(path: Path, what: str, error: type[GauguinError], draft: int | None = None) -> Image.Image:
     """Open and decode an image file, every failure (too large, damaged, unreadable) as one `error` line.
 
-    `draft` (pixels): the image is only needed at this size on each side, so a JPEG may be decoded at a reduced
-    scale that keeps both sides at least that large (several times faster for a camera photo)."""
+    `draft` (pixels): the image is only needed at this size on its long side, so a JPEG may be decoded at a
+    reduced scale that keeps the long side at least that large (several times faster for a camera photo)."""
     check_regular_file(path, what, error)
     try:
         with Image.open(path) as img:
             if img.width * img.height > MAX_IMAGE_PIXELS:
                 raise error(f"{what} {path} is {img.width}x{img.height}, too large to open")
             if draft is not None:
-                img.draft("RGB", (draft, draft))
+                scale = draft / max(img.width, img.height)
+                img.draft("RGB", (math.ceil(img.width * scale), math.ceil(img.height * scale)))
             img.load()
             return img
     except Image.DecompressionBombError:

@@ -147,3 +147,14 @@ def test_converting_a_landscape_between_label_sets_by_name():
     assert back.labels[lab == ade.id_of("sky")].tolist() == [ade.id_of("sky")] * int((lab == ade.id_of("sky")).sum())
     to_city = convert_labels(lab, ade, cityscapes())
     assert to_city.mapped["tree"] == "vegetation" and to_city.mapped["grass"] == "terrain"
+
+
+@pytest.mark.parametrize("size, read", [((2000, 1000), (1000, 500)), ((700, 2800), (175, 700)),
+                                        ((400, 300), (400, 300))])
+def test_a_style_photo_is_decoded_at_the_smallest_scale_that_keeps_its_long_side(size, read, tmp_path):
+    from spade.inference import STYLE_READ_SIDE, read_style_image
+    path = tmp_path / "photo.jpg"
+    Image.new("RGB", size, (90, 140, 200)).save(path, quality=90)
+    image = read_style_image(path)
+    assert image.size == read and image.mode == "RGB"
+    assert max(image.size) >= min(STYLE_READ_SIDE, max(size))
