@@ -8,8 +8,8 @@ example sketch:
 - first_frame_ms: the worker's first render with that style (the style read from the document's PNG, the style
   atlas, the frame, the photo's tone with its colour tables built);
 - frame_ms: the same render once the style is known (what every later frame costs);
-- drop_ms = read_ms + first_frame_ms - frame_ms: what the drop costs beyond one frame (the #14 target: at most
-  50 ms on this CPU).
+- drop_ms = read_ms + first_frame_ms - frame_ms: what the drop costs beyond one frame (the target: at most
+  50 ms on a 2-core CPU).
 
 Best of --repeat runs each, first and later frames interleaved (the grade's colour tables are forgotten
 before each first frame).

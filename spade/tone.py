@@ -134,7 +134,8 @@ class Tone:
 
     def sky_offset(self, rgb: np.ndarray, sky: np.ndarray) -> tuple[float, float, float]:
         """The sky's offset for this frame: what takes its sky (median of the sky pixels, every 4th row and
-        column) toward the photo's, limited, never pushing the sky's a* below SKY_MIN_A (or its own)."""
+        column) toward the photo's, limited, never pushing the sky's a* below SKY_MIN_A (or its own). With
+        sky_match 0, `sky` is the offset itself."""
         if self.sky_match == 0.0:
             return self.sky
         pixels = rgb[::4, ::4][sky[::4, ::4]]
