@@ -121,7 +121,7 @@ class Tone:
         ground = (self.ground_offset(rgb, sky), *self.ground_ab)
         weight = feathered(sky, max(1, round(min(labels.shape) * FEATHER)))
         out = np.empty_like(rgb)
-        sky_lut, ground_lut = _tables(sky_offset, ground)
+        sky_lut, ground_lut = _table(sky_offset), _table(ground)
         for where, table in ((weight == 1.0, sky_lut), (weight == 0.0, ground_lut)):
             if where.any():
                 out[where] = _look_up(table, rgb[where])
@@ -175,17 +175,17 @@ def _grid_lab() -> np.ndarray:
     return srgb_to_lab(np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1))
 
 
-@lru_cache(maxsize=8)
-def _tables(sky: tuple[float, float, float], ground: tuple[float, float, float]) -> tuple[torch.Tensor, torch.Tensor]:
-    """The colour tables of a sky offset and a ground offset (CIELAB), (1, 3, n, n, n) float32 over (r, g, b)."""
-    return tuple(torch.from_numpy(lab_to_srgb(_grid_lab() + np.asarray(offset)).transpose(3, 0, 1, 2)
-                                  .astype(np.float32)).contiguous()[None]
-                 for offset in (sky, ground))
+@lru_cache(maxsize=16)
+def _table(offset: tuple[float, float, float]) -> torch.Tensor:
+    """The colour table of a CIELAB offset, (1, 3, n, n, n) float32 over (r, g, b); kept, so that a frame whose
+    sky (or ground) moved rebuilds only that table."""
+    rgb = lab_to_srgb(_grid_lab() + np.asarray(offset)).transpose(3, 0, 1, 2).astype(np.float32)
+    return torch.from_numpy(rgb).contiguous()[None]
 
 
 def clear_tables() -> None:
     """Forget the colour tables made so far (the next grade builds its own, as after a new photo)."""
-    _tables.cache_clear()
+    _table.cache_clear()
 
 
 def _look_up(table: torch.Tensor, pixels: np.ndarray) -> np.ndarray:
