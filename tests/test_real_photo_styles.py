@@ -1,9 +1,9 @@
 """The bundled model under real photographs dropped as styles: the photo's setting carries into the render.
 
-The photos come from Debian wallpaper packages (train/real_photos.py), installed here with apt-get; the
-tests are skipped, with the reason, where apt-get or the packages are unavailable. The model never trained on
-them. One example sketch (sky over a meadow with trees) is rendered under each photo. No Debian package holds a
-snowy landscape photo, so snow is not checked here.
+The photos come from Debian packages (train/real_photos.py: wallpapers, and for snow a panel of one of
+Stellarium's photographed landscapes), installed here with apt-get; the tests are skipped, with the reason,
+where apt-get or the packages are unavailable. The model never trained on them. One example sketch (sky over a
+meadow with trees) is rendered under each photo.
 """
 from __future__ import annotations
 
@@ -19,16 +19,20 @@ SKY, GRASS = 3, 10
 USED = ["evening_glow", "picos_de_europa", "cold_ripple", "darkest_hour"]
 
 
-@pytest.fixture(scope="module")
-def renders():
-    problem = real_photos.install(USED)
+def render_under(names: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    problem = real_photos.install(names)
     if problem:
         pytest.skip(f"real photographs unavailable: {problem}")
     renderer = load_model(None, "cpu")
     labels = resize_labels(read_mask(EXAMPLES_DIR / "meadow_trees.png", renderer.label_set),
                            *renderer.default_size)
     return labels, {name: renderer.render(labels, renderer.encode_style(real_photos.load(name)))
-                    for name in USED}
+                    for name in names}
+
+
+@pytest.fixture(scope="module")
+def renders():
+    return render_under(USED)
 
 
 def region_lab(render: np.ndarray, labels: np.ndarray, cls: int) -> np.ndarray:
@@ -62,3 +66,10 @@ def test_a_bright_day_photo_gives_green_grass(renders):
     labels, r = renders
     grass = region_lab(r["picos_de_europa"], labels, GRASS)
     assert grass[1] < -8 and grass[2] > 8, grass  # green: negative a*, positive b*
+
+
+def test_a_snowy_photo_gives_white_ground(renders):
+    labels, r = renders
+    _, snowy = render_under(["hurricane_ridge"])   # its own package (Stellarium's data, large): installed apart
+    snow, day = (srgb_to_lab(x[labels == GRASS]).mean(0) for x in (snowy["hurricane_ridge"], r["picos_de_europa"]))
+    assert snow[0] > 80 and np.hypot(*snow[1:]) < 12 and snow[0] > day[0] + 30, (snow, day)  # light and grey

@@ -1,5 +1,5 @@
-"""Real photographs from Debian's wallpaper packages: one set to validate style encoding with, a disjoint one
-to train the style encoder on.
+"""Real photographs from Debian's packages (wallpapers, and one of Stellarium's landscapes): one set to validate
+style encoding with, a disjoint one to train the style encoder on, and a few for the tests only.
 
 No validation (or test) photo is ever used for training. `install()` runs apt-get for the packages that hold
 them (where apt-get exists and may install); `collect(folder, kind)` copies one set there, shrunk to `size`
@@ -16,12 +16,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 PLASMA = "plasma-workspace-wallpapers"
 LOMIRI = "lomiri-wallpapers-16.04"
 LOMIRI_20 = "lomiri-wallpapers-20.04"
 MATE = "mate-backgrounds"
+STELLARIUM = "stellarium-data"   # its landscapes are photographed panoramas with the sky cut out
 
 # name -> (Debian package, file, setting it shows)
 PHOTOS = {
@@ -37,6 +39,9 @@ PHOTOS = {
 # Not in the validation set, for the tests only: a clear day over green grass with a deep blue sky.
 TEST_PHOTOS = {
     "picos_de_europa": (LOMIRI, "/usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg", "clear day"),
+    # Hurricane Ridge in winter (by Johan Meuris and Robert Spearman, GPL-2+): snowy firs over a snow field, the
+    # only snowy landscape photo found in Debian; one panel of the panorama, below its cut-out sky
+    "hurricane_ridge": (STELLARIUM, "/usr/share/stellarium/landscapes/hurricane/hurricane4.png", "snow"),
 }
 # For training the style encoder: landscapes with sky at the top (the training loss reads the top as sky).
 TRAINING_PHOTOS = {
@@ -78,8 +83,13 @@ def install(names: list[str] | None = None) -> str | None:
 
 
 def load(name: str, size: int = 512) -> Image.Image:
-    """The photo `name` as RGB, shrunk to `size` pixels on its long side."""
+    """The photo `name` as RGB, shrunk to `size` pixels on its long side; one whose sky was cut out (transparent)
+    is cropped to its rows that are wholly opaque, the photograph as it was taken."""
     with Image.open(ALL_PHOTOS[name][1]) as img:
+        if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+            img = img.convert("RGBA")
+            rows = np.flatnonzero((np.asarray(img)[..., 3] == 255).all(1))
+            img = img.crop((0, int(rows[0]), img.width, int(rows[-1]) + 1))
         img = img.convert("RGB")
     img.thumbnail((size, size), Image.Resampling.LANCZOS)
     return img
