@@ -68,7 +68,7 @@ def measure(renderer: SpadeRenderer, doc: Document, photo: Path, repeat: int) ->
     first, frame = [], []
     for _ in range(repeat):  # interleaved, so that both see the same load
         clear_tables()
-        first.append(best_ms(lambda: render_job(job({})), 1)[0])
+        first.append(best_ms(lambda: render_job(job({})), 1)[0])   # one run each, the best of them kept below
         frame.append(best_ms(lambda: render_job(job(latents)), 1)[0])
     first_ms, frame_ms = min(first), min(frame)
     with Image.open(photo) as img:

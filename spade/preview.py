@@ -403,7 +403,8 @@ class StrokePreview:
             cache = fast._label_cache(ids)
             steps = self._plan(frame, cache)
             if advance and _share(steps) > config.light_above:
-                steps = self._plan(frame, cache, light=True)
+                steps = [_Step(s.name, s.upsampled, s.level, None, False, 0.0, s.dense_cost)
+                         if s.level.classes.numel() <= config.light_keep_upto else s for s in steps]
             out = self._sparse(frame, ids, z, cache, steps) if _share(steps) <= config.exact_at else None
         if out is None:
             return self.exact(classes, z, edges), True
@@ -446,9 +447,8 @@ class StrokePreview:
         r = round(self.config.reach * size[0] / self._frame.classes.shape[0])
         return min(r if coarsest else max(self.config.min_reach, r), max(size))
 
-    def _plan(self, frame: _Frame, cache, light: bool = False) -> list[_Step]:
-        """What each block of a preview of the label map in `cache` would do, and its estimated cost; light=True
-        keeps the blocks on grids of at most `light_keep_upto` pixels (`PreviewConfig.light_above`)."""
+    def _plan(self, frame: _Frame, cache) -> list[_Step]:
+        """What each block of a preview of the label map in `cache` would do, and its estimated cost."""
         fast, steps, config = self.fast, [], self.config
         size = tuple(frame.kept[fast.plan()[0][0]].shape[:2])  # the first block is not upsampled
         # a VAE generator's first layer reads the style only; otherwise it reads the label map on this grid
@@ -459,15 +459,14 @@ class StrokePreview:
                 size = (size[0] * 2, size[1] * 2)
             block = fast.blocks[name]
             level = fast._level(cache, size)
-            dense_cost = _block_macs(block, size[0] * size[1], size[0] * size[1], winograd=True)
-            changed = level.classes != frame.labels.levels[size].classes
             pixels = size[0] * size[1]
-            if (not changed.any() or (light and pixels <= config.light_keep_upto)
-                    or (not input_changed and pixels <= config.keep_upto)):
+            dense_cost = _block_macs(block, pixels, pixels, winograd=True)
+            changed = level.classes != frame.labels.levels[size].classes
+            if not changed.any() or (not input_changed and pixels <= config.keep_upto):
                 steps.append(_Step(name, upsampled, level, None, False, 0.0, dense_cost))
                 continue
             input_changed = True
-            whole = size[0] * size[1] <= self.config.whole_upto
+            whole = pixels <= config.whole_upto
             sets = _PixelSets(torch.ones_like(changed) if whole else changed, self._reach(size, name == "head_0"))
             sparse_cost = self._overhead() * _block_macs(block, sets.rings[0].numel(), sets.rings[1].numel())
             dense = sparse_cost >= dense_cost and not whole
