@@ -88,12 +88,14 @@ class PreviewConfig:
                      few pixels the 512- and 1024-channel blocks are bound by reading their weights, which int8
                      cuts to a quarter: on a Xeon without AMX (AVX-512 VNNI) the full model's 1024-channel
                      blocks went from 24-35 to 7-10 ms at one thread, costing 0.1 dB.
-    threads:         CPU threads a preview's sparse blocks run on (0: torch's setting); the blocks at least
-                     `wide_channels` wide and the blocks run densely keep torch's setting. The gathers and small
-                     products of a pixel set gain nothing from a second thread and lose to the hand-offs, while
-                     the few pixels of a 1024-channel block stream large kernels, which two cores read faster: a
-                     2% preview of the bundled model took 33 ms on 2 threads and 21 on one; on the full model the
-                     1024-channel blocks took 24 ms on 2 threads against 30 on one, the finer ones 36 against 26.
+    threads:         CPU threads a preview's sparse blocks run on (0: torch's setting; None: measured once per
+                     process, `_sparse_threads`); the blocks at least `wide_channels` wide and the blocks run
+                     densely keep torch's setting. Whether a second thread helps a pixel set's gathers and
+                     products depends on the CPU: with AMX bfloat16 products they are small and lose to the
+                     hand-offs (a 2% preview of the bundled model took 33 ms on 2 threads and 21 on one), while
+                     on a CPU without fast bfloat16 the float32 products dominate and two cores do them faster
+                     (a Xeon with AVX-512 VNNI: one thread made the full model's 2% preview 22% slower, median
+                     of 21 paired runs; the bundled one's 2%).
     """
 
     reach: int = 12
@@ -106,7 +108,7 @@ class PreviewConfig:
     light_above: float = 0.3
     light_keep_upto: int = 32 * 32
     bfloat16: bool = True
-    threads: int = 1
+    threads: int | None = None
     wide_channels: int = 1024
     int8: bool = True
     int8_from: int = 512
@@ -326,6 +328,24 @@ def _bfloat16_is_faster(device: torch.device) -> bool:
 
 
 @functools.cache
+def _sparse_threads(device: torch.device, dtype: torch.dtype, threads: int) -> int:
+    """The threads a preview's sparse blocks run on here (`PreviewConfig.threads` None): 1 unless torch's
+    `threads` do a pixel set's convolution (the gather of 3x3 neighbourhoods of 4096 pixels of 64 channels and
+    its product, in the preview's product dtype) at least 15% faster. Measured once, in about 50 ms."""
+    if device.type != "cpu" or threads <= 1:
+        return 0
+    generator = torch.Generator().manual_seed(0)
+    values = torch.randn(4096, 64, generator=generator)
+    taps = torch.randint(0, 4097, (4096, 9), generator=generator)
+    weight = torch.randn(9 * 64, 64, generator=generator).to(dtype)
+    times = {}
+    for count in (1, threads):
+        with _cpu_threads(count, device):
+            times[count] = _best_time(lambda: _conv_rows(values, taps, weight, None))
+    return 0 if times[threads] < 0.85 * times[1] else 1
+
+
+@functools.cache
 def _int8_is_faster(device: torch.device) -> bool:
     """Whether this device runs a wide kernel at a few pixels at least twice as fast in int8 (`_Int8Kernel`) as
     in float32; False where torch lacks the quantised CPU product. Measured once, on one thread (where the
@@ -483,6 +503,13 @@ class StrokePreview:
         """Whether the preview's matrix products run in bfloat16 (`PreviewConfig.bfloat16`)."""
         return self.config.bfloat16 and self.fast.dtype == torch.float32 and _bfloat16_is_faster(self.fast.device)
 
+    def _threads(self) -> int:
+        """The threads the sparse blocks run on (`PreviewConfig.threads`)."""
+        if self.config.threads is not None:
+            return self.config.threads
+        dtype = torch.bfloat16 if self._bfloat16() else torch.float32
+        return _sparse_threads(self.fast.device, dtype, torch.get_num_threads())
+
     def _int8(self) -> bool:
         """Whether the wide kernels run in int8 (`PreviewConfig.int8`)."""
         return (self.config.int8 and self.fast.dtype == torch.float32 and not self._bfloat16()
@@ -497,7 +524,7 @@ class StrokePreview:
         for step in steps:
             work = self._restore(frame, step.name)
             wide = fast.blocks[step.name].conv_1.weight.shape[1] >= self.config.wide_channels
-            with _cpu_threads(0 if wide or step.dense else self.config.threads, fast.device):
+            with _cpu_threads(0 if wide or step.dense else self._threads(), fast.device):
                 self._step(frame, step, src, cache, work)
             src = work
         image = self._restore(frame, IMAGE)
@@ -511,7 +538,7 @@ class StrokePreview:
                       last_step: _Step) -> None:
         """The output convolution near the changed pixels, into `image`."""
         fast, (h, w) = self.fast, changed.shape
-        with _cpu_threads(self.config.threads, fast.device):
+        with _cpu_threads(self._threads(), fast.device):
             last, reach = last_step.sets, self._reach((h, w), False)
             same = last is not None and last.size == (h, w) and last.reach == reach and not last_step.whole
             sets = last if same else _PixelSets(changed, reach)  # the last block's, on a grid of the output's size
