@@ -64,7 +64,7 @@ class RenderJob:
     renderer: SpadeRenderer
     latents: dict[str, np.ndarray] = field(default_factory=dict)
     submitted: float = field(default_factory=time.perf_counter)
-    preview: bool = False  # a stroke preview (spade/preview.py) is enough; else the exact frame
+    preview: bool = False  # a stroke preview (spade/fast/preview.py) is enough; else the exact frame
     stop: threading.Event = field(default_factory=threading.Event)  # set: give an exact frame up (a newer job waits)
 
 

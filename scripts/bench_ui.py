@@ -4,7 +4,7 @@
 - the stroke-to-photo latency (mouse release -> a photo that includes the whole stroke),
 - the edit-to-photo latency while painting (each pointer move -> the first photo that includes it),
 
-with stroke previews (spade/preview.py) and without them (every photo the exact frame), in one run so that both
+with stroke previews (spade/fast/preview.py) and without them (every photo the exact frame), in one run so that both
 see the same load: blocks of --block strokes take turns. Before each block the painter rests until the exact
 photo of the sketch is on screen, and the first stroke of each block is left out of the figures, so that
 neither mode inherits the other's backlog (a person painting never switches modes between strokes). It

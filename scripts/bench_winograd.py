@@ -11,7 +11,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from spade.fast_winograd import winograd_conv3x3, winograd_weight
+from spade.fast.winograd import winograd_conv3x3, winograd_weight
 
 # (C_in, C_out, grid side): the full model's 3x3 convolutions from 8x8 to 128x128 at 256x256, then the
 # bundled model's (ngf 16) widest ones

@@ -1,4 +1,4 @@
-"""Where a stroke preview's time and error go, block by block (spade/preview.py).
+"""Where a stroke preview's time and error go, block by block (spade/fast/preview.py).
 
     python -m scripts.profile_preview [--threads N] [--repeat N] [CONFIG=VALUE ...]
 
@@ -22,9 +22,8 @@ import torch
 import torch.nn.functional as F
 
 from spade.bench import Model, full_model, given_model, psnr_db, read_labels
-from spade.fast import FastGenerator
-from spade.fast_sample import ROCK, brush_stroke
-from spade.preview import PreviewConfig, StrokePreview
+from spade.fast import FastGenerator, PreviewConfig, StrokePreview
+from spade.sample_sketches import ROCK, brush_stroke
 
 
 def _rms(x: torch.Tensor) -> float:

@@ -17,7 +17,7 @@ interleaved so that both see the same load on a shared machine. peak_mem_mb: on 
 one fast frame; on the CPU the growth of the process's resident memory during one fast frame (sampled every
 millisecond, after handing freed heap pages back to the system), caches it fills included. Stroke cases also
 report changed_pixels: the share of output pixels that the edit moves by more than 1e-3 (the exactness bar) in
-the reference output, which any exact update has to recompute; and the stroke preview (spade/preview.py)
+the reference output, which any exact update has to recompute; and the stroke preview (spade/fast/preview.py)
 after the unedited frame: preview_ms (timed interleaved with the exact fast frames), preview_psnr_db against
 the exact frame of the same sketch, and preview_cache_mb (what the preview keeps); preview_light_ms and
 preview_light_psnr_db: the same for the light preview a fast stroke gets (PreviewConfig.light_above). Frame
@@ -50,12 +50,11 @@ from PIL import Image
 from .checkpoint import ModelBundle, ade20k_label_to_channel, build_generator
 from .device import pick_device
 from .errors import GauguinError
-from .fast import FastGenerator
-from .fast_sample import ROCK, brush_stroke, painted_landscape
+from .fast import FastGenerator, PreviewConfig, StrokePreview
+from .sample_sketches import ROCK, brush_stroke, painted_landscape
 from .inference import SpadeRenderer, load_bundle
 from .labels import ade20k, read_mask, resize_labels
 from .model import GeneratorConfig, SPADEGenerator
-from .preview import PreviewConfig, StrokePreview
 from .paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR
 from .usage import EXIT_BAD_INPUT, UsageParser
 

@@ -19,13 +19,12 @@ from .checkpoint import (ModelBundle, build_encoder, build_generator, is_gauguin
                          model_identity, trained_class_mask)
 from .device import pick_device
 from .errors import CheckpointError, MaskError, SizeError, StyleError
-from .fast import FastGenerator
+from .fast import FastGenerator, StrokePreview
 from .instances import instance_edges
 from .labels import LabelSet, label_set_from_spec, open_image
 from .limits import check_config_types, check_render_memory
 from .model_path import resolve_model_path
 from .official import load_official
-from .preview import StrokePreview
 from .style_atlas import image_look
 from .tone import TONE, Tone
 
@@ -306,7 +305,7 @@ class SpadeRenderer:
 
     def render_preview(self, labels: np.ndarray, style: Style | None = None,
                        instances: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
-        """(rgb, exact): a fast approximate render of labels after the last render (spade/preview.py: only
+        """(rgb, exact): a fast approximate render of labels after the last render (spade/fast/preview.py: only
         the pixels near the labels changed since then are recomputed; successive previews each start from
         the last, until the next exact render), or the exact frame (exact=True) when there is none to start
         from, the style changed or the change is large. Exports must use `render`."""

@@ -12,10 +12,10 @@ from spade import SpadeRenderer
 from spade.bench import random_weights_
 from spade.checkpoint import ModelBundle, ade20k_label_to_channel
 from spade.fast import FastGenerator
-from spade.fast_patterns import build_patterns
-from spade.fast_spade import TapCache
-from spade.fast_sample import brush_stroke, painted_landscape
-from spade.fast_winograd import Conv3x3, winograd_conv3x3, winograd_weight
+from spade.fast.patterns import build_patterns
+from spade.fast.spade_layer import TapCache
+from spade.sample_sketches import brush_stroke, painted_landscape
+from spade.fast.winograd import Conv3x3, winograd_conv3x3, winograd_weight
 from spade.labels import ade20k
 from spade.model import GeneratorConfig, SPADEGenerator
 
@@ -173,9 +173,9 @@ def test_wide_convolutions_pick_their_winograd_tile_by_grid():
 @pytest.mark.parametrize("tile", [2, 4])
 @pytest.mark.parametrize("vae", [False, True])
 def test_fast_path_with_winograd_everywhere_matches_reference(monkeypatch, vae, tile):
-    monkeypatch.setattr("spade.fast_winograd.WINOGRAD_MIN_CHANNELS", 1)
-    monkeypatch.setattr("spade.fast_winograd.F2_MAX_PIXELS", 1 << 30 if tile == 2 else 0)
-    monkeypatch.setattr("spade.fast_winograd.F4_MAX_PIXELS", 1 << 30)
+    monkeypatch.setattr("spade.fast.winograd.WINOGRAD_MIN_CHANNELS", 1)
+    monkeypatch.setattr("spade.fast.winograd.F2_MAX_PIXELS", 1 << 30 if tile == 2 else 0)
+    monkeypatch.setattr("spade.fast.winograd.F4_MAX_PIXELS", 1 << 30)
     g = random_generator(6, use_vae=vae, crop_size=96, aspect_ratio=1.5)
     fast = FastGenerator(g)
     assert fast.blocks["up_3"].conv_1.tile_at(64 * 96) == tile

@@ -1,4 +1,4 @@
-"""Stroke previews (spade.preview): exact where every pixel is recomputed, old frame where the stroke cannot
+"""Stroke previews (spade.fast.preview): exact where every pixel is recomputed, old frame where the stroke cannot
 reach, close to the exact frame near the stroke, and the exact frame itself when a preview would cost about as
 much."""
 from __future__ import annotations
@@ -10,10 +10,9 @@ import torch.nn.functional as F
 
 from spade import SpadeRenderer
 from spade.checkpoint import ModelBundle, ade20k_label_to_channel
-from spade.fast import FastGenerator
-from spade.fast_sample import ROCK, brush_stroke, painted_landscape
+from spade.fast import FastGenerator, PreviewConfig, StrokePreview
+from spade.sample_sketches import ROCK, brush_stroke, painted_landscape
 from spade.labels import ade20k
-from spade.preview import PreviewConfig, StrokePreview
 from tests.test_fast import TOL, channels, random_generator, reference
 
 EVERY_PIXEL = PreviewConfig(reach=10 ** 4, keep_upto=0, sparse_overhead=0.0, exact_at=float("inf"),
@@ -77,7 +76,7 @@ def test_every_pixel_in_bfloat16_stays_close_to_the_exact_frame():
 
 
 def test_kernels_in_int8_stay_close_to_the_exact_frame_and_take_less_memory(monkeypatch):
-    from spade import preview as preview_module
+    from spade.fast import preview as preview_module
     try:
         preview_module._Int8Kernel.of(torch.randn(16, 8))
     except (RuntimeError, AttributeError, NotImplementedError) as e:

@@ -1,4 +1,4 @@
-"""One SPADE layer, rearranged for inference on a label map (see spade/fast_patterns.py for the idea).
+"""One SPADE layer, rearranged for inference on a label map (see spade/fast/patterns.py for the idea).
 
 Per model (once): mlp_shared's 3x3 conv becomes 9 embedding tables (a conv on a one-hot map is a sum of
 lookups), gamma and beta are fused into one matrix with eval BatchNorm folded in.
@@ -16,8 +16,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .fast_patterns import Patterns
-from .model import SPADE
+from .patterns import Patterns
+from ..model import SPADE
 
 CHUNK_ELEMENTS = 1 << 17  # features per chunk in `apply` (512 KiB of float32 per gathered table)
 TAP_CACHE_SLACK = 2       # a TapCache holding this many times the windows a frame needs starts afresh

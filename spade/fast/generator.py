@@ -4,7 +4,7 @@ Where the time goes in the straightforward forward (ADE20K, ngf 64, 256x256: abo
 this module does about it:
 - SPADE's mlp_shared / gamma / beta convolutions (about three quarters of the work) depend on the label
   map only through each pixel's 5x5 window of classes; they are evaluated once per distinct window
-  (spade/fast_patterns.py, spade/fast_spade.py) and applied as a per-pixel affine with eval BatchNorm
+  (spade/fast/patterns.py, spade/fast/spade_layer.py) and applied as a per-pixel affine with eval BatchNorm
   folded in. Their cost drops from per-pixel convolutions to a few small matrix products.
 - What depends on the label map only (windows and their affine tables, the non-VAE first layer) is kept
   between frames, per resolution, so a frame with only a new style recomputes only the trunk, and after
@@ -12,7 +12,7 @@ this module does about it:
   depends on the style only (the VAE first layer) is kept when only the labels change.
 - The trunk (the residual blocks' conv_0 / conv_1 / conv_s) runs in channels_last, which oneDNN prefers;
   its wide 3x3 convolutions use Winograd F(2x2, 3x3) on grids up to 16x16 and F(4x4, 3x3) on 32x32 and
-  64x64 (spade/fast_winograd.py).
+  64x64 (spade/fast/winograd.py).
 
 The trunk cannot be updated sparsely after a stroke and stay exact: the 3x3 convolutions on the coarse
 grids (8x8 and 16x16 at 256x256) give every output pixel a receptive field covering the whole image
@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from .fast_patterns import Patterns, build_patterns
-from .fast_spade import FastSpade, TapCache, expand_edge_channel
-from .fast_winograd import Conv3x3
-from .model import SPADEGenerator, SPADEResBlock
+from .patterns import Patterns, build_patterns
+from .spade_layer import FastSpade, TapCache, expand_edge_channel
+from .winograd import Conv3x3
+from ..model import SPADEGenerator, SPADEResBlock
 
 LEAK = 0.2
 
@@ -105,7 +105,7 @@ class FastGenerator:
 
     With edge_channel=True the generator's last input channel is an instance-edge map (COCO-Stuff,
     Cityscapes): pass it as gen(classes, z, edges) with edges a (H, W) bool map; the pair is folded into
-    one id per pixel (see spade.fast_spade.expand_edge_channel), so this stays exact.
+    one id per pixel (see spade.fast.spade_layer.expand_edge_channel), so this stays exact.
 
     Successive calls reuse what did not change: the same label map with a new style skips all label work;
     the same style skips the VAE first layer. dtype=torch.float16 (CUDA) trades exactness for speed.
@@ -239,7 +239,7 @@ class FastGenerator:
         edges: (H, W) bool instance edges, required when the generator has an edge channel.
 
         With `record` (a dict), the first layer's features ("first") and every block's output (by name) are
-        stored in it, as the (1, C, h, w) channels_last tensors the frame computed (spade/preview.py).
+        stored in it, as the (1, C, h, w) channels_last tensors the frame computed (spade/fast/preview.py).
         With `stop`, the frame raises RenderCancelled before the next block once the event is set (what it
         computed so far stays valid for later frames).
         """

@@ -40,9 +40,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .fast import LEAK, FastBlock, FastGenerator, _Level
-from .fast_patterns import Patterns, build_patterns
-from .fast_spade import TapCache
+from .generator import LEAK, FastBlock, FastGenerator, _Level
+from .patterns import Patterns, build_patterns
+from .spade_layer import TapCache
 
 # Block outputs are stored as (h, w, C) views of channels_last tensors; "image" is the tanh output (h, w, 3).
 IMAGE = "image"
