@@ -42,7 +42,7 @@ def profile(model: Model, labels: np.ndarray, stroke: np.ndarray, config: Previe
     old = fast(before, z, record=old_blocks)
     preview = StrokePreview(fast, config)
     times: dict[str, float] = {}
-    block_at, block = preview._block_at, fast._block
+    block_at, block_in_box, block = preview._block_at, preview._block_in_box, fast._block
     names: list[str] = []
 
     def timed(fn: Callable, name: Callable[[], str]) -> Callable:
@@ -55,6 +55,7 @@ def profile(model: Model, labels: np.ndarray, stroke: np.ndarray, config: Previe
         return wrapper
 
     preview._block_at = timed(block_at, lambda: names.pop(0))
+    preview._block_in_box = timed(block_in_box, lambda: names.pop(0))
     fast._block = timed(block, lambda: "dense " + str(len(times)))
     totals = []
     for _ in range(repeat):
@@ -75,7 +76,8 @@ def profile(model: Model, labels: np.ndarray, stroke: np.ndarray, config: Previe
     for s in steps:
         e, o = (r[s.name].permute(0, 2, 3, 1)[0] for r in (exact_blocks, old_blocks))
         h, w, c = e.shape
-        done = "kept" if s.sets is None else "dense" if s.dense else f"{s.sets.rings[0].numel()} of {h * w} px"
+        done = ("kept" if s.sets is None else "dense" if s.dense else
+                f"{s.sets.rings[0].numel()} of {h * w} px{' (box)' if s.box else ''}")
         ms = times.get(s.name, 0.0) * 1000
         blocks_ms += ms
         print(f"| {s.name} | {h}x{w} x {c} | {done} | {ms:.1f} | {_rms(work[s.name] - e) / _rms(e):.4f} | "

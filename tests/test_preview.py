@@ -81,7 +81,7 @@ def test_kernels_in_int8_stay_close_to_the_exact_frame_and_take_less_memory(monk
         preview_module._Int8Kernel.of(torch.randn(16, 8))
     except (RuntimeError, AttributeError, NotImplementedError) as e:
         pytest.skip(f"this torch has no quantised CPU matrix product: {e}")
-    monkeypatch.setattr(preview_module, "_int8_is_faster", lambda device: True)  # whatever this CPU's speed
+    monkeypatch.setattr(preview_module, "_int8_speedup", lambda device: 4.0)  # whatever this CPU's speed
     g = random_generator(9, ngf=8, spade_hidden=16, crop_size=128)
     before = painted_landscape(128, 128, 2)
     after = brush_stroke(before, ROCK, 0.03)
@@ -98,6 +98,36 @@ def test_kernels_in_int8_stay_close_to_the_exact_frame_and_take_less_memory(monk
     assert (outs[0] - exact_frame).abs().max().item() < TOL
     assert 32 < psnr(outs[1], exact_frame) < 80, psnr(outs[1], exact_frame)   # close, and int8 did run
     assert memory[1] < memory[0]
+
+
+@pytest.mark.parametrize("where", ["middle", "corner"])
+def test_a_block_recomputed_over_its_box_is_exact_there_given_its_input(where):
+    # the crop's offsets, the upsample's alignment, the labels' margin and the grid's edges: each block run
+    # over its box from the exact input matches the exact frame at every pixel it writes
+    g = random_generator(6, ngf=8, spade_hidden=16, crop_size=128)
+    before = painted_landscape(128, 128, 4)
+    after = brush_stroke(before, ROCK, 0.02) if where == "middle" else before.copy()
+    if where == "corner":
+        after[-20:, -13:] = ROCK
+    fast = FastGenerator(g)
+    record: dict[str, torch.Tensor] = {}
+    fast(channels(after), record=record)
+    preview = StrokePreview(fast, PreviewConfig(keep_upto=0, sparse_overhead=100.0, bfloat16=False, int8=False))
+    preview.exact(channels(before))
+    with torch.inference_mode():
+        steps = preview._plan(preview._frame, fast._label_cache(fast.checked_classes(channels(after))))
+        boxes = [s for s in steps if s.box]
+        assert [s.name for s in boxes] == ["up_0", "up_1", "up_2", "up_3"]
+        names = ["first"] + [s.name for s in steps]
+        for step in boxes:
+            src = record[names[names.index(step.name) - 1]].permute(0, 2, 3, 1)[0]
+            exact = record[step.name].permute(0, 2, 3, 1)[0]
+            work = preview._frame.kept[step.name].clone()
+            written = preview._block_in_box(fast.blocks[step.name], step.sets, src, 2, step.level, work)
+            c = work.shape[-1]
+            assert set(step.sets.rings[0].tolist()) <= set(written.tolist())
+            diff = work.reshape(-1, c)[written] - exact.reshape(-1, c)[written]
+            assert diff.abs().max().item() < 1e-4
 
 
 def test_the_preview_keeps_the_old_frame_out_of_reach_and_is_close_near_the_stroke():

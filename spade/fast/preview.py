@@ -96,6 +96,11 @@ class PreviewConfig:
                      on a CPU without fast bfloat16 the float32 products dominate and two cores do them faster
                      (a Xeon with AVX-512 VNNI: one thread made the full model's 2% preview 22% slower, median
                      of 21 paired runs; the bundled one's 2%).
+    box:             recompute a block densely over the box around its pixel sets (the exact frame's own
+                     kernels on a crop, 2 pixels wider), not at the sets, where that is cheaper by the estimate
+                     (the box's multiply-adds, Winograd counted, against the sets' with `sparse_overhead`): the
+                     narrow fine blocks, where a pixel set's gathers and SPADE lookups cost more than the
+                     box's extra pixels. It is also a little more exact (it recomputes the whole box).
     """
 
     reach: int = 12
@@ -112,6 +117,7 @@ class PreviewConfig:
     wide_channels: int = 1024
     int8: bool = True
     int8_from: int = 512
+    box: bool = True
 
 
 def _share(steps: list[_Step]) -> float:
@@ -228,6 +234,7 @@ class _Step:
     cost: float
     dense_cost: float
     whole: bool = False      # sets cover the whole grid (PreviewConfig.whole_upto), not the change's reach
+    box: bool = False        # recomputed densely over sets.box, not at the pixel sets (PreviewConfig.box)
 
 
 def _block_macs(block: FastBlock, pixels: int, conv_0_pixels: int, winograd: bool = False) -> float:
@@ -346,20 +353,20 @@ def _sparse_threads(device: torch.device, dtype: torch.dtype, threads: int) -> i
 
 
 @functools.cache
-def _int8_is_faster(device: torch.device) -> bool:
-    """Whether this device runs a wide kernel at a few pixels at least twice as fast in int8 (`_Int8Kernel`) as
-    in float32; False where torch lacks the quantised CPU product. Measured once, on one thread (where the
-    two differ most reliably: 4-5x on a CPU with VNNI), in about 0.2 s."""
+def _int8_speedup(device: torch.device) -> float:
+    """How many times faster this device runs a wide kernel at a few pixels in int8 (`_Int8Kernel`) than in
+    float32; 0 where torch lacks the quantised CPU product. Measured once, on one thread (where the two differ
+    most reliably: 4-5x on a CPU with VNNI), in about 0.2 s."""
     if device.type != "cpu":
-        return False
+        return 0.0
     rows, weight = torch.randn(32, 4608), torch.randn(4608, 1024) / 68.0
     try:
         kernel = _Int8Kernel.of(weight)
         with _cpu_threads(1, device):
             times = [_best_time(product) for product in (lambda: rows @ weight, lambda: kernel.times(rows))]
     except (RuntimeError, AttributeError, NotImplementedError):
-        return False
-    return times[1] * 2 < times[0]
+        return 0.0
+    return times[0] / times[1]
 
 
 class StrokePreview:
@@ -488,16 +495,29 @@ class StrokePreview:
             input_changed = True
             whole = pixels <= config.whole_upto
             sets = _PixelSets(torch.ones_like(changed) if whole else changed, self._reach(size, name == "head_0"))
-            sparse_cost = self._overhead() * _block_macs(block, sets.rings[0].numel(), sets.rings[1].numel())
-            dense = sparse_cost >= dense_cost and not whole
-            steps.append(_Step(name, upsampled, level, sets, dense, min(sparse_cost, dense_cost), dense_cost, whole))
+            sparse_cost = self._sparse_cost(block, sets.rings[0].numel(), sets.rings[1].numel())
+            top, bottom, left, right = sets.box
+            box_pixels = (bottom - top) * (right - left)
+            box_cost = _block_macs(block, box_pixels, box_pixels, winograd=True) if config.box else float("inf")
+            dense = min(sparse_cost, box_cost) >= dense_cost and not whole
+            box = box_cost < sparse_cost and not dense and not whole
+            steps.append(_Step(name, upsampled, level, sets, dense, min(sparse_cost, box_cost, dense_cost),
+                               dense_cost, whole, box))
         return steps
 
-    def _overhead(self) -> float:
-        """The cost of a multiply-add at a set of pixels against a dense one (`PreviewConfig.sparse_overhead`)."""
+    def _sparse_cost(self, block: FastBlock, pixels: int, conv_0_pixels: int) -> float:
+        """A block's estimated cost at pixel sets (as `_block_macs`), in dense multiply-adds: each product at
+        `PreviewConfig.sparse_overhead` (or `sparse_overhead_bf16`), one with an int8 kernel that many times
+        fewer as int8 was measured faster here."""
+        config = self.config
         if self._bfloat16():
-            return self.config.sparse_overhead_bf16
-        return self.config.sparse_overhead
+            return config.sparse_overhead_bf16 * _block_macs(block, pixels, conv_0_pixels)
+        int8 = _int8_speedup(self.fast.device) if self._int8() else 1.0
+        kernels = [(block.conv_0.weight, conv_0_pixels), (block.conv_1.weight, pixels)]
+        if block.learned_shortcut:
+            kernels.append((block.conv_s[0], pixels))
+        return sum(n * weight.numel() * config.sparse_overhead / (int8 if weight.shape[1] >= config.int8_from else 1.0)
+                   for weight, n in kernels)
 
     def _bfloat16(self) -> bool:
         """Whether the preview's matrix products run in bfloat16 (`PreviewConfig.bfloat16`)."""
@@ -513,7 +533,7 @@ class StrokePreview:
     def _int8(self) -> bool:
         """Whether the wide kernels run in int8 (`PreviewConfig.int8`)."""
         return (self.config.int8 and self.fast.dtype == torch.float32 and not self._bfloat16()
-                and _int8_is_faster(self.fast.device))
+                and _int8_speedup(self.fast.device) >= 2)
 
     def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None, cache,
                 steps: list[_Step]) -> torch.Tensor:
@@ -524,7 +544,7 @@ class StrokePreview:
         for step in steps:
             work = self._restore(frame, step.name)
             wide = fast.blocks[step.name].conv_1.weight.shape[1] >= self.config.wide_channels
-            with _cpu_threads(0 if wide or step.dense else self._threads(), fast.device):
+            with _cpu_threads(0 if wide or step.dense or step.box else self._threads(), fast.device):
                 self._step(frame, step, src, cache, work)
             src = work
         image = self._restore(frame, IMAGE)
@@ -554,6 +574,9 @@ class StrokePreview:
             x = _nchw(src[None])
             work.copy_(_nhwc(fast._block(step.name, fast._up(x) if step.upsampled else x, cache)))
             frame.dirty[step.name] = None
+        elif step.box:
+            frame.dirty[step.name] = self._block_in_box(fast.blocks[step.name], step.sets, src,
+                                                        2 if step.upsampled else 1, step.level, work)
         elif step.sets is not None:
             frame.dirty[step.name] = self._block_at(fast.blocks[step.name], step.sets, src,
                                                     2 if step.upsampled else 1, step.level, work)
@@ -583,6 +606,34 @@ class StrokePreview:
         inside = pi_used[pi_used < patterns.num_inside]
         local_patterns = Patterns(local, patterns.pi_classes[inside], pi_local.reshape(parts.shape), patterns.pad)
         return local_patterns, list(local.split([f.numel() for f in flat]))
+
+    def _block_in_box(self, block: FastBlock, sets: _PixelSets, src: torch.Tensor, factor: int, level: _Level,
+                      work: torch.Tensor) -> torch.Tensor:
+        """One residual block computed densely over sets.box (the recomputed pixels' box, 2 pixels wider: what
+        its two 3x3 convolutions read) by the exact frame's own kernels; writes the box less those 2 pixels
+        (where the crop's zero padding reaches; none at the grid's edges, where that padding is the model's)
+        into work and returns their indices. The SPADE windows come from the labels 2 pixels wider again."""
+        fast, (h, w) = self.fast, sets.size
+        top, bottom, left, right = sets.box
+        lt, ll = max(0, top - 2), max(0, left - 2)
+        labels = level.classes[lt:min(h, bottom + 2), ll:min(w, right + 2)].contiguous()
+        patterns = build_patterns(labels, fast.label_nc)
+        rho = patterns.rho[top - lt:bottom - lt, left - ll:right - ll].contiguous()
+        if factor == 2:   # the nearest 2x upsample of the coarser crop that covers the box
+            ct, cl = top // 2, left // 2
+            x = F.interpolate(_nchw(src[ct:(bottom + 1) // 2, cl:(right + 1) // 2][None]), scale_factor=2,
+                              mode="nearest")[:, :, top - 2 * ct:bottom - 2 * ct, left - 2 * cl:right - 2 * cl]
+        else:
+            x = _nchw(src[top:bottom, left:right][None])
+        x = x.contiguous(memory_format=torch.channels_last)
+        tables = {id(s): s.tables(patterns, fast.dtype, self._taps.setdefault(id(s), TapCache()))
+                  for s in block.spades()}
+        out = _nhwc(block(x, rho, tables))
+        rows = torch.arange(top + 2 if top else 0, bottom - 2 if bottom < h else h, device=work.device)
+        cols = torch.arange(left + 2 if left else 0, right - 2 if right < w else w, device=work.device)
+        work[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] = out[rows[0] - top:rows[-1] + 1 - top,
+                                                                cols[0] - left:cols[-1] + 1 - left]
+        return (rows[:, None] * w + cols).reshape(-1)
 
     def _block_at(self, block: FastBlock, sets: _PixelSets, src: torch.Tensor, factor: int, level: _Level,
                   work: torch.Tensor) -> torch.Tensor:
