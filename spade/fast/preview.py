@@ -354,20 +354,20 @@ def _sparse_threads(device: torch.device, dtype: torch.dtype, threads: int) -> i
 
 
 @functools.cache
-def _int8_speedup(device: torch.device) -> float:
-    """How many times faster this device runs a wide kernel at a few pixels in int8 (`_Int8Kernel`) than in
-    float32; 0 where torch lacks the quantised CPU product. Measured once, on one thread (where the two differ
-    most reliably: 4-5x on a CPU with VNNI), in about 0.2 s."""
+def _int8_is_faster(device: torch.device) -> bool:
+    """Whether this device runs a wide kernel at a few pixels at least twice as fast in int8 (`_Int8Kernel`) as
+    in float32; False where torch lacks the quantised CPU product. Measured once, on one thread (where the
+    two differ most reliably: 4-5x on a CPU with VNNI), in about 0.2 s."""
     if device.type != "cpu":
-        return 0.0
+        return False
     rows, weight = torch.randn(32, 4608), torch.randn(4608, 1024) / 68.0
     try:
         kernel = _Int8Kernel.of(weight)
         with _cpu_threads(1, device):
             times = [_best_time(product) for product in (lambda: rows @ weight, lambda: kernel.times(rows))]
     except (RuntimeError, AttributeError, NotImplementedError):
-        return 0.0
-    return times[0] / times[1]
+        return False
+    return times[1] * 2 < times[0]
 
 
 class StrokePreview:
@@ -496,29 +496,28 @@ class StrokePreview:
             input_changed = True
             whole = pixels <= config.whole_upto
             sets = _PixelSets(torch.ones_like(changed) if whole else changed, self._reach(size, name == "head_0"))
-            sparse_cost = self._sparse_cost(block, sets.rings[0].numel(), sets.rings[1].numel())
+            sparse_cost = self._overhead() * _block_macs(block, sets.rings[0].numel(), sets.rings[1].numel())
             top, bottom, left, right = sets.box
             box_pixels = (bottom - top) * (right - left)
-            box_cost = _block_macs(block, box_pixels, box_pixels, winograd=True) if config.box else float("inf")
+            box_cost = (_block_macs(block, box_pixels, box_pixels, winograd=True) if self._may_box(block)
+                        else float("inf"))
             dense = min(sparse_cost, box_cost) >= dense_cost and not whole
             box = box_cost < sparse_cost and not dense and not whole
             steps.append(_Step(name, upsampled, level, sets, dense, min(sparse_cost, box_cost, dense_cost),
                                dense_cost, whole, box))
         return steps
 
-    def _sparse_cost(self, block: FastBlock, pixels: int, conv_0_pixels: int) -> float:
-        """A block's estimated cost at pixel sets (as `_block_macs`), in dense multiply-adds: each product at
-        `PreviewConfig.sparse_overhead` (or `sparse_overhead_bf16`), one with an int8 kernel that many times
-        fewer as int8 was measured faster here."""
-        config = self.config
+    def _overhead(self) -> float:
+        """The cost of a multiply-add at a set of pixels against a dense one (`PreviewConfig.sparse_overhead`)."""
         if self._bfloat16():
-            return config.sparse_overhead_bf16 * _block_macs(block, pixels, conv_0_pixels)
-        int8 = _int8_speedup(self.fast.device) if self._int8() else 1.0
-        kernels = [(block.conv_0.weight, conv_0_pixels), (block.conv_1.weight, pixels)]
-        if block.learned_shortcut:
-            kernels.append((block.conv_s[0], pixels))
-        return sum(n * weight.numel() * config.sparse_overhead / (int8 if weight.shape[1] >= config.int8_from else 1.0)
-                   for weight, n in kernels)
+            return self.config.sparse_overhead_bf16
+        return self.config.sparse_overhead
+
+    def _may_box(self, block: FastBlock) -> bool:
+        """Whether a block may run over its box (`PreviewConfig.box`): not one whose kernels run in int8 at the
+        pixel sets, which the estimate counts at the float32 overhead but which run several times faster
+        (the full model's 1024-channel blocks: measured slower over their boxes)."""
+        return self.config.box and not (block.conv_0.weight.shape[1] >= self.config.int8_from and self._int8())
 
     def _bfloat16(self) -> bool:
         """Whether the preview's matrix products run in bfloat16 (`PreviewConfig.bfloat16`)."""
@@ -534,7 +533,7 @@ class StrokePreview:
     def _int8(self) -> bool:
         """Whether the wide kernels run in int8 (`PreviewConfig.int8`)."""
         return (self.config.int8 and self.fast.dtype == torch.float32 and not self._bfloat16()
-                and _int8_speedup(self.fast.device) >= 2)
+                and _int8_is_faster(self.fast.device))
 
     def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None, cache,
                 steps: list[_Step]) -> torch.Tensor:
