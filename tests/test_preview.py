@@ -81,7 +81,7 @@ def test_kernels_in_int8_stay_close_to_the_exact_frame_and_take_less_memory(monk
         preview_module._Int8Kernel.of(torch.randn(16, 8))
     except (RuntimeError, AttributeError, NotImplementedError) as e:
         pytest.skip(f"this torch has no quantised CPU matrix product: {e}")
-    monkeypatch.setattr(preview_module, "_int8_is_faster", lambda device: True)  # whatever this CPU's speed
+    monkeypatch.setattr(preview_module, "_int8_is_faster", lambda device, dtype: True)  # whatever this CPU's speed
     g = random_generator(9, ngf=8, spade_hidden=16, crop_size=128)
     before = painted_landscape(128, 128, 2)
     after = brush_stroke(before, ROCK, 0.03)

@@ -14,8 +14,8 @@ most of that spread is small. So a preview, at every residual block:
   set (`PreviewConfig.box`); the blocks on the coarsest grid (up to 8x8,
   `whole_upto`) are recomputed at every pixel, since a change moves them everywhere and their cost is
   streaming the weights, whatever the pixel count. The matrix products run in bfloat16 where the CPU is
-  much faster at it (`PreviewConfig.bfloat16`); elsewhere the wide kernels run in int8 where that is
-  faster (`PreviewConfig.int8`).
+  much faster at it (`PreviewConfig.bfloat16`), and the wide kernels in int8 where that is faster still
+  (`PreviewConfig.int8`).
 
 The result is not exact: outside those pixels it keeps the old activations, which the stroke would have
 moved a little through the coarse layers. A large change (or a new style, size or model state) renders the
@@ -83,12 +83,15 @@ class PreviewConfig:
     bfloat16:        run the preview's matrix products (the convolutions at pixel sets) in bfloat16, with
                      float32 accumulation, where this CPU does them at least twice as fast (AMX, AVX512-BF16):
                      5-7x faster here, costing under 0.1 dB.
-    int8:            where bfloat16 is not faster, run the kernels with at least `int8_from` input channels in
-                     int8 (a scale per output channel; the gathered inputs quantised per product, fbgemm's
-                     dynamic int8 product), where this CPU does that at least twice as fast as float32. At a
-                     few pixels the 512- and 1024-channel blocks are bound by reading their weights, which int8
-                     cuts to a quarter: on a Xeon without AMX (AVX-512 VNNI) the full model's 1024-channel
-                     blocks went from 24-35 to 7-10 ms at one thread, costing 0.1 dB.
+    int8:            run the kernels with at least `int8_from` input channels in int8 (a scale per output
+                     channel; the gathered inputs quantised per product, fbgemm's dynamic int8 product), where
+                     this CPU does that at least 1.5x as fast as the preview's other products (bfloat16 or
+                     float32; `_int8_is_faster`). At a few pixels the 512- and 1024-channel blocks are bound
+                     by reading their weights, which int8 cuts to a quarter (of float32): on a Xeon without
+                     fast bfloat16 (AVX-512 VNNI) the full model's 1024-channel blocks went from 24-35 to
+                     7-10 ms at one thread, costing 0.1 dB; on an AMD EPYC with AVX512-BF16, int8 products
+                     are 1.7-3.6x faster than bfloat16 ones there, and the full model's 2% preview went from
+                     80 to 51 ms at 2 threads.
     threads:         CPU threads a preview's sparse blocks run on (0: torch's setting; None: measured once per
                      process, `_sparse_threads`); the blocks at least `wide_channels` wide and the blocks run
                      densely keep torch's setting. Whether a second thread helps a pixel set's gathers and
@@ -354,20 +357,23 @@ def _sparse_threads(device: torch.device, dtype: torch.dtype, threads: int) -> i
 
 
 @functools.cache
-def _int8_is_faster(device: torch.device) -> bool:
-    """Whether this device runs a wide kernel at a few pixels at least twice as fast in int8 (`_Int8Kernel`) as
-    in float32; False where torch lacks the quantised CPU product. Measured once, on one thread (where the
-    two differ most reliably: 4-5x on a CPU with VNNI), in about 0.2 s."""
+def _int8_is_faster(device: torch.device, dtype: torch.dtype) -> bool:
+    """Whether this device runs a wide kernel at a few pixels at least 1.5x as fast in int8 (`_Int8Kernel`) as
+    in `dtype`, the preview's product dtype; False where torch lacks the quantised CPU product. Measured once,
+    on one thread (where the two differ most reliably), in about 0.2 s: against float32, 4-5x on a Xeon with
+    VNNI; against bfloat16, 2.4x on an AMD EPYC with AVX512-BF16, and slower on a CPU with AMX."""
     if device.type != "cpu":
         return False
     rows, weight = torch.randn(32, 4608), torch.randn(4608, 1024) / 68.0
+    float_rows, float_weight = rows.to(dtype), weight.to(dtype)
     try:
         kernel = _Int8Kernel.of(weight)
         with _cpu_threads(1, device):
-            times = [_best_time(product) for product in (lambda: rows @ weight, lambda: kernel.times(rows))]
+            times = [_best_time(product) for product in (lambda: float_rows @ float_weight,
+                                                         lambda: kernel.times(rows))]
     except (RuntimeError, AttributeError, NotImplementedError):
         return False
-    return times[1] * 2 < times[0]
+    return times[1] * 1.5 < times[0]
 
 
 class StrokePreview:
@@ -532,8 +538,8 @@ class StrokePreview:
 
     def _int8(self) -> bool:
         """Whether the wide kernels run in int8 (`PreviewConfig.int8`)."""
-        return (self.config.int8 and self.fast.dtype == torch.float32 and not self._bfloat16()
-                and _int8_is_faster(self.fast.device))
+        dtype = torch.bfloat16 if self._bfloat16() else torch.float32
+        return self.config.int8 and self.fast.dtype == torch.float32 and _int8_is_faster(self.fast.device, dtype)
 
     def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None, cache,
                 steps: list[_Step]) -> torch.Tensor:
