@@ -72,8 +72,11 @@ def _windows_at(grid: torch.Tensor, where: torch.Tensor, out_width: int) -> torc
     return grid.reshape(-1)[(ys * width + xs)[:, None] + taps]
 
 
-def build_patterns(classes: torch.Tensor, pad: int) -> Patterns:
-    """Number the 3x3 and 5x5 windows of an (h, w) int64 class map (values in [0, pad))."""
+def build_windows(classes: torch.Tensor, pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Number the 3x3 windows of an (h, w) int64 class map (values in [0, pad)): (pi, pi_classes), pi
+    (h + 2, w + 2) the id of the window centred at each pixel and at the ring just outside the map, an index
+    into pi_classes (n_pi, 9), the distinct windows centred inside, or n_pi for one centred outside (whose
+    activation is zero)."""
     h, w = classes.shape
     base = pad + 1
     grid = torch.full((h + 4, w + 4), pad, dtype=torch.int64, device=classes.device)
@@ -81,11 +84,17 @@ def build_patterns(classes: torch.Tensor, pad: int) -> Patterns:
     rows, n_rows, _ = _triples(grid[:, :-2], grid[:, 1:-1], grid[:, 2:], base)          # (h+4, w+2)
     pi, n_pi, pi_where = _triples(rows[:-2], rows[1:-1], rows[2:], n_rows)              # (h+2, w+2)
     pi_classes = _windows_at(grid, pi_where, w + 2)
-    rows5, n_rows5, _ = _triples(pi[:, :-2], pi[:, 1:-1], pi[:, 2:], n_pi)              # (h+2, w)
-    rho, _, rho_where = _triples(rows5[:-2], rows5[1:-1], rows5[2:], n_rows5)           # (h, w)
-    rho_parts = _windows_at(pi, rho_where, w)
     inside = pi_classes[:, 4] != pad
     compact = torch.cumsum(inside, 0) - 1
-    n_inside = int(inside.sum())
-    remap = torch.where(inside, compact, torch.full_like(compact, n_inside))
-    return Patterns(rho, pi_classes[inside], remap[rho_parts], pad)
+    remap = torch.where(inside, compact, torch.full_like(compact, int(inside.sum())))
+    return remap[pi], pi_classes[inside]
+
+
+def build_patterns(classes: torch.Tensor, pad: int) -> Patterns:
+    """Number the 3x3 and 5x5 windows of an (h, w) int64 class map (values in [0, pad))."""
+    h, w = classes.shape
+    pi, pi_classes = build_windows(classes, pad)
+    n_pi = pi_classes.shape[0] + 1                                                      # with the outside id
+    rows5, n_rows5, _ = _triples(pi[:, :-2], pi[:, 1:-1], pi[:, 2:], n_pi)              # (h+2, w)
+    rho, _, rho_where = _triples(rows5[:-2], rows5[1:-1], rows5[2:], n_rows5)           # (h, w)
+    return Patterns(rho, pi_classes, _windows_at(pi, rho_where, w), pad)

@@ -119,6 +119,11 @@ class FastSpade:
 
         For InstanceNorm, (a, b) = (1 + gamma, beta): the statistics are the frame's own, applied later.
         """
+        scale, shift = self.affine(patterns, taps).split(self.norm_nc, 1)
+        return scale.to(dtype).contiguous(), shift.to(dtype).contiguous()
+
+    def affine(self, patterns: Patterns, taps: TapCache | None = None) -> torch.Tensor:
+        """(n_windows, 2 norm_nc) float32: `tables`' a and b side by side, as one tensor."""
         pad = patterns.pad
         if pad != self.label_nc:
             raise ValueError(f"patterns were built for {pad} classes, this SPADE has {self.label_nc}")
@@ -131,9 +136,7 @@ class FastSpade:
                                  lambda w, out: torch.mm(self._activations(w), self.gb_taps, out=out))
         index = torch.cat([index, index.new_zeros(1)])
         rows = index[patterns.rho_parts] * 9 + torch.arange(9, device=index.device)
-        gb = F.embedding_bag(rows, taps.rows.view(-1, width), mode="sum").add_(self.gb_bias)
-        scale, shift = gb.split(self.norm_nc, 1)
-        return scale.to(dtype).contiguous(), shift.to(dtype).contiguous()
+        return F.embedding_bag(rows, taps.rows.view(-1, width), mode="sum").add_(self.gb_bias)
 
     def _activations(self, windows: torch.Tensor) -> torch.Tensor:
         """mlp_shared (3x3 conv on the one-hot map, ReLU) at the centre of each (k, 9) class window."""
