@@ -10,9 +10,8 @@ most of that spread is small. So a preview, at every residual block:
   gathered 3x3 neighbourhoods (im2col at a set of pixels: no tiles, no halos computed twice), conv_0 on the
   set grown by one pixel, the SPADEs' affine made at the set's pixels from the 3x3 windows around them;
   it reads its input from the previous block's preview and keeps the previous frame's activations
-  everywhere else. A block
-  whose set covers most of its grid runs densely instead, and a narrow one densely over the box around its
-  set (`PreviewConfig.box`); the blocks on the coarsest grid (up to 8x8,
+  everywhere else. A block whose set covers most of its grid runs densely instead, and a narrow one densely
+  over the box around its set (`PreviewConfig.box`); the blocks on the coarsest grid (up to 8x8,
   `whole_upto`) are recomputed at every pixel, since a change moves them everywhere and their cost is
   streaming the weights, whatever the pixel count. The matrix products run in bfloat16 where the CPU is
   much faster at it (`PreviewConfig.bfloat16`), and the wide kernels in int8 where that is faster still
