@@ -1,6 +1,6 @@
 """Benchmark: the straightforward module forward against spade.fast, on the same weights and label map.
 
-    gauguin bench [--model PATH] [--mask PNG] [--device D] [--threads N] [--size S] [--json]
+    gauguin bench [--model PATH] [--mask PNG] [--device D] [--dtype T] [--threads N] [--size S] [--json]
 
 Cases, in order: the given model (default: the bundled one, else a random stand-in of the size it will
 have) on the given mask (default: an example landscape sketch), then a full-size ADE20K generator (official
@@ -10,7 +10,9 @@ for a model that reads style photos, style_ms: the time from a 1920x1080 JPEG ph
 (decode, the style atlas's reading or the encoder's), which a dropped photo costs before its first frame, and
 where the photo has a tone (spade/tone.py), tone_ms: what grading adds to each frame at the model's size
 (tone_first_ms: the first frame, which also builds the grade's colour tables).
-On CUDA, the full model also runs in float16 at 256 and 512.
+--dtype float16 (CUDA or MPS) runs every fast path, previews included, in float16 against the float32 module
+forward, so max_abs_diff says what half precision costs; each case then also times the module forward in float16
+(reference_float16_ms; reference_float16_diff: its max |diff| against the float32 one).
 
 Times are medians (or minima, --stat min) over --repeat runs after a warm-up, reference and fast runs
 interleaved so that both see the same load on a shared machine. peak_mem_mb: on CUDA the allocator's peak during
@@ -28,6 +30,7 @@ fast frame, beside peak_gmacs_per_s, the best of a large float32 matrix product 
 from __future__ import annotations
 
 import argparse
+import copy
 import ctypes
 import gc
 import json
@@ -210,6 +213,8 @@ def psnr_db(a: torch.Tensor, b: torch.Tensor) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(4 / mse)
 
 
+DTYPES = {"float32": torch.float32, "float16": torch.float16}
+
 # An output pixel counts as changed by an edit when a channel moves by more than the exactness bar.
 CHANGED_ABOVE = 1e-3
 
@@ -230,6 +235,9 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
     z_previous = z_before.to(device) if z_before is not None else z
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
     fast = FastGenerator(g, device, dtype)
+    # at a lower precision, the module forward in that dtype too: what a GPU user of the plain model would get
+    low = copy.deepcopy(g).to(dtype) if dtype != torch.float32 else None
+    seg_low, z_low = seg.to(dtype), (z.to(dtype) if z is not None else None)
     preview = StrokePreview(fast) if before is not None else None
     light = StrokePreview(fast, PreviewConfig(light_above=0.0)) if before is not None else None
     if preview is not None:
@@ -244,10 +252,13 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
         prepare()
         exact = fast(classes, z).float()
         diff = (exact - ref.float()).abs().max().item()
-        reference_times, fast_times, preview_times, light_times = [], [], [], []
+        low_diff = (low(seg_low, z_low).float() - ref.float()).abs().max().item() if low is not None else None
+        reference_times, fast_times, preview_times, light_times, low_times = [], [], [], [], []
         for i in range(repeat):  # interleaved, so that all see the same load on a shared machine
             if i < max(1, (repeat + 1) // 2):
                 reference_times.append(timed_ms(lambda: g(seg, z), sync))
+                if low is not None:
+                    low_times.append(timed_ms(lambda: low(seg_low, z_low), sync))
             prepare()
             fast_times.append(timed_ms(lambda: fast(classes, z), sync))
             if preview is not None:
@@ -276,6 +287,10 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
             "max_abs_diff": float(f"{diff:.3g}"), "peak_mem_mb": round(mem.peak_mb, 1)}
     if changed is not None:
         case["changed_pixels"] = changed
+    if low is not None:
+        name_low = str(dtype).removeprefix("torch.")
+        case[f"reference_{name_low}_ms"] = round(stat(low_times), 1)
+        case[f"reference_{name_low}_diff"] = float(f"{low_diff:.3g}")
     if preview is not None:
         case.update(preview_ms=round(stat(preview_times), 1), preview_psnr_db=round(preview_psnr, 1),
                     preview_exact=was_exact, preview_cache_mb=round(preview.cache_bytes / 2 ** 20, 1),
@@ -290,6 +305,9 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
 
 def run(args: argparse.Namespace) -> list[dict]:
     device = pick_device(args.device)
+    dtype = DTYPES[args.dtype]
+    if dtype != torch.float32 and device.type == "cpu":
+        raise GauguinError(f"--dtype {args.dtype} needs a GPU (--device cuda or mps); the CPU paths run float32")
     if args.threads:
         torch.set_num_threads(args.threads)
     labels, mask_name = read_labels(args.mask, args.size)
@@ -309,7 +327,8 @@ def run(args: argparse.Namespace) -> list[dict]:
     z_new = torch.randn(1, z_dim, generator=torch.Generator().manual_seed(1))
     z_given = z if given.generator.config.use_vae else None
     print(f"# mask: {mask_name} {labels.shape[1]}x{labels.shape[0]}; stroke edits "
-          f"{(stroke != labels).mean() * 100:.1f}% of the pixels; device {device}, {torch.get_num_threads()} "
+          f"{(stroke != labels).mean() * 100:.1f}% of the pixels; device {device} ({args.dtype}), "
+          f"{torch.get_num_threads()} "
           f"threads; {platform.processor() or platform.machine()}; {args.stat} of {args.repeat} runs",
           file=sys.stderr)
     cases = []
@@ -323,34 +342,29 @@ def run(args: argparse.Namespace) -> list[dict]:
             reach += (f"; preview {case['preview_ms']} ms ({case['fast_ms'] / max(case['preview_ms'], 1e-3):.1f}x "
                       f"faster than exact), PSNR {case['preview_psnr_db']} dB; light preview "
                       f"{case['preview_light_ms']} ms, {case['preview_light_psnr_db']} dB")
+        if "reference_float16_ms" in case:
+            reach += (f"; module forward in float16 {case['reference_float16_ms']} ms, max |diff| "
+                      f"{case['reference_float16_diff']}")
         if "peak_gmacs_per_s" in case:
             reach += f"; {case['gmacs_per_s']} GMAC/s (peak {case['peak_gmacs_per_s']})"
         print(f"# {case['name']}: reference {case['reference_ms']} ms, fast {case['fast_ms']} ms "
               f"({case['speedup']}x), max |diff| {case['max_abs_diff']}{reach}", file=sys.stderr)
 
     stat = min if args.stat == "min" else statistics.median
-    add(run_case(f"{given.name}: frame", given, given_labels, z_given, device, args.repeat, stat=stat, peak=peak))
-    add(run_case(f"{full.name}: frame", full, labels, None, device, args.repeat, stat=stat, peak=peak))
-    add(run_case(f"{given.name}: 2% stroke", given, given_stroke, z_given, device, args.repeat, before=given_labels,
-                 stat=stat))
-    add(run_case(f"{full.name}: 2% stroke", full, stroke, None, device, args.repeat, before=labels, stat=stat))
-    add(run_case(f"{given.name}: 10% stroke", given, given_wide, z_given, device, args.repeat, before=given_labels,
-                 stat=stat))
-    add(run_case(f"{full.name}: 10% stroke", full, wide_stroke, None, device, args.repeat, before=labels,
-                 stat=stat))
+    common = dict(device=device, repeat=args.repeat, dtype=dtype, stat=stat)
+    add(run_case(f"{given.name}: frame", given, given_labels, z_given, peak=peak, **common))
+    add(run_case(f"{full.name}: frame", full, labels, None, peak=peak, **common))
+    add(run_case(f"{given.name}: 2% stroke", given, given_stroke, z_given, before=given_labels, **common))
+    add(run_case(f"{full.name}: 2% stroke", full, stroke, None, before=labels, **common))
+    add(run_case(f"{given.name}: 10% stroke", given, given_wide, z_given, before=given_labels, **common))
+    add(run_case(f"{full.name}: 10% stroke", full, wide_stroke, None, before=labels, **common))
     if z_given is not None:
-        add(run_case(f"{given.name}: new style", given, given_labels, z_new, device, args.repeat, z_before=z,
-                     stat=stat))
+        add(run_case(f"{given.name}: new style", given, given_labels, z_new, z_before=z, **common))
     photo = photo_style_case(args.model, args.repeat, stat)
     if photo is not None:
         cases.append(photo)
         print(f"# {photo['name']} ({photo['read_by']}): {photo['style_ms']} ms from a 1920x1080 JPEG",
               file=sys.stderr)
-    if device.type == "cuda":
-        for size in (256, 512):
-            big, _ = read_labels(args.mask, size)
-            add(run_case(f"{full.name}: frame, float16", full, big, None, device, args.repeat, dtype=torch.float16,
-                         stat=stat, peak=peak))
     return cases
 
 
@@ -412,6 +426,8 @@ def main(argv: list[str] | None = None, prog: str = "gauguin bench") -> int:
     parser.add_argument("--model", help="model folder or file (default: the bundled model, else a stand-in)")
     parser.add_argument("--mask", help=f"label map PNG (default: {DEFAULT_MASK.name} from the examples)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
+    parser.add_argument("--dtype", choices=tuple(DTYPES), default="float32",
+                        help="the fast paths' dtype; float16 on CUDA or MPS only (default: float32)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     parser.add_argument("--size", type=int, default=256, help="square side the mask is resized to (default 256)")
     parser.add_argument("--repeat", type=int, default=5,

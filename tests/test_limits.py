@@ -178,6 +178,14 @@ def test_bench_refuses_a_size_that_is_not_positive(size, capsys):
     assert e.value.code == 2 and err.count("\n") == 1 and "--size must be positive" in err, err
 
 
+def test_bench_refuses_half_precision_on_the_cpu(capsys):
+    from spade.bench import main as bench
+
+    assert bench(["--dtype", "float16", "--size", "32"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: --dtype float16 needs a GPU (--device cuda or mps); the CPU paths run float32"
+
+
 class Opaque:
     """A pickled object of a class weights_only loading does not allow."""
 
