@@ -105,10 +105,13 @@ class SpadeRenderer:
     since the display name is shared by every stage of a model and does not tell them apart.
     """
 
-    def __init__(self, bundle: ModelBundle, device: str | torch.device = "auto", fast: bool = True):
+    def __init__(self, bundle: ModelBundle, device: str | torch.device = "auto", fast: bool | None = None):
         self.bundle = bundle
-        self.fast = fast  # render through spade.fast (same function, much faster); False = the module forward
         self.device = pick_device(device) if isinstance(device, str) else device
+        # spade.fast (the same function) is 4-6x faster than the module forward on a CPU, and 2.5-5x slower
+        # on CUDA, where cuDNN's convolutions win and the fast path's many small kernels lose (docs/performance.md);
+        # so by default the fast path and its stroke previews on the CPU only, the module forward elsewhere.
+        self.fast = self.device.type == "cpu" if fast is None else fast
         self.generator = build_generator(bundle).to(self.device)
         self.encoder = build_encoder(bundle)
         if self.encoder is not None:

@@ -146,6 +146,24 @@ def test_the_renderer_takes_the_fast_path_by_default_and_can_still_run_the_refer
     assert plain._fast_generator is None
 
 
+def test_the_renderer_takes_the_fast_path_on_the_cpu_only_unless_told():
+    g = random_generator(5)
+    bundle = ModelBundle(g.config, g.state_dict(), ade20k(), ade20k_label_to_channel(), name="tiny")
+    assert SpadeRenderer(bundle, "cpu").fast
+    assert not SpadeRenderer(bundle, torch.device("meta")).fast  # stands in for cuda and mps: no GPU here
+    assert SpadeRenderer(bundle, torch.device("meta"), fast=True).fast
+
+
+def test_bench_at_half_precision_also_times_the_module_forward_in_it():
+    from spade.bench import Model, run_case
+
+    g = random_generator(11)
+    model = Model("tiny", g, ade20k_label_to_channel())
+    case = run_case("frame", model, painted_landscape(32, 32, 1), None, torch.device("cpu"), 1, dtype=torch.float16)
+    assert case["reference_float16_ms"] > 0 and 0 < case["reference_float16_diff"] < 0.1
+    assert 0 < case["max_abs_diff"] < 0.1
+
+
 @pytest.mark.parametrize("tile, bar", [(2, 1e-5), (4, 1e-4)])
 @pytest.mark.parametrize("h,w", [(8, 8), (5, 7), (1, 1), (2, 3), (12, 9), (16, 16)])
 def test_winograd_conv_matches_the_direct_conv(h, w, tile, bar):
