@@ -237,7 +237,7 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
     fast = FastGenerator(g, device, dtype)
     # at a lower precision, the module forward in that dtype too: what a GPU user of the plain model would get
     low = copy.deepcopy(g).to(dtype) if dtype != torch.float32 else None
-    seg_low, z_low = seg.to(dtype), (z.to(dtype) if z is not None else None)
+    seg_low, z_low = (seg.to(dtype), z.to(dtype) if z is not None else None) if low is not None else (None, None)
     preview = StrokePreview(fast) if before is not None else None
     light = StrokePreview(fast, PreviewConfig(light_above=0.0)) if before is not None else None
     if preview is not None:
@@ -328,8 +328,8 @@ def run(args: argparse.Namespace) -> list[dict]:
     z_given = z if given.generator.config.use_vae else None
     print(f"# mask: {mask_name} {labels.shape[1]}x{labels.shape[0]}; stroke edits "
           f"{(stroke != labels).mean() * 100:.1f}% of the pixels; device {device} ({args.dtype}), "
-          f"{torch.get_num_threads()} "
-          f"threads; {platform.processor() or platform.machine()}; {args.stat} of {args.repeat} runs",
+          f"{torch.get_num_threads()} threads; {platform.processor() or platform.machine()}; {args.stat} of "
+          f"{args.repeat} runs",
           file=sys.stderr)
     cases = []
     peak = peak_gmacs_per_s(device)
