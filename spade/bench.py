@@ -22,7 +22,7 @@ report changed_pixels: the share of output pixels that the edit moves by more th
 the reference output, which any exact update has to recompute; and the stroke preview (spade/fast/preview.py)
 after the unedited frame: preview_ms (timed interleaved with the exact fast frames), preview_psnr_db against
 the exact frame of the same sketch, and preview_cache_mb (what the preview keeps); preview_light_ms and
-preview_light_psnr_db: the same for the light preview a fast stroke gets (PreviewConfig.light_above). Frame
+preview_light_psnr_db: the same for the light preview a fast stroke gets (PreviewConfig.light_over_ms). Frame
 cases report gmacs_per_s: the dense convolutions a frame runs (trunk, first layer, output layer; counted as
 direct convolutions, though Winograd does those on small grids with 2.25x fewer multiplies) per second of a
 fast frame, beside peak_gmacs_per_s, the best of a large float32 matrix product measured in the same run.
@@ -239,7 +239,7 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
     low = copy.deepcopy(g).to(dtype) if dtype != torch.float32 else None
     seg_low, z_low = (seg.to(dtype), z.to(dtype) if z is not None else None) if low is not None else (None, None)
     preview = StrokePreview(fast) if before is not None else None
-    light = StrokePreview(fast, PreviewConfig(light_above=0.0)) if before is not None else None
+    light = StrokePreview(fast, PreviewConfig(light_over_ms=0.0)) if before is not None else None
     if preview is not None:
         prepare = lambda: preview.exact(previous, z_previous)  # noqa: E731
         prepare_light = lambda: light.exact(previous, z_previous)  # noqa: E731

@@ -183,8 +183,9 @@ def test_a_fast_strokes_previews_are_light_and_the_exact_frame_then_has_everythi
     after = brush_stroke(before, ROCK, 0.04)
     new = reference(g, channels(after), None)
     outs = {}
-    for name, light_above in (("full", float("inf")), ("light", 0.0)):
-        preview = StrokePreview(FastGenerator(g), PreviewConfig(light_above=light_above, bfloat16=False, int8=False))
+    for name, light_over_ms in (("full", float("inf")), ("light", 0.0)):
+        preview = StrokePreview(FastGenerator(g), PreviewConfig(light_over_ms=light_over_ms, bfloat16=False,
+                                                                int8=False))
         if name == "light":   # only a chain of previews (a stroke in progress) is made light
             preview.exact(channels(before))
             assert torch.equal(preview.preview(channels(after))[0], outs["full"])
@@ -197,6 +198,28 @@ def test_a_fast_strokes_previews_are_light_and_the_exact_frame_then_has_everythi
     stroke = torch.as_tensor(after != before)   # where the photo changes most, the light preview follows too
     errors = {name: (out - new)[..., stroke].abs().mean().item() for name, out in (*outs.items(), ("old", old))}
     assert errors["full"] < errors["light"] < 0.9 * errors["old"], errors
+
+
+def test_a_chained_preview_is_light_when_its_share_of_the_exact_frames_time_is_over_the_budget():
+    g = random_generator(7, ngf=8, spade_hidden=16, crop_size=128)
+    before = painted_landscape(128, 128, 3)
+    after = brush_stroke(before, ROCK, 0.04)
+    reference_outs = {}
+    for name, light_over_ms in (("full", float("inf")), ("light", 0.0)):
+        preview = StrokePreview(FastGenerator(g), PreviewConfig(light_over_ms=light_over_ms, bfloat16=False,
+                                                                int8=False))
+        preview.exact(channels(before))
+        reference_outs[name] = preview.preview(channels(after), advance=True)[0]
+    preview = StrokePreview(FastGenerator(g), PreviewConfig(light_over_ms=100.0, bfloat16=False, int8=False))
+    share = None
+    for exact_ms, expected in ((1e-3, "full"), (1e9, "light")):
+        preview.exact(channels(before))
+        assert preview.exact_ms is not None and preview.exact_ms > 0   # measured at each exact frame
+        share = preview.cost_share(channels(after))
+        preview.exact_ms = exact_ms   # a slow machine's exact frame, or a fast one's
+        out, exact = preview.preview(channels(after), advance=True)
+        assert not exact and torch.equal(out, reference_outs[expected]), (exact_ms, expected)
+    assert 0 < share < 1
 
 
 def test_an_unchanged_sketch_previews_as_the_exact_frame():

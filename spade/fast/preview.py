@@ -71,15 +71,20 @@ class PreviewConfig:
                      float32 products, and `sparse_overhead_bf16` with bfloat16 ones (measured 0.5-1.2). A
                      block runs densely when that is cheaper; 0 never runs a block densely.
     exact_at:        share of the exact frame's cost above which a preview renders the exact frame instead.
-    light_above:     in a chain of previews (advance=True, a stroke in progress), a preview that would cost more
-                     than this share of the exact frame is made light instead: the blocks on grids of at most
-                     `light_keep_upto` pixels keep their activations, changed or not, and only the finer blocks
-                     are recomputed near the change. This keeps a fast stroke's previews cheap, which a full
-                     preview is not once the pointer has moved far since the last render (the more a render
-                     costs, the more the pointer moves before the next: on a slow CPU full previews then grow
-                     into exact frames). A light preview is less faithful (about 2.5 dB on a 2% stroke of the
-                     full model: the coarse layers do not see the stroke); the exact frame once the pointer
-                     rests has everything. 0 makes every chained preview light; above exact_at, none.
+    light_over_ms:   in a chain of previews (advance=True, a stroke in progress), a preview whose full plan holds
+                     more multiply-adds than the exact frame does in this many milliseconds (its share of the
+                     frame's multiply-adds times the last exact frame's measured time, `StrokePreview.exact_ms`)
+                     is made light instead: the blocks on grids of at most `light_keep_upto` pixels keep their
+                     activations, changed or not, and only the finer blocks are recomputed near the change. So
+                     the rule follows this machine and its load: where exact frames are fast, previews stay
+                     full. (A preview does fewer multiply-adds per second than a frame, 2-3x fewer in the app on
+                     a 2-core CPU, so a full preview at the limit takes longer than this.) This keeps a fast
+                     stroke's previews cheap, which a full preview is not once the pointer has moved far since
+                     the last render (the more a render costs, the more the pointer moves before the next: on a
+                     slow CPU full previews then grow into exact frames). A light preview is less faithful
+                     (about 2.2 dB on a 2% stroke of the full model: the coarse layers do not see the stroke);
+                     the exact frame once the pointer rests has everything. 0 makes every chained preview
+                     light; infinity, none.
     bfloat16:        run the preview's matrix products (the convolutions at pixel sets) in bfloat16, with
                      float32 accumulation, where this CPU does them at least twice as fast (AMX, AVX512-BF16):
                      5-7x faster here, costing under 0.1 dB.
@@ -114,7 +119,7 @@ class PreviewConfig:
     sparse_overhead: float = 2.2
     sparse_overhead_bf16: float = 1.0
     exact_at: float = 0.75
-    light_above: float = 0.3
+    light_over_ms: float = 50.0
     light_keep_upto: int = 32 * 32
     bfloat16: bool = True
     threads: int | None = None
@@ -393,6 +398,7 @@ class StrokePreview:
         self._frame: _Frame | None = None
         self._taps: dict[int, TapCache] = {}  # per SPADE: products of the windows previews met
         self._weights: dict[int, torch.Tensor | _Int8Kernel] = {}  # per conv kernel: its `_tap_major` layout
+        self.exact_ms: float | None = None  # the last exact frame's time, what `light_over_ms` is weighed by
 
     @property
     def cache_bytes(self) -> int:
@@ -411,7 +417,9 @@ class StrokePreview:
         """The exact frame (as FastGenerator, `stop` included), keeping its activations for later previews; a
         cancelled frame leaves the previews' starting point as it was."""
         record: dict[str, torch.Tensor] = {}
+        start = time.perf_counter()
         out = self.fast(classes, z, edges, record=record, stop=stop)
+        self.exact_ms = (time.perf_counter() - start) * 1000.0
         fast = self.fast
         if fast.config.param_free_norm != "batch":
             self._frame = None  # InstanceNorm statistics are global: previews render exact frames
@@ -444,7 +452,7 @@ class StrokePreview:
         with fast._lock, torch.inference_mode():
             cache = fast._label_cache(ids)
             steps = self._plan(frame, cache)
-            if advance and _share(steps) > config.light_above:
+            if advance and _share(steps) * (self.exact_ms or 0.0) > config.light_over_ms:
                 steps = [_Step(s.name, s.upsampled, s.level, None, False, 0.0, s.dense_cost)
                          if s.level.classes.numel() <= config.light_keep_upto else s for s in steps]
             out = self._sparse(frame, ids, z, cache, steps) if _share(steps) <= config.exact_at else None
