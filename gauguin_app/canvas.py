@@ -21,7 +21,7 @@ MIN_SCALE, MAX_SCALE = 0.05, 64.0
 def color_lut(colors: np.ndarray) -> np.ndarray:
     """Class colours as 0xFFRRGGBB words, for QImage.Format_RGB32."""
     c = colors.astype(np.uint32)
-    lut = np.full(256, 0xFF000000, dtype=np.uint32)
+    lut = np.full(max(256, len(c)), 0xFF000000, dtype=np.uint32)
     lut[:len(c)] = 0xFF000000 | (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]
     return lut
 

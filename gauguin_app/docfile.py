@@ -2,8 +2,8 @@
 
     manifest.json       format, version, label set (its name; the whole table for a set that is not bundled),
                         canvas size and settings, style (seeds, blend), model reference
-    sketch.png          the label map as an 8-bit index PNG in the label set's values (ADE20K: its annotation
-                        format; COCO-Stuff: 0..181 and 255 for unlabeled)
+    sketch.png          the label map as an index PNG in the label set's values (ADE20K: its annotation
+                        format; COCO-Stuff: 0..181 and 255 for unlabeled), 16-bit for a set with values past 255
     style_a.png         the style photo, when the style comes from a photo (style_b.png for a blend partner)
     latents/<i>.npy     the styles the model computed (latent and photo tone; keys in the manifest), so
                         reopening with the same model gives the same photo
@@ -22,7 +22,7 @@ from PIL import Image
 
 from spade.errors import GauguinError
 from spade.atomic import atomic_write
-from spade.labels import LabelSet, ade20k, builtin_label_set, check_regular_file, labels_from_image
+from spade.labels import LabelSet, ade20k, builtin_label_set, check_regular_file, index_image, labels_from_image
 from spade.limits import check_canvas_size, read_member
 
 from .document import CanvasSettings, Document, StyleSettings, StyleSource
@@ -76,7 +76,7 @@ def write_document(path: str | Path, doc: Document, extra: dict | None = None) -
         **(extra or {}),
     }
     sketch = io.BytesIO()
-    Image.fromarray(doc.label_set.codes_from_ids(doc.labels).astype(np.uint8)).save(sketch, format="PNG")
+    index_image(doc.labels, doc.label_set).save(sketch, format="PNG")
 
     def write(tmp: str) -> None:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:

@@ -108,7 +108,7 @@ class Document:
 
     def __init__(self, labels: np.ndarray, label_set: LabelSet | None = None):
         self.label_set = label_set or ade20k()
-        self._labels = np.ascontiguousarray(labels, dtype=np.uint8).copy()
+        self._labels = self.label_set.as_ids(labels).copy()
         self.undo_stack = UndoStack()
         self.style = StyleSettings()
         self.canvas = CanvasSettings()
@@ -126,14 +126,14 @@ class Document:
 
     @classmethod
     def blank(cls, height: int, width: int, fill: int = 0, label_set: LabelSet | None = None) -> "Document":
-        return cls(np.full((height, width), fill, dtype=np.uint8), label_set)
+        return cls(np.full((height, width), fill), label_set)
 
     @classmethod
     def starter(cls, height: int, width: int, label_set: LabelSet | None = None) -> "Document":
         """The sketch the app opens with: sky over a grassy field, so the first photo is already a landscape
         (in the set's own classes for sky and grass; unlabeled where it has none)."""
         ls = label_set or ade20k()
-        labels = np.full((height, width), counterpart("sky", ls) or 0, dtype=np.uint8)
+        labels = np.full((height, width), counterpart("sky", ls) or 0, dtype=ls.id_dtype)
         labels[int(height * 0.62):] = counterpart("grass", ls) or 0
         return cls(labels, ls)
 
@@ -190,7 +190,7 @@ class Document:
         """Write class `value` through a region's mask (inside a stroke; starts one if needed)."""
         if region is None:
             return
-        if not 0 <= value <= min(self.label_set.max_id, 255):
+        if not 0 <= value <= self.label_set.max_id:
             raise ValueError(f"class id {value} outside the label set")
         if self._stroke_before is None:
             with self.stroke():
@@ -232,7 +232,7 @@ class Document:
 
     def replace_labels(self, labels: np.ndarray, name: str = "replace") -> None:
         """Swap in a whole new label map of the same shape as one undo step (e.g. clear)."""
-        labels = np.asarray(labels, dtype=np.uint8)
+        labels = self.label_set.as_ids(labels)
         if labels.shape != self._labels.shape:
             raise ValueError("replace_labels keeps the canvas size")
         with self.stroke(name):

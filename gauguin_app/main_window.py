@@ -225,7 +225,7 @@ class MainWindow(QMainWindow):
         self.go_to_step(self.doc.undo_stack.position + delta)
 
     def fill_canvas(self) -> None:
-        self.doc.replace_labels(np.full(self.doc.shape, self.palette.current, dtype=np.uint8), "fill canvas")
+        self.doc.replace_labels(np.full(self.doc.shape, self.palette.current), "fill canvas")
         self._stroke_finished()
 
     def set_tool(self, tool: str) -> None:

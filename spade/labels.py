@@ -98,7 +98,22 @@ class LabelSet:
 
     @property
     def id_dtype(self) -> type:
+        """The dtype of this set's label maps: the one place that decides it (uint8 up to 256 classes)."""
         return np.uint8 if self.max_id < 256 else np.int32
+
+    @property
+    def code_dtype(self) -> type:
+        """The dtype of this set's index PNGs: 8 bits a pixel when every value fits, else 16."""
+        top = max(self.codes) if self.codes else self.max_id
+        return np.uint8 if top < 256 else np.uint16
+
+    def as_ids(self, labels: np.ndarray) -> np.ndarray:
+        """`labels` as a label map of this set, in its dtype; an id outside the set is a MaskError, never
+        wrapped into another class."""
+        labels = np.asarray(labels)
+        if labels.size and (labels.min() < 0 or labels.max() > self.max_id):
+            raise MaskError(f"class ids {labels.min()}..{labels.max()} lie outside {self.name} (0..{self.max_id})")
+        return np.ascontiguousarray(labels, dtype=self.id_dtype)
 
     def id_of(self, name: str) -> int:
         """The id of a class by name or alias (case-insensitive)."""
@@ -294,12 +309,19 @@ def save_image(path: str | Path, image: Image.Image) -> None:
     atomic_write(path, lambda tmp: image.save(tmp, format=fmt, **kwargs))
 
 
+def index_image(labels: np.ndarray, label_set: LabelSet | None = None) -> Image.Image:
+    """A label map as the index image of its set's values (ADE20K: the ids themselves), 8 or 16 bits a pixel
+    as the set's code_dtype says; read_mask and labels_from_image read both back."""
+    label_set = label_set or ade20k()
+    codes, dtype = label_set.codes_from_ids(labels), label_set.code_dtype
+    if codes.max(initial=0) > np.iinfo(dtype).max or codes.min(initial=0) < 0:
+        raise MaskError(f"label values must lie in 0..{np.iinfo(dtype).max} for an index PNG of {label_set.name}")
+    return Image.fromarray(codes.astype(dtype))
+
+
 def write_index_png(path: str | Path, labels: np.ndarray, label_set: LabelSet | None = None) -> None:
-    """Write a label map as an 8-bit index PNG holding the set's values (ADE20K: the ids themselves)."""
-    codes = (label_set or ade20k()).codes_from_ids(labels)
-    if codes.max(initial=0) > 255 or codes.min(initial=0) < 0:
-        raise MaskError("label values must lie in 0..255 for an index PNG")
-    save_image(path, Image.fromarray(codes.astype(np.uint8)))
+    """Write a label map as an index PNG holding the set's values (index_image)."""
+    save_image(path, index_image(labels, label_set))
 
 
 def write_color_png(path: str | Path, labels: np.ndarray, label_set: LabelSet | None = None) -> None:

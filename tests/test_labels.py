@@ -158,3 +158,23 @@ def test_a_style_photo_is_decoded_at_the_smallest_scale_that_keeps_its_long_side
     image = read_style_image(path)
     assert image.size == read and image.mode == "RGB"
     assert max(image.size) >= min(STYLE_READ_SIDE, max(size))
+
+
+def test_a_set_of_300_classes_keeps_ids_past_255_in_maps_and_index_pngs(tmp_path):
+    colors = np.random.default_rng(3).integers(0, 256, (300, 3)).astype(np.uint8)
+    big = LabelSet("custom300", ("unlabeled",) + tuple(f"class {i}" for i in range(1, 300)), colors)
+    labels = big.as_ids(np.array([[0, 255], [256, 299]]))
+    assert labels.dtype == big.id_dtype and labels.tolist() == [[0, 255], [256, 299]]
+    write_index_png(tmp_path / "m.png", labels, big)
+    with Image.open(tmp_path / "m.png") as img:
+        assert img.mode.startswith("I")               # 16 bits a pixel: 8 would wrap 299 to 43
+    assert read_mask(tmp_path / "m.png", big).tolist() == [[0, 255], [256, 299]]
+    write_index_png(tmp_path / "small.png", landscape())
+    assert Image.open(tmp_path / "small.png").mode == "L"  # sets that fit in 8 bits keep 8-bit PNGs
+
+
+def test_ids_outside_the_set_are_refused_not_wrapped():
+    with pytest.raises(MaskError, match=r"300\.\.300 lie outside ade20k \(0\.\.150\)"):
+        ade20k().as_ids(np.array([[300]]))
+    with pytest.raises(MaskError, match="outside"):
+        ade20k().as_ids(np.array([[-1]]))

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from spade import ade20k
+from spade import ade20k, read_mask
 from spade.checkpoint import save_checkpoint
 from spade.labels import LabelSet, cocostuff
 from tests.conftest import make_generator, official_state
@@ -125,3 +125,31 @@ def test_declining_the_conversion_keeps_the_sketch_without_a_photo(make_window, 
     assert w.palette.label_set.same_classes(ade) and w.photo.photo_array is None
     assert "ade20k classes but the model takes cocostuff" in w.photo.message
     assert w.controller.source.job(0) is None  # nothing is sent to a model that cannot read the sketch
+
+
+@pytest.fixture(scope="session")
+def model_300(tmp_path_factory) -> Path:
+    """A tiny model of a custom set of 300 classes: more than an 8-bit label map can hold."""
+    colors = np.random.default_rng(300).integers(0, 256, (300, 3)).astype(np.uint8)
+    big = LabelSet("custom300", ("unlabeled",) + tuple(f"class {i}" for i in range(1, 300)), colors)
+    return save_checkpoint(tmp_path_factory.mktemp("models") / "big300", make_generator(seed=33, semantic_nc=300),
+                           label_set=big, label_to_channel=list(range(300)), trained_classes=list(range(1, 300)))
+
+
+def test_class_ids_past_255_survive_painting_saving_reopening_and_the_index_mask(make_window, qtbot, prompts,
+                                                                                model_300, tmp_path):
+    """The app kept label maps in uint8: id 299 could not be painted, and would have wrapped to 43."""
+    w = make_window(model_path=model_300)
+    assert w.doc.label_set.name == "custom300" and w.palette.label_set is w.doc.label_set
+    pick_class(w, 299)
+    drag(w.canvas, [(10, 10), (40, 10)])
+    assert (w.doc.labels == 299).any() and not (w.doc.labels == 299 % 256).any()
+    painted = w.doc.labels.copy()
+    wait_for_photo(qtbot, w)
+    assert w.photo.photo_array is not None and not prompts.errors
+    assert w.files.save_to(tmp_path / "big.gauguin")
+    assert w.files.open_path(tmp_path / "big.gauguin", ask=False)
+    assert np.array_equal(w.doc.labels, painted) and w.canvas.doc is w.doc
+    prompts.save_path = str(tmp_path / "mask.png")
+    assert w.files.save_mask(with_color=False)
+    assert np.array_equal(read_mask(tmp_path / "mask.png", w.doc.label_set), painted)
