@@ -24,6 +24,7 @@ from .docfile import SUFFIX, DocumentError, read_document, write_document
 from .document import Document
 from .export import write_export
 from .model_controller import ModelController
+from .model_loader import load_message
 from .model_match import ELSEWHERE, MISSING, match_model
 from .photo_view import PhotoView
 from .recovery import RecoveryStore
@@ -155,15 +156,29 @@ class DocumentController:
                 self.settings.remove_recent(path)
                 self.fill_recent_menu()
             return False
+        error = self._show(doc if doc.path is not None else self._with_current_style(doc),
+                           None if doc.path is not None else path)
+        if error:
+            self.ask.show_error(self.parent, f"Cannot show {path.name}: {error}")
+            return False
         self.settings.add_recent(doc.path or path)
         self.fill_recent_menu()
-        self.mask_path = None if doc.path is not None else path
-        self.host.set_document(doc if doc.path is not None else self._with_current_style(doc))
         note = self._model_note(doc) if doc.path is not None else ""
         if not self.host.models.pending_ref():  # a model being loaded asks when it is ready
             self.host.follow_model_label_set()
         self.host.show_status(f"Opened {path.name}" + (f" — {note}" if note else ""), 15000 if note else 4000)
         return True
+
+    def _show(self, doc: Document, mask_path: Path | None) -> str:
+        """Show `doc` (from the mask `mask_path`, if any) in the window; '' or why it cannot be shown. On a
+        failure set_document has put the previous sketch back, so the window is exactly as it was."""
+        previous, self.mask_path = self.mask_path, mask_path
+        try:
+            self.host.set_document(doc)
+        except Exception as e:
+            self.mask_path = previous
+            return load_message(e)
+        return ""
 
     def _with_current_style(self, doc: Document) -> Document:
         """A new sketch keeps the style the user chose (a document brings its own)."""

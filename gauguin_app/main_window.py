@@ -147,11 +147,25 @@ class MainWindow(QMainWindow):
         """Show `doc` (replacing the current one; the caller has asked about unsaved changes).
 
         `starter` marks the sketch the app opens with: a model that finishes loading later may resize it.
+        All or nothing: when `doc` cannot be shown, the previous document is shown again and the error raised.
         """
+        previous = getattr(self, "doc", None), getattr(self, "_starter_doc", False)
+        try:
+            self._show_document(doc, starter)
+        except Exception:
+            for listeners, fn in ((doc.listeners, self._on_doc_changed), (doc.style_listeners, self._on_style_changed)):
+                if fn in listeners:
+                    listeners.remove(fn)
+            if previous[0] is not None:
+                self._show_document(*previous)
+            raise
+
+    def _show_document(self, doc: Document, starter: bool) -> None:
         self.doc = doc
         self._starter_doc = starter
-        doc.listeners.append(self._on_doc_changed)
-        doc.style_listeners.append(self._on_style_changed)
+        for listeners, fn in ((doc.listeners, self._on_doc_changed), (doc.style_listeners, self._on_style_changed)):
+            if fn not in listeners:
+                listeners.append(fn)
         self.controller.source.document = doc
         self.palette.show_sketch_and_model(doc.label_set, self.renderer)
         self.canvas.set_document(doc)

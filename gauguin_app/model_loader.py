@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from spade import GauguinError, SpadeRenderer
+from spade import GauguinError, SpadeRenderer, is_out_of_memory
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,11 @@ class LoadRequest:
 
 
 def load_message(error: BaseException) -> str:
-    """One line for the user: our own errors say what is wrong; anything else names its type."""
+    """One line for the user: our own errors say what is wrong, a failed allocation says so; anything else
+    names its type."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if is_out_of_memory(error):
+        return "not enough memory"
     if isinstance(error, GauguinError):
         return text or type(error).__name__
     return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -19,6 +19,7 @@ from PIL import Image
 
 from gauguin_app.docfile import DocumentError, read_document, write_document
 from gauguin_app.document import Document, StyleSource, StyleSettings
+from gauguin_app.painting import Region
 from gauguin_app.recovery import RecoveryStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -209,3 +210,55 @@ def test_the_app_starts_despite_a_crafted_recovery_file(kind, tmp_path):
     assert len(errors) == 1, run.stdout
     assert not (folder / "recovery-999999994.gauguin").exists()
     assert (folder / "unreadable" / "recovery-999999994.gauguin").exists()
+
+
+
+def big_label_set(n: int = 300):
+    """A custom label set of `n` classes (more than an 8-bit label map holds)."""
+    from spade.labels import LabelSet
+    colors = np.random.default_rng(n).integers(0, 256, (n, 3)).astype(np.uint8)
+    return LabelSet(f"custom{n}", ("unlabeled",) + tuple(f"class {i}" for i in range(1, n)), colors)
+
+
+def big_document(path: Path, top: int = 299) -> Path:
+    """A document in a 300-class set whose sketch holds class `top` (a crafted file or a recovery file)."""
+    labels = np.full((64, 64), 5, np.int32)
+    labels[10:20, 10:20] = top
+    write_document(path, Document(labels, big_label_set()))
+    return path
+
+
+def test_a_300_class_document_opened_in_a_running_window_is_shown_whole(make_window, prompts, tmp_path):
+    """The window used to take the new document while the canvas kept showing the old one."""
+    w = make_window()
+    prompts.yes = False                                 # keep its classes (no conversion to the model's)
+    assert w.files.open_path(big_document(tmp_path / "big.gauguin"), ask=False)
+    assert not prompts.errors and w.canvas.doc is w.doc and w.doc.label_set.name == "custom300"
+    assert w.doc.labels[15, 15] == 299
+    r, g, b = (int(v) for v in w.doc.label_set.colors[299])
+    assert w.canvas.sketch.image.pixel(15, 15) & 0xFFFFFF == (r << 16) | (g << 8) | b
+    assert w.windowTitle().startswith("Gauguin — big.gauguin")
+
+
+def fail_to_show(window, monkeypatch) -> None:
+    """The canvas runs out of memory showing any document but the one it shows now."""
+    shown, show = window.doc, window.canvas.set_document
+
+    def set_document(doc):
+        if doc is not shown:
+            raise MemoryError("Unable to allocate 1.00 GiB")
+        show(doc)
+    monkeypatch.setattr(window.canvas, "set_document", set_document)
+
+
+def test_a_document_that_cannot_be_shown_leaves_the_window_as_it_was(make_window, prompts, monkeypatch, tmp_path):
+    w = make_window()
+    before, labels, title = w.doc, w.doc.labels.copy(), w.windowTitle()
+    fail_to_show(w, monkeypatch)
+    doc = saved(tmp_path / "other.gauguin", fill=7)
+    assert w.files.open_path(doc, ask=False) is False
+    assert len(prompts.errors) == 1 and "other.gauguin" in prompts.errors[0] and "memory" in prompts.errors[0]
+    assert w.doc is before and w.canvas.doc is before and np.array_equal(w.doc.labels, labels)
+    assert w.windowTitle() == title and str(doc.resolve()) not in w.settings.recent_files
+    w.doc.paint(Region(0, 4, 0, 4, np.ones((4, 4), bool)), 5)
+    assert w.isWindowModified()                         # the window still listens to its own document
