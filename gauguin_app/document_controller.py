@@ -314,7 +314,8 @@ class DocumentController:
 
     def check_recovery(self) -> bool:
         """After a crash, offer the work crashed sessions autosaved, newest first, until one is taken (the
-        rest wait for the next start; unreadable ones are kept aside with a message). True when recovered."""
+        rest wait for the next start; unreadable ones are kept aside with a message). True when recovered.
+        The recovered sketch has no file of its own: Save asks where to put it."""
         store = self.autosaver.store
         if store is None:
             return False
@@ -324,9 +325,13 @@ class DocumentController:
         for orphan in orphans:
             if self.ask.ask_yes_no(self.parent, f"Gauguin did not close properly. Recover the unsaved work in "
                                                 f"{orphan.describe()}?", "Recover work"):
-                self.host.set_document(orphan.doc)
+                error = self._show(orphan.doc, None)
+                if error:  # kept for a person to look at; the window shows what it showed before
+                    self.ask.show_error(self.parent, store.set_aside(orphan.path, f"{orphan.path.name}: {error}"))
+                    continue
                 self.autosaver.save()
                 RecoveryStore.forget(orphan)
+                self.host.show_status(f"Recovered {orphan.describe()}; it is not saved yet", 15000)
                 return True
             RecoveryStore.forget(orphan)
         return False

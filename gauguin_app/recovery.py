@@ -1,21 +1,28 @@
 """Autosave to a recovery file while editing, and find the files a crashed session left behind (no Qt).
 
 Each running app writes `recovery-<pid>.gauguin`; a clean exit deletes it. At start, a recovery file
-whose process is no longer alive is the work of a session that crashed.
+whose process is no longer alive is the work of a session that crashed. A recovered document has no path of
+its own: the file it was autosaved from is only named to the user, so nothing in a recovery file can make a
+plain Save write somewhere the user did not choose.
 """
 from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from spade.atomic import STAGING_PREFIX, clean_orphans
 
 from .docfile import DocumentError, read_document, write_document
 from .document import Document
 
 log = logging.getLogger(__name__)
 UNREADABLE = "unreadable"
+RECOVERY_NAME = re.compile(r"recovery-(\d{1,40})\.gauguin")
+HINT_MAX = 1000
 
 
 @dataclass
@@ -25,23 +32,40 @@ class Orphan:
     path: Path
     doc: Document
     saved_at: float
+    original: str = ""  # the document the work was autosaved from, as the recovery file says (a hint)
 
     def describe(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
-        name = self.doc.path.name if self.doc.path else "an unsaved sketch"
+        name = f"a copy of {self.original}" if self.original else "an unsaved sketch"
         return f"{name}, autosaved at {when}"
 
 
 def _alive(pid: int) -> bool:
+    """Whether process `pid` may still be running (0 and numbers past any pid are no process at all)."""
     if pid == os.getpid():
         return True
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
-    except (PermissionError, OSError):
+    except OSError:
         return True
     return True
+
+
+def _session_pid(name: str) -> int | None:
+    """The pid in a recovery file's name (`recovery-<pid>.gauguin`), None for any other name."""
+    match = RECOVERY_NAME.fullmatch(name)
+    return int(match.group(1)) if match else None
+
+
+def _hint(value: object) -> str:
+    """The recorded original path, when it is one printable line of text ('' otherwise)."""
+    if not isinstance(value, str) or len(value) > HINT_MAX or not value.isprintable():
+        return ""
+    return value.strip()
 
 
 class RecoveryStore:
@@ -64,30 +88,40 @@ class RecoveryStore:
             return []
         found = []
         for p in self.folder.glob("recovery-*.gauguin"):
-            if p == self.path:
-                continue
-            try:
-                pid = int(p.stem.split("-", 1)[1])
-            except ValueError:
-                continue
-            if not _alive(pid):
+            pid = _session_pid(p.name)
+            if p != self.path and pid is not None and not _alive(pid):
                 found.append(p)
         return sorted(found, key=_mtime, reverse=True)
 
+    def clean_staging(self) -> int:
+        """Remove the half-written autosaves (spade.atomic staging files) of sessions that are no longer
+        running; returns how many targets had some."""
+        if not self.folder.is_dir():
+            return 0
+        cleaned = 0
+        for leftover in self.folder.glob(f"{STAGING_PREFIX}recovery-*"):
+            name = leftover.name[len(STAGING_PREFIX):].split(".gauguin-", 1)[0] + ".gauguin"
+            pid = _session_pid(name)
+            if pid is not None and not _alive(pid) and clean_orphans(self.folder / name):
+                cleaned += 1
+        return cleaned
+
     def recoverable(self) -> tuple[list[Orphan], list[str]]:
         """Every orphan that reads as a document (newest first), and one message per orphan that does not;
-        those are moved into the `unreadable` folder beside, kept for a person to look at, never deleted."""
+        those are moved into the `unreadable` folder beside, kept for a person to look at, never deleted.
+        Half-written autosaves of ended sessions are removed first."""
+        self.clean_staging()
         good, problems = [], []
         for path in self.orphans():
             try:
-                doc = self.load(path)
-            except DocumentError as e:
-                problems.append(self._set_aside(path, str(e)))
-                continue
-            good.append(Orphan(path, doc, _mtime(path)))
+                good.append(self.load(path))
+            except Exception as e:  # a crafted file must not stop the start: anything wrong is one message
+                problems.append(self.set_aside(path, str(e) if isinstance(e, DocumentError) else
+                                               f"{path.name}: {type(e).__name__}: {e}"))
         return good, problems
 
-    def _set_aside(self, path: Path, reason: str) -> str:
+    def set_aside(self, path: Path, reason: str) -> str:
+        """Move a recovery file that cannot be used into the `unreadable` folder; the message to show."""
         aside = self.folder / UNREADABLE
         try:
             aside.mkdir(exist_ok=True)
@@ -103,13 +137,12 @@ class RecoveryStore:
         orphan.path.unlink(missing_ok=True)
 
     @staticmethod
-    def load(path: Path) -> Document:
-        """Read a recovery file as an unsaved document attached to the file it came from."""
+    def load(path: Path) -> Orphan:
+        """Read a recovery file as an unsaved document without a path (the file it came from is a hint)."""
         doc, manifest = read_document(path)
-        original = manifest.get("recovered_from") or ""
-        doc.path = Path(original) if original else None
+        doc.path = None
         doc.mark_dirty()
-        return doc
+        return Orphan(path, doc, _mtime(path), _hint(manifest.get("recovered_from")))
 
 
 def _mtime(path: Path) -> float:

@@ -102,4 +102,5 @@ def test_recovery_store_finds_files_of_dead_sessions(tmp_path):
     store.path.rename(dead)
     assert store.orphans() == [dead]
     back = RecoveryStore.load(dead)
-    assert np.array_equal(back.labels, doc.labels) and back.dirty and back.path == doc.path
+    assert np.array_equal(back.doc.labels, doc.labels) and back.doc.dirty
+    assert back.doc.path is None and back.original == str(doc.path)  # a hint, never the document's own path

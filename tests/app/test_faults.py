@@ -262,3 +262,84 @@ def test_a_document_that_cannot_be_shown_leaves_the_window_as_it_was(make_window
     assert w.windowTitle() == title and str(doc.resolve()) not in w.settings.recent_files
     w.doc.paint(Region(0, 4, 0, 4, np.ones((4, 4), bool)), 5)
     assert w.isWindowModified()                         # the window still listens to its own document
+
+
+def recovery_file(folder: Path, pid: int | str, fill: int = 5, recovered_from: object = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"recovery-{pid}.gauguin"
+    write_document(path, Document(np.full((32, 32), fill, np.uint8)), {"recovered_from": recovered_from})
+    return path
+
+
+def test_a_recovered_document_has_no_path_so_save_cannot_overwrite_a_file(make_window, prompts, tmp_path):
+    """A crafted recovered_from used to become the document's path: a plain Save wrote over that file."""
+    precious = tmp_path / "precious.gauguin"
+    precious.write_bytes(b"someone's work")
+    rec = tmp_path / "rec"
+    recovery_file(rec, 999999991, fill=7, recovered_from=str(precious))
+    w = make_window(recovery_dir=rec)
+    assert w.files.check_recovery() and (w.doc.labels == 7).all()
+    assert str(precious) in prompts.questions[-1]       # named to the user, as a hint
+    assert w.doc.path is None and w.doc.dirty and "Untitled" in w.windowTitle()
+    prompts.save_path = None                            # Save asks where; the user cancels
+    assert w.files.save() is False
+    assert precious.read_bytes() == b"someone's work"
+
+
+@pytest.mark.parametrize("crafted", [["a", "list"], 42, "line one\nline two"])
+def test_a_recorded_original_that_is_not_a_path_is_ignored(make_window, prompts, tmp_path, crafted):
+    rec = tmp_path / "rec"
+    recovery_file(rec, 999999991, fill=7, recovered_from=crafted)
+    w = make_window(recovery_dir=rec)
+    assert w.files.check_recovery() and (w.doc.labels == 7).all() and not prompts.errors
+    assert "an unsaved sketch" in prompts.questions[-1]
+
+
+def test_recovery_file_zero_is_offered(make_window, prompts, tmp_path):
+    """Process 0 is no session: its file used to be taken for a live one's and never offered."""
+    rec = tmp_path / "rec"
+    recovery_file(rec, 0, fill=9)
+    w = make_window(recovery_dir=rec)
+    assert w.files.check_recovery() and (w.doc.labels == 9).all()
+    assert not (rec / "recovery-0.gauguin").exists()
+
+
+def test_half_written_autosaves_of_ended_sessions_are_removed_at_start(make_window, prompts, tmp_path):
+    """A session killed during an autosave leaves a staging file that nothing else would ever delete."""
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    dead = rec / ".staging-recovery-999999991.gauguin-k3j2.gauguin"
+    live = rec / f".staging-recovery-{os.getpid()}.gauguin-x8q1.gauguin"  # a session still running
+    other = rec / ".staging-notes.txt-a1b2"
+    for p in (dead, live, other):
+        p.write_bytes(b"half written")
+    w = make_window(recovery_dir=rec)
+    assert w.files.check_recovery() is False
+    assert not dead.exists() and live.exists() and other.exists()
+
+
+def test_a_recovery_file_that_fails_in_any_way_is_set_aside(make_window, prompts, monkeypatch, tmp_path):
+    """Whatever reading it raises, the file goes to unreadable/ with one message: the next start is clean."""
+    import gauguin_app.recovery as recovery
+
+    def broken(path, label_set=None):
+        raise RuntimeError("injected")
+    rec = tmp_path / "rec"
+    path = recovery_file(rec, 999999991)
+    monkeypatch.setattr(recovery, "read_document", broken)
+    w = make_window(recovery_dir=rec)
+    assert w.files.check_recovery() is False
+    assert len(prompts.errors) == 1 and "kept as" in prompts.errors[0] and "injected" in prompts.errors[0]
+    assert not path.exists() and (rec / "unreadable" / path.name).exists()
+
+
+def test_a_recovered_sketch_that_cannot_be_shown_is_set_aside(make_window, prompts, monkeypatch, tmp_path):
+    rec = tmp_path / "rec"
+    path = recovery_file(rec, 999999991, fill=7)
+    w = make_window(recovery_dir=rec)
+    before = w.doc
+    fail_to_show(w, monkeypatch)
+    assert w.files.check_recovery() is False
+    assert w.doc is before and w.canvas.doc is before
+    assert len(prompts.errors) == 1 and "memory" in prompts.errors[0] and "kept as" in prompts.errors[0]
+    assert not path.exists() and (rec / "unreadable" / path.name).exists()
