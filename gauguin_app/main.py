@@ -45,15 +45,36 @@ def install_excepthook(window_getter) -> None:
     sys.excepthook = hook
 
 
+def open_at_start(window, document: str | None) -> None:
+    """Open the file given on the command line, else offer the work of crashed sessions. Whatever goes wrong
+    is one message, and the window stays open with its starter sketch."""
+    from . import prompts
+    from .model_loader import load_message
+    try:
+        if document:
+            window.files.open_path(document, ask=False)
+        else:
+            window.files.check_recovery()
+    except Exception as e:  # a file that breaks the start would break every start
+        log.debug("at start:\n%s", traceback.format_exc())
+        what = f"Cannot open {Path(document).name}" if document else "Cannot look for unsaved work"
+        text = f"{what}: {load_message(e)}"
+        log.error("%s", text)
+        prompts.show_error(window, text)
+
+
 def run_app(argv: list[str], prog: str = "gauguin") -> int:
-    """Open the main window; returns the exit code of the event loop."""
+    """Open the main window; returns the exit code of the event loop. The worker threads are stopped before
+    this returns, whichever way it does."""
     args = parse_args(argv, prog)
     from PySide6.QtWidgets import QApplication
     import qdarkstyle
 
     from .main_window import MainWindow
+    from .model_loader import load_message
     from .recovery import RecoveryStore
     from .settings import AppSettings
+    from .worker_threads import stop_all
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication([sys.argv[0]] if sys.argv else ["gauguin"])
@@ -63,11 +84,15 @@ def run_app(argv: list[str], prog: str = "gauguin") -> int:
     settings = AppSettings()
     if args.device:
         settings.device = args.device
-    window = MainWindow(settings, model_path=args.model, recovery=RecoveryStore(recovery_folder()))
-    install_excepthook(lambda: window)
-    window.show()
-    if args.document:
-        window.files.open_path(args.document, ask=False)
-    else:
-        window.files.check_recovery()
-    return app.exec()
+    try:
+        window = MainWindow(settings, model_path=args.model, recovery=RecoveryStore(recovery_folder()))
+        install_excepthook(lambda: window)
+        window.show()
+        open_at_start(window, args.document)
+        return app.exec()
+    except Exception as e:  # the window itself could not be built: one line, not a crash
+        log.debug("building the window:\n%s", traceback.format_exc())
+        print(f"error: Gauguin cannot open its window: {load_message(e)}", file=sys.stderr)
+        return 1
+    finally:
+        stop_all()

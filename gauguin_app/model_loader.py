@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from spade import GauguinError, SpadeRenderer, is_out_of_memory
+
+from .worker_threads import start_thread, stop_thread
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,10 @@ class ModelLoader(QObject):
         self._next_id = 0
         self._latest: LoadRequest | None = None
         self._outstanding = 0
-        self._thread = QThread()
-        self._thread.setObjectName("gauguin-model-loader")
         self._worker = _LoadWorker()
-        self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.load)
         self._worker.finished.connect(self._on_finished)
-        self._thread.start()
+        self._thread = start_thread("gauguin-model-loader", self._worker)
 
     @property
     def busy(self) -> bool:
@@ -98,6 +97,4 @@ class ModelLoader(QObject):
 
     def shutdown(self) -> None:
         """Stop the thread (waits for a load in progress)."""
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait()
+        stop_thread(self._thread)

@@ -6,12 +6,13 @@ import threading
 import time
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from spade import GauguinError, is_out_of_memory, out_of_memory_line
 from spade.fast import RenderCancelled
 
 from .rendering import Coalescer, RenderJob, RenderResult, RenderSource, render_job
+from .worker_threads import start_thread, stop_thread
 
 
 WORKER_NICENESS = 10
@@ -88,14 +89,10 @@ class RenderController(QObject):
         self.stale_dropped = 0
         self.cancelled = 0
         self._running: RenderJob | None = None
-        self._thread = QThread()
-        self._thread.setObjectName("gauguin-render")
         self._worker = RenderWorker()
-        self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.run)
         self._worker.done.connect(self._on_done)
-        self._thread.started.connect(self._worker.lower_priority)
-        self._thread.start()
+        self._thread = start_thread("gauguin-render", self._worker, self._worker.lower_priority)
 
     @property
     def busy(self) -> bool:
@@ -180,6 +177,4 @@ class RenderController(QObject):
 
     def shutdown(self) -> None:
         """Stop the thread (waits for a render in progress to finish)."""
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait()
+        stop_thread(self._thread)

@@ -93,7 +93,9 @@ class AppSettings:
         self.q.setValue("recent_files", [f for f in self.recent_files if f != str(path)])
 
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
-        return self.q.value("window/geometry"), self.q.value("window/state")
+        """The saved geometry and dock layout (None for one that is missing or not what Qt saved)."""
+        values = self.q.value("window/geometry"), self.q.value("window/state")
+        return tuple(v if isinstance(v, QByteArray) else None for v in values)  # type: ignore[return-value]
 
     def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
         self.q.setValue("window/geometry", geometry)

@@ -343,3 +343,128 @@ def test_a_recovered_sketch_that_cannot_be_shown_is_set_aside(make_window, promp
     assert w.doc is before and w.canvas.doc is before
     assert len(prompts.errors) == 1 and "memory" in prompts.errors[0] and "kept as" in prompts.errors[0]
     assert not path.exists() and (rec / "unreadable" / path.name).exists()
+
+
+LAUNCH = """
+import json, os, shutil, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from gauguin_app import prompts
+from gauguin_app.main import recovery_folder, run_app
+from gauguin_app.main_window import MainWindow
+spec = json.loads(sys.argv[1])
+prompts.show_error = lambda parent, text, title="": print("ERROR", text, flush=True)
+prompts.show_info = lambda parent, text, title="": print("INFO", text, flush=True)
+prompts.ask_yes_no = lambda parent, text, title="": print("ASK", text, flush=True) or spec["yes"] in text
+prompts.ask_save_changes = lambda parent, name, before="": "discard"
+app = QApplication([])
+app.setApplicationName("Gauguin")
+app.setOrganizationName("Gauguin")
+folder = recovery_folder()
+folder.mkdir(parents=True, exist_ok=True)
+for name, source in spec["recovery"].items():  # what a crashed session leaves
+    shutil.copy(source, folder / name)
+print("FOLDER", folder, flush=True)
+if spec["memory_mib"]:  # as much address space as the app has now, and that much more
+    import resource
+    status = open("/proc/self/status").read().split("VmSize:")[1]
+    size = int(status.split()[0]) * 1024 + spec["memory_mib"] * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (size, size))
+exec(spec["fault"])  # a fault injected into the app, when a test asks for one
+ticks = 0
+
+def report():
+    global ticks
+    ticks += 1
+    w = next((w for w in app.topLevelWidgets() if isinstance(w, MainWindow)), None)
+    if w is None or (w.loader.busy and ticks < 600):
+        return
+    r = w.renderer
+    print("STATE", json.dumps({"model": r.name if r else None, "device": str(r.device) if r else None,
+                               "label_set": w.doc.label_set.name, "top_id": int(w.doc.labels.max()),
+                               "canvas_shows_doc": w.canvas.doc is w.doc, "path": str(w.doc.path),
+                               "status": w.statusBar().currentMessage()}), flush=True)
+    app.quit()
+
+timer = QTimer()
+timer.timeout.connect(report)
+timer.start(200)
+sys.exit(run_app(spec["argv"]))
+"""
+
+
+def launch(tmp_path: Path, argv: list[str], recovery: dict[str, Path] | None = None, yes: str = "Recover",
+           env: dict[str, str] | None = None, memory_mib: int = 0,
+           fault: str = "") -> tuple[subprocess.CompletedProcess, dict, Path]:
+    """Start the app as `gauguin ARGV` would, in its own home (with `memory_mib` more address space than it
+    has before the window, if given; after running the statement `fault`); quit once the model has loaded.
+    Questions holding `yes` are answered yes, the others no. Returns the run, the window's state at the end
+    and the home folder."""
+    home = tmp_path / "home"
+    full_env = {**os.environ, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"),
+                "XDG_CONFIG_HOME": str(home / "config"), "QT_QPA_PLATFORM": "offscreen", **(env or {})}
+    spec = {"argv": argv, "yes": yes, "recovery": {k: str(v) for k, v in (recovery or {}).items()},
+            "memory_mib": memory_mib, "fault": fault}
+    run = subprocess.run([sys.executable, "-c", LAUNCH, json.dumps(spec)], cwd=ROOT, env=full_env,
+                         capture_output=True, text=True, timeout=240)
+    state = next((json.loads(line[6:]) for line in run.stdout.splitlines() if line.startswith("STATE ")), {})
+    return run, state, home
+
+
+def errors_of(run: subprocess.CompletedProcess) -> list[str]:
+    return [line[6:] for line in run.stdout.splitlines() if line.startswith("ERROR ")]
+
+
+def test_a_300_class_document_on_the_command_line_opens_with_the_bundled_model(tmp_path):
+    """It used to abort the app before its window showed (exit 134: a thread destroyed while running)."""
+    doc = big_document(tmp_path / "big.gauguin")
+    run, state, _ = launch(tmp_path, [str(doc)])  # "Convert the sketch?" is answered no
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr and "QThread" not in run.stderr
+    assert not errors_of(run), run.stdout
+    assert state["model"] is not None and state["canvas_shows_doc"]
+    assert state["label_set"] == "custom300" and state["top_id"] == 299
+
+
+def test_a_recovery_file_numbered_past_any_pid_with_300_classes_is_offered(tmp_path):
+    """recovery-99999999999999999999 raised OverflowError before the event loop: every start aborted."""
+    name = "recovery-99999999999999999999.gauguin"
+    run, state, _ = launch(tmp_path, [], {name: big_document(tmp_path / "r.gauguin")})
+    assert run.returncode == 0, run.stderr[-3000:]
+    folder = Path(next(line for line in run.stdout.splitlines() if line.startswith("FOLDER"))[7:])
+    assert any(line.startswith("ASK") and "Recover" in line for line in run.stdout.splitlines()), run.stdout
+    assert state["label_set"] == "custom300" and state["top_id"] == 299 and state["canvas_shows_doc"]
+    assert state["path"] == "None" and not (folder / name).exists()
+
+
+def test_damaged_preferences_do_not_stop_the_start(tmp_path):
+    """A window geometry that is not Qt's (hand-edited or damaged preferences) raised before the event loop."""
+    conf = tmp_path / "home" / "config" / "Gauguin" / "Gauguin.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("[window]\ngeometry=hello\nstate=42\n")
+    run, state, _ = launch(tmp_path, [])
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr and state["model"] is not None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="caps the address space with Linux's RLIMIT_AS")
+def test_a_mask_too_large_for_memory_on_the_command_line_is_one_message(tmp_path):
+    """An 11000-px mask whose decoding ran out of memory aborted the start (exit 134)."""
+    mask = tmp_path / "huge.png"
+    Image.fromarray(np.zeros((11000, 11000), np.uint8)).save(mask, compress_level=1)
+    run, state, _ = launch(tmp_path, [str(mask)], env={"MALLOC_ARENA_MAX": "2"}, memory_mib=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr and "QThread" not in run.stderr
+    errors = errors_of(run)
+    assert len(errors) == 1 and "huge.png" in errors[0], run.stdout
+    assert state["model"] is not None and state["canvas_shows_doc"] and state["top_id"] < 256
+
+
+def test_a_window_that_cannot_be_built_is_one_line_and_no_abort(tmp_path):
+    """Its worker threads are stopped before the app goes: a running QThread destroyed at exit aborts (134)."""
+    fault = "MainWindow.set_renderer = lambda *a, **k: 1 / 0"
+    run, state, _ = launch(tmp_path, [], fault=fault)
+    assert run.returncode == 1 and state == {}, run.stderr[-3000:]
+    lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert lines == ["error: Gauguin cannot open its window: ZeroDivisionError: division by zero"], run.stderr
+    assert "Traceback" not in run.stderr and "QThread" not in run.stderr
