@@ -19,7 +19,9 @@ def parse_args(argv: list[str], prog: str = "gauguin") -> argparse.Namespace:
     parser.add_argument("document", nargs="?", help="a .gauguin document or a mask (index PNG / palette RGB) to open")
     parser.add_argument("--model", help="a Gauguin checkpoint folder, a training --checkpoint_dir (its latest/ "
                                         "is used) or an official SPADE checkpoint (file or folder)")
-    parser.add_argument("--device", choices=DEVICE_CHOICES, help="where the model runs (saved in the preferences)")
+    parser.add_argument("--device", choices=DEVICE_CHOICES,
+                        help="where the model runs (saved in the preferences once a model has loaded there; "
+                             "one this machine lacks gives the CPU)")
     return parser.parse_args(argv)
 
 
@@ -83,7 +85,7 @@ def run_app(argv: list[str], prog: str = "gauguin") -> int:
     app.setStyleSheet(qdarkstyle.load_stylesheet(qt_api="pyside6"))
     settings = AppSettings()
     if args.device:
-        settings.device = args.device
+        settings.try_device(args.device)
     try:
         window = MainWindow(settings, model_path=args.model, recovery=RecoveryStore(recovery_folder()))
         install_excepthook(lambda: window)

@@ -1,6 +1,7 @@
 """Model commands: load a model (folder, file, the bundled one) off the UI thread, and what a failure means."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from types import ModuleType
 from typing import Callable
@@ -9,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from spade import SpadeRenderer
+from spade.device import usable_device
 from spade.paths import DEFAULT_MODEL_DIR
 
 from . import prompts
@@ -16,6 +18,7 @@ from .dialogs import model_info_html
 from .model_loader import LoadRequest, ModelLoader
 from .settings import AppSettings
 
+log = logging.getLogger(__name__)
 CHECKPOINT_FILTER = "Checkpoints (*.pth *.pt *.safetensors *.json);;All files (*)"
 
 
@@ -34,13 +37,19 @@ class ModelController(QObject):
         self.settings = settings
         self.ask = ask
         self.loader = ModelLoader(self)
+        self.device_note = ""  # why the newest load is not on the device asked for ('' when it is)
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_failed)
         self.loader.busy_changed.connect(self._on_busy)
 
     def load(self, path: str | None, startup: bool = False) -> LoadRequest:
-        """Start loading a model (None: the bundled one); the current model renders until the new one is ready."""
-        return self.loader.request(path, self.settings.device, startup)
+        """Start loading a model (None: the bundled one); the current model renders until the new one is ready.
+        A device this machine lacks gives the CPU, with a message."""
+        device, self.device_note = usable_device(self.settings.device)
+        if self.device_note:
+            log.warning("%s", self.device_note)
+            self.status.emit(self.device_note, 15000)
+        return self.loader.request(path, device, startup)
 
     def pending_ref(self) -> str:
         """The reference of the model being loaded ('' when none)."""
@@ -73,8 +82,10 @@ class ModelController(QObject):
             self.settings.model_path = ref if req.path else ""
             if req.path:
                 self.settings.set_folder("model", req.path)
+        self.settings.keep_device(req.device)
         self.model_ready.emit(renderer, ref)
-        self.status.emit(f"Loaded model {renderer.name} on {renderer.device}", 5000)
+        note = f" ({self.device_note})" if self.device_note else ""
+        self.status.emit(f"Loaded model {renderer.name} on {renderer.device}{note}", 15000 if note else 5000)
 
     def _on_failed(self, req: LoadRequest, message: str) -> None:
         """At startup a missing bundled model is the empty state, and a remembered model that went away falls

@@ -13,6 +13,7 @@ class AppSettings:
 
     def __init__(self, qsettings: QSettings | None = None):
         self.q = qsettings or QSettings("Gauguin", "Gauguin")
+        self._trying_device: str | None = None
 
     @classmethod
     def at(cls, ini_path: str | Path) -> "AppSettings":
@@ -29,11 +30,23 @@ class AppSettings:
 
     @property
     def device(self) -> str:
-        return self._get("device", "auto")
+        """Where models load: the device being tried (see try_device), else the saved one."""
+        return self._trying_device or self._get("device", "auto")
 
     @device.setter
     def device(self, value: str) -> None:
+        self._trying_device = None
         self.q.setValue("device", value)
+
+    def try_device(self, value: str) -> None:
+        """Load models on `value` from now on, but save it only once a model has loaded there (keep_device):
+        a device that fails must not fail every later start too."""
+        self._trying_device = value
+
+    def keep_device(self, value: str) -> None:
+        """A model has loaded on `value`: save it if it is the device being tried."""
+        if value == self._trying_device:
+            self.device = value
 
     @property
     def model_path(self) -> str:

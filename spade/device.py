@@ -30,3 +30,13 @@ def pick_device(name: str = "auto") -> torch.device:
     if name.split(":")[0] not in found:
         raise GauguinError(f"device {name!r} is not available on this machine (available: {', '.join(found)})")
     return torch.device(name)
+
+
+def usable_device(name: str = "auto") -> tuple[str, str]:
+    """For a front end that must keep working without the device it was asked for (the app): `name` and ''
+    when this machine has it, else 'cpu' and one line saying why."""
+    try:
+        pick_device(name)
+    except GauguinError as e:
+        return "cpu", f"{e}; using the CPU"
+    return name, ""

@@ -468,3 +468,34 @@ def test_a_window_that_cannot_be_built_is_one_line_and_no_abort(tmp_path):
     lines = [line for line in run.stderr.splitlines() if line.startswith("error:")]
     assert lines == ["error: Gauguin cannot open its window: ZeroDivisionError: division by zero"], run.stderr
     assert "Traceback" not in run.stderr and "QThread" not in run.stderr
+
+
+def test_a_device_the_machine_lacks_falls_back_to_the_cpu_and_is_not_saved(tmp_path):
+    """`--device cuda` without CUDA used to open with no model, no message, and save cuda for every later start."""
+    run, state, home = launch(tmp_path, ["--device", "cuda"], env={"CUDA_VISIBLE_DEVICES": ""})
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert state["model"] is not None and state["device"] == "cpu"
+    assert "'cuda' is not available" in state["status"] and "using the CPU" in state["status"]
+    notes = [line for line in run.stderr.splitlines() if "'cuda' is not available" in line]
+    assert len(notes) == 1, run.stderr[-3000:]
+    conf = home / "config" / "Gauguin" / "Gauguin.conf"
+    assert conf.exists() and "device=cuda" not in conf.read_text()
+
+
+def test_a_device_asked_for_is_saved_once_a_model_has_loaded_on_it(qtbot, tmp_path, prompts, tiny_model_path):
+    from gauguin_app.main_window import MainWindow
+    from gauguin_app.settings import AppSettings
+    from PySide6.QtCore import QSettings
+
+    settings = AppSettings.at(tmp_path / "settings.ini")
+    settings.try_device("cpu")
+    assert settings.device == "cpu" and QSettings(str(tmp_path / "settings.ini"),
+                                                  QSettings.Format.IniFormat).value("device") is None
+    w = MainWindow(settings, model_path=str(tiny_model_path), recovery=RecoveryStore(tmp_path / "rec"))
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: not w.loader.busy, timeout=15000)
+    assert w.renderer is not None
+    settings.sync()
+    assert QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat).value("device") == "cpu"
+    w.loader.shutdown()
+    w.controller.shutdown()
