@@ -84,7 +84,7 @@ class ModelController(QObject):
                 self.settings.set_folder("model", req.path)
         self.settings.keep_device(req.device)
         self.model_ready.emit(renderer, ref)
-        note = f" ({self.device_note})" if self.device_note else ""
+        note = f" — {self.device_note}" if self.device_note else ""
         self.status.emit(f"Loaded model {renderer.name} on {renderer.device}{note}", 15000 if note else 5000)
 
     def _on_failed(self, req: LoadRequest, message: str) -> None:
