@@ -153,17 +153,21 @@ class MainWindow(QMainWindow):
         try:
             self._show_document(doc, starter)
         except Exception:
-            for listeners, fn in ((doc.listeners, self._on_doc_changed), (doc.style_listeners, self._on_style_changed)):
+            for listeners, fn in self._listeners(doc):
                 if fn in listeners:
                     listeners.remove(fn)
             if previous[0] is not None:
                 self._show_document(*previous)
             raise
 
+    def _listeners(self, doc: Document) -> tuple:
+        """(list, the window's callback) for each kind of change `doc` reports."""
+        return (doc.listeners, self._on_doc_changed), (doc.style_listeners, self._on_style_changed)
+
     def _show_document(self, doc: Document, starter: bool) -> None:
         self.doc = doc
         self._starter_doc = starter
-        for listeners, fn in ((doc.listeners, self._on_doc_changed), (doc.style_listeners, self._on_style_changed)):
+        for listeners, fn in self._listeners(doc):
             if fn not in listeners:
                 listeners.append(fn)
         self.controller.source.document = doc
