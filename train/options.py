@@ -112,9 +112,22 @@ class TrainConfig:
         return json.dumps(self.to_dict(), indent=1)
 
 
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Appends "(default: X)" to the help of an option that takes a value, when it has a default to state and
+    its help does not already say what the default is. A flag (`--no_resume`) gets none: its help says
+    what it turns on or off, and the value of its destination would read backwards."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (action.nargs == 0 or not action.option_strings or action.default in (None, "", argparse.SUPPRESS)
+                or "default" in text.lower()):
+            return text
+        return text + " (default: %(default)s)"
+
+
 def build_parser(prog: str = "gauguin train") -> argparse.ArgumentParser:
     d = TrainConfig()
-    p = UsageParser(prog=prog, formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = UsageParser(prog=prog, formatter_class=DefaultsHelpFormatter,
                 description="Train a SPADE model (generator, multi-scale discriminator and optionally the style "
                             "encoder, as in Park et al. 2019). A run folder loads in `gauguin render "
                             "--model DIR` and in the app. Rerunning the same command resumes from "

@@ -121,6 +121,34 @@ def test_help_explains_the_original_options(capsys):
         assert f"{option} " in text or f"{option}\n" in text, option
 
 
+def test_help_states_each_default_once_and_none_for_flags(capsys):
+    """A value option states its real default once, a flag none."""
+    from train.options import build_parser
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    lines: dict[str, str] = {}
+    option = ""
+    for line in capsys.readouterr().out.splitlines():
+        if line.startswith("  -"):
+            option = line.split()[-1] if line.startswith("  -h") else line.split()[0]
+            lines[option] = line
+        elif line.startswith("      ") and option:
+            lines[option] += " " + line.strip()
+        else:
+            option = ""
+    for action in build_parser()._actions:
+        option = action.option_strings[-1] if action.option_strings else ""
+        if not option.startswith("--") or option == "--help":
+            continue
+        line = lines[option]
+        assert line.lower().count("default") <= 1, line
+        assert "(default: None)" not in line and "(default: )" not in line, line
+        if action.nargs == 0 and action.const is not None:   # store_true / store_false: a flag
+            assert "(default:" not in line, line
+    assert "(default: 0.0002)" in lines["--lr"] and "(default: ade20k)" in lines["--label_set"]
+    assert "(default: the checkpoint folder)" in lines["--name"]
+
+
 def test_train_never_imports_qt():
     code = ("import sys, train.cli, train.trainer, train.data, train.state, train.progress; "
             "print(any(m.split('.')[0] in ('PySide6', 'PyQt5', 'PyQt6', 'gauguin_app') for m in sys.modules))")
