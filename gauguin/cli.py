@@ -6,9 +6,13 @@ loads the trainer.
 """
 from __future__ import annotations
 
+import difflib
 import sys
 from importlib import import_module
+from pathlib import Path
 from typing import Callable
+
+from spade.usage import EXIT_BAD_INPUT
 
 # name -> (module, function taking (argv, prog) and returning an exit code, one line of help)
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
@@ -34,6 +38,20 @@ def usage(prog: str) -> str:
             f"--checkpoint_dir of a training run (its latest/ is loaded).\n")
 
 
+def not_a_start(word: str, prog: str) -> str | None:
+    """Why `prog WORD` can start nothing (None: it can): WORD is neither a subcommand, an option nor a file to
+    open. A name that looks like a file's is a file not found; anything else a mistyped subcommand, with the
+    nearest name when one is close."""
+    if word.startswith("-") or word in SUBCOMMANDS or word == "app" or Path(word).exists():
+        return None
+    if Path(word).suffix or "/" in word or "\\" in word:
+        return f"{prog}: error: file not found: {word}"
+    names = ["app", *SUBCOMMANDS]
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.75)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"{prog}: error: unknown subcommand '{word}' (choose from {', '.join(names)}){hint}"
+
+
 def _entry(module: str, function: str) -> Callable[..., int]:
     return getattr(import_module(module), function)
 
@@ -46,6 +64,10 @@ def main(argv: list[str] | None = None, prog: str = "gauguin") -> int:
     if argv and argv[0] in SUBCOMMANDS:
         module, function, _ = SUBCOMMANDS[argv[0]]
         return _entry(module, function)(argv[1:], prog=f"{prog} {argv[0]}")
+    refused = not_a_start(argv[0], prog) if argv else None
+    if refused:
+        print(refused, file=sys.stderr)
+        return EXIT_BAD_INPUT
     if argv and argv[0] == "app":
         argv = argv[1:]
     return _entry(*APP)(argv, prog=prog)

@@ -8,7 +8,9 @@ import traceback
 from pathlib import Path
 
 from spade.device import DEVICE_CHOICES
-from spade.usage import UsageParser
+from spade.errors import GauguinError
+from spade.model_path import resolve_model_path
+from spade.usage import EXIT_BAD_INPUT, UsageParser
 
 log = logging.getLogger("gauguin")
 
@@ -23,6 +25,19 @@ def parse_args(argv: list[str], prog: str = "gauguin") -> argparse.Namespace:
                         help="where the model runs (saved in the preferences once a model has loaded there; "
                              "one this machine lacks gives the CPU)")
     return parser.parse_args(argv)
+
+
+def start_error(args: argparse.Namespace) -> str | None:
+    """The one line that stops the start before any window (None: start): a --model path that names no model
+    (cheap: the path is resolved, not loaded) or a document that is not there."""
+    if args.model:
+        try:
+            resolve_model_path(args.model)
+        except GauguinError as e:
+            return f"error: {e}"
+    if args.document and not Path(args.document).exists():
+        return f"error: file not found: {args.document}"
+    return None
 
 
 def recovery_folder() -> Path:
@@ -69,6 +84,10 @@ def run_app(argv: list[str], prog: str = "gauguin") -> int:
     """Open the main window; returns the exit code of the event loop. The worker threads are stopped before
     this returns, whichever way it does."""
     args = parse_args(argv, prog)
+    refused = start_error(args)
+    if refused:
+        print(refused, file=sys.stderr)
+        return EXIT_BAD_INPUT
     from PySide6.QtWidgets import QApplication
     import qdarkstyle
 

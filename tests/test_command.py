@@ -1,6 +1,7 @@
 """The `gauguin` command: subcommands, their help and bad usage, and --model given a training run folder."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -71,3 +72,43 @@ def test_folder_without_a_model_says_so(tmp_path, mask_png, capsys):
     code = main(["render", "--model", str(tmp_path / "empty"), "--mask", str(mask_png),
                  "--out", str(tmp_path / "a.png")])
     assert code == 2 and "no model here" in capsys.readouterr().err
+
+
+
+@pytest.fixture
+def no_window(monkeypatch):
+    """The app's entry fails the test instead of opening a window."""
+    import gauguin_app.main
+
+    def opened(argv, prog="gauguin"):
+        raise AssertionError(f"the app opened for {argv}")
+    monkeypatch.setattr(gauguin_app.main, "run_app", opened)
+
+
+def test_a_mistyped_subcommand_names_the_subcommands_and_opens_no_window(no_window, capsys):
+    assert main(["rendr"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gauguin: error: unknown subcommand 'rendr' (choose from app, render, train")
+    assert "did you mean 'render'?" in err and len(err.strip().splitlines()) == 1
+    assert main(["rendr", "--mask", "x.png"]) == 2
+    assert "unknown subcommand 'rendr'" in capsys.readouterr().err
+    assert main(["paint"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown subcommand 'paint'" in err and "did you mean" not in err
+
+
+def test_a_missing_file_to_open_is_one_line_and_exit_2(no_window, tmp_path, capsys):
+    assert main([str(tmp_path / "sketch.png")]) == 2
+    assert capsys.readouterr().err.strip() == f"gauguin: error: file not found: {tmp_path / 'sketch.png'}"
+
+
+def test_a_model_that_is_not_there_is_refused_before_the_window(tmp_path):
+    """In a process of its own (offscreen): the old behaviour opened a window, which the timeout ends."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    try:
+        run = subprocess.run([sys.executable, "-m", "gauguin", "--model", str(tmp_path / "nope")], cwd=ROOT,
+                             env=env, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the app opened a window for a model that is not there")
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.strip().splitlines() == [f"error: model not found: {tmp_path / 'nope'}"]

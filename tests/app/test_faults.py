@@ -187,7 +187,7 @@ target = folder / "recovery-999999994.gauguin"
 os.mkfifo(target) if sys.argv[1] == "FIFO" else shutil.copy(sys.argv[1], target)
 print("FOLDER", folder, flush=True)
 QTimer.singleShot(3000, app.quit)
-sys.exit(run_app(["--model", "none-such"]))
+sys.exit(run_app([]))
 """
 
 
