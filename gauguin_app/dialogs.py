@@ -92,7 +92,8 @@ def model_info_html(info: dict, label_set: LabelSet) -> str:
             ("Parameters", f"{info.get('parameters', 0) / 1e6:.1f} M"),
             ("Renders", info.get("size")),
             ("Style", _style_inputs(info)),
-            ("Classes", f"{info.get('classes')} of {label_set.class_count} {info.get('label_set')} classes trained")]
+            ("Label set", label_set.display_name),
+            ("Classes", f"{info.get('classes')} of {label_set.class_count} trained")]
     training = info.get("training") or {}
     for key in ("dataset", "iterations", "epochs", "date"):
         if key in training:

@@ -19,9 +19,9 @@ def sets_differ(doc: Document, label_set: LabelSet) -> bool:
 
 
 def convert_question(doc: Document, label_set: LabelSet) -> str:
-    return (f"The sketch is painted in {doc.label_set.name} classes; the model uses {label_set.name} classes "
-            f"and cannot render it as it is. Convert the sketch to {label_set.name} by class name? "
-            f"(No keeps the sketch as it is, without a photo.)")
+    return (f"The sketch is painted in the label set {doc.label_set.display_name}; the model uses the label set "
+            f"{label_set.display_name} and cannot render it as it is. Convert the sketch to the model's classes "
+            f"by name? (No keeps the sketch as it is, without a photo.)")
 
 
 def converted_document(doc: Document, label_set: LabelSet) -> tuple[Document, str]:
@@ -30,7 +30,8 @@ def converted_document(doc: Document, label_set: LabelSet) -> tuple[Document, st
     new = Document(conversion.labels, label_set)
     new.style, new.canvas, new.path, new.model_ref = doc.style, doc.canvas, doc.path, doc.model_ref
     new.mark_dirty()
-    return new, f"Converted the sketch from {doc.label_set.name} to {label_set.name}: {conversion.summary()}"
+    return new, (f"Converted the sketch from {doc.label_set.display_name} to {label_set.display_name}: "
+                 f"{conversion.summary()}")
 
 
 def follow_model(doc: Document, renderer: SpadeRenderer | None,
@@ -45,5 +46,6 @@ def follow_model(doc: Document, renderer: SpadeRenderer | None,
 
 
 def mismatch_message(doc: Document, label_set: LabelSet) -> str:
-    return (f"The sketch is in {doc.label_set.name} classes but the model takes {label_set.name}: "
-            f"load a {doc.label_set.name} model, or load this one again to convert the sketch.")
+    return (f"The sketch is in the label set {doc.label_set.display_name} but the model takes "
+            f"{label_set.display_name}: load a model of the sketch's label set, or load this one again to convert "
+            f"the sketch.")

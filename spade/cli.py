@@ -69,7 +69,7 @@ def render_command(argv: list[str] | None = None, prog: str = "gauguin render") 
         instances = None
         if args.instance:
             if not renderer.uses_instances:
-                raise GauguinError(f"--instance: model {renderer.name} ({renderer.label_set.name}) takes no "
+                raise GauguinError(f"--instance: model {renderer.name} ({renderer.label_set.display_name}) takes no "
                                    f"instance map")
             instances = read_instance_map(args.instance, labels.shape)
         style = None
@@ -91,7 +91,7 @@ def render_command(argv: list[str] | None = None, prog: str = "gauguin render") 
         print("error: " + out_of_memory_line(e, "rendering", "use a smaller mask"), file=sys.stderr)
         return EXIT_BAD_INPUT
     recognised = renderer.bundle.training.get("label_set_from") if renderer.bundle.source == "official" else None
-    label_set = renderer.label_set.name + (f" ({recognised})" if recognised else "")
+    label_set = renderer.label_set.display_name + (f" ({recognised})" if recognised else "")
     print(f"wrote {out} ({photo.width}x{photo.height}, model {renderer.name}, label set {label_set}, "
           f"on {renderer.device})")
     return 0

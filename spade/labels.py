@@ -30,6 +30,7 @@ class LabelSet:
 
     `codes` holds the value each class has in the set's index PNGs when that is not its id (COCO-Stuff
     stores 0..181 for its classes and 255 for unlabeled, so id k is stored as k-1 and id 0 as 255).
+    `name` identifies the set (the bundled ones by it); `title` is what people read when it is not the name.
     """
 
     name: str
@@ -37,6 +38,7 @@ class LabelSet:
     colors: np.ndarray = field(repr=False)  # (N, 3) uint8
     aliases: tuple[str, ...] = field(default=(), repr=False)
     codes: tuple[int, ...] = field(default=(), repr=False)
+    title: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if len(self.colors) != len(self.names):
@@ -47,6 +49,15 @@ class LabelSet:
 
     def __len__(self) -> int:
         return len(self.names)
+
+    @property
+    def display_name(self) -> str:
+        """The set's name in messages: a bundled set's name, a table's declared name, else what it is."""
+        if self.title:
+            return self.title
+        if self.name in BUILTIN_LABEL_SETS:
+            return self.name
+        return custom_title(self.class_count, self.name)
 
     @property
     def max_id(self) -> int:
@@ -86,7 +97,7 @@ class LabelSet:
             ids = np.where((uniq >= 0) & (uniq <= self.max_id), uniq, -1)
         bad = ids < 0
         if bad.any():
-            raise MaskError(f"{source}: values outside {self.name} ({self.code_range()}): "
+            raise MaskError(f"{source}: values outside {self.display_name}, whose values are {self.code_range()}: "
                             + _describe(uniq[bad], counts[bad], str))
         return ids[inverse].reshape(values.shape).astype(self.id_dtype)
 
@@ -121,7 +132,7 @@ class LabelSet:
         for i, (n, a) in enumerate(zip(self.names, self.aliases or [""] * len(self))):
             if key == n.lower() or key in [x.strip().lower() for x in a.split(";") if x]:
                 return i
-        raise KeyError(f"no class named {name!r} in {self.name}")
+        raise KeyError(f"no class named {name!r} in {self.display_name}")
 
     @property
     def sky_ids(self) -> tuple[int, ...]:
@@ -137,17 +148,21 @@ class LabelSet:
              "aliases": list(self.aliases)}
         if self.codes:
             d["codes"] = list(self.codes)
+        if self.title:
+            d["title"] = self.title
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "LabelSet":
         return cls(d["name"], tuple(d["names"]), np.asarray(d["colors"], dtype=np.uint8).reshape(-1, 3),
-                   tuple(d.get("aliases", ())), tuple(int(c) for c in d.get("codes", ())))
+                   tuple(d.get("aliases", ())), tuple(int(c) for c in d.get("codes", ())), str(d.get("title", "")))
 
     @classmethod
     def from_csv(cls, path: str | Path, name: str | None = None) -> "LabelSet":
         """Read a class table with columns id,name[,aliases],r,g,b (ids 0..N-1, 0 = unlabeled), or
-        png_value,name,...,r,g,b: ids in row order (the first row is unlabeled), png_value as stored in masks."""
+        png_value,name,...,r,g,b: ids in row order (the first row is unlabeled), png_value as stored in masks.
+        An optional `label_set` column names the set (its first row's value); a table without one is
+        "custom (N classes, FILE)" in messages. `name` (the bundled sets') names the set instead."""
         path = Path(path)
         try:
             with open(path, newline="", encoding="utf-8") as f:
@@ -167,9 +182,16 @@ class LabelSet:
             names = tuple(r["name"] for r in rows)
             aliases = tuple(r.get("aliases") or "" for r in rows)
             colors = np.array([[int(r["r"]), int(r["g"]), int(r["b"])] for r in rows], dtype=np.uint8)
+            declared = (rows[0].get("label_set") or "").strip()
         except (OSError, KeyError, ValueError, TypeError) as e:
             raise MaskError(f"cannot read class table {path}: {e}") from None
-        return cls(name or path.stem, names, colors, aliases, codes)
+        title = "" if name else declared or custom_title(len(names) - 1, path.name)
+        return cls(name or path.stem, names, colors, aliases, codes, title)
+
+
+def custom_title(class_count: int, source: str) -> str:
+    """What a set of one's own is called in messages: "custom (5 classes, classes.csv)"."""
+    return f"custom ({class_count} classes, {source})"
 
 
 @lru_cache(maxsize=1)
@@ -239,7 +261,7 @@ def labels_from_image(img: Image.Image, label_set: LabelSet, source: str = "mask
     ids = np.array([table.get(int(v), -1) for v in values], dtype=np.int64)
     bad = ids < 0
     if bad.any():
-        raise MaskError(f"{source}: colours outside the {label_set.name} palette: "
+        raise MaskError(f"{source}: colours outside the palette of {label_set.display_name}: "
                         + _describe(values[bad], counts[bad],
                                     lambda v: f"#{int(v):06x}"))
     return ids[inverse].reshape(packed.shape).astype(label_set.id_dtype)

@@ -235,11 +235,11 @@ def official_layout(semantic_nc: int, opts: dict[str, str],
             label_nc = semantic_nc - dontcare - instance
         mapping = [label_nc if dontcare and c == DONTCARE_CODE else c for c in codes]
         if max(mapping) >= label_nc + dontcare:
-            raise CheckpointError(f"{labels.name} holds values up to {max(codes)} but the generator has only "
+            raise CheckpointError(f"{labels.display_name} holds values up to {max(codes)} but the generator has only "
                                   f"{label_nc} label channels")
     expected = label_nc + dontcare + instance
     if expected != semantic_nc:
-        raise CheckpointError(f"the generator takes {semantic_nc} label channels but {labels.name} "
+        raise CheckpointError(f"the generator takes {semantic_nc} label channels but {labels.display_name} "
                               f"({reason}) gives {expected} ({label_nc} labels"
                               f"{' + don' + chr(39) + 't care' if dontcare else ''}"
                               f"{' + instance edges' if instance else ''}); name the right set with --label_set")

@@ -117,7 +117,7 @@ def test_cocostuff_index_png_holds_the_dataset_values(tmp_path):
     write_color_png(tmp_path / "c.png", labels, coco)
     assert np.array_equal(read_mask(tmp_path / "c.png", coco), labels)
     Image.fromarray(np.array([[200, 182]], np.uint8)).save(tmp_path / "bad.png")
-    with pytest.raises(MaskError, match=r"values outside cocostuff \(0\.\.181, 255\): 182 \(1 px\), 200"):
+    with pytest.raises(MaskError, match=r"values outside cocostuff, whose values are 0\.\.181, 255: 182 \(1 px\), 200"):
         read_mask(tmp_path / "bad.png", coco)
 
 

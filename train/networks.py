@@ -142,7 +142,7 @@ def build_networks(cfg: TrainConfig, init: ModelBundle | None = None,
             wanted, _ = load_label_set(cfg.label_set)
             if len(wanted) != len(label_set):
                 raise TrainError(f"--label_set has {len(wanted)} classes but --init_from {cfg.init_from} was "
-                                 f"trained on {len(label_set)} ({label_set.name})")
+                                 f"trained on {len(label_set)} ({label_set.display_name})")
         g_cfg = fine_tune_generator_config(cfg, init.generator_config)
         semantic_nc = g_cfg.semantic_nc
         e_cfg = init.encoder_config if g_cfg.use_vae else None

@@ -48,7 +48,28 @@ def test_custom_csv_model_opens_with_its_own_palette(make_window, prompts, csv_m
     drag(w.canvas, [(10, 10), (40, 10)])
     assert (w.doc.labels == 2).any()
     w.models.show_info()
-    assert "3 of 3 classes classes trained" in prompts.infos[-1]  # the table is classes.csv
+    assert "3 of 3 trained" in prompts.infos[-1] and "custom (3 classes, classes.csv)" in prompts.infos[-1]
+
+
+def test_a_custom_table_is_named_for_people_in_every_message(make_window, qtbot, prompts, csv_model, tmp_path):
+    w = make_window()  # the tiny ADE20K model
+    pick_class(w, ade20k().id_of("tree"))
+    drag(w.canvas, [(5, 5), (20, 5)])
+    prompts.yes = False
+    w.models.load(str(csv_model))
+    wait_for_model(qtbot, w)
+    question = prompts.questions[-1]
+    assert "the label set ade20k" in question and "the label set custom (3 classes, classes.csv)" in question
+    assert "ade20k but the model takes custom (3 classes, classes.csv)" in w.photo.message
+    Image.fromarray(np.full((8, 8), 7, np.uint8)).save(tmp_path / "bad.png")
+    assert not w.files.open_path(tmp_path / "bad.png", ask=False)
+    assert "values outside custom (3 classes, classes.csv), whose values are 0..3: 7 (64 px)" in prompts.errors[-1]
+    for text in prompts.questions + prompts.errors + [w.photo.message]:
+        assert "classes classes" not in text and "a classes model" not in text and "outside classes" not in text
+    named = tmp_path / "streets.csv"
+    named.write_text("id,name,r,g,b,label_set\n0,void,0,0,0,Street scenes\n1,road,128,64,128,\n")
+    assert LabelSet.from_csv(named).display_name == "Street scenes"
+    assert LabelSet.from_dict(LabelSet.from_csv(named).to_dict()).display_name == "Street scenes"
 
 
 def test_coco_model_renders_the_reference_picture_in_the_app(make_window, qtbot, prompts, coco_official):
@@ -67,7 +88,7 @@ def test_coco_model_renders_the_reference_picture_in_the_app(make_window, qtbot,
     reference = ((expected[0].permute(1, 2, 0).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.int16)
     assert photo.shape == reference.shape and np.abs(photo - reference).max() <= 1
     w.models.show_info()
-    assert "182 of 182 cocostuff classes trained" in prompts.infos[-1]
+    assert "182 of 182 trained" in prompts.infos[-1] and "cocostuff" in prompts.infos[-1]
 
 
 def test_loading_a_model_of_another_set_converts_the_sketch_by_name(make_window, qtbot, prompts, coco_official):
@@ -123,7 +144,7 @@ def test_declining_the_conversion_keeps_the_sketch_without_a_photo(make_window, 
     wait_for_model(qtbot, w)
     assert w.doc.label_set.same_classes(ade) and np.array_equal(w.doc.labels, before)
     assert w.palette.label_set.same_classes(ade) and w.photo.photo_array is None
-    assert "ade20k classes but the model takes cocostuff" in w.photo.message
+    assert "the label set ade20k but the model takes cocostuff" in w.photo.message
     assert w.controller.source.job(0) is None  # nothing is sent to a model that cannot read the sketch
 
 
