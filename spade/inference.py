@@ -64,7 +64,8 @@ def load_bundle(path: str | Path | None = None, label_set: LabelSet | str | None
         if label_set is not None:
             wanted = label_set if isinstance(label_set, LabelSet) else label_set_from_spec(label_set)
             if wanted.names != bundle.label_set.names:
-                raise CheckpointError(f"{path}: the model's label set is {bundle.label_set.display_name}, not {wanted.display_name}")
+                raise CheckpointError(f"{path}: the model's label set is {bundle.label_set.display_name}, "
+                                      f"not {wanted.display_name}")
         return bundle
     try:
         bundle = load_official(path, label_set)
@@ -269,8 +270,8 @@ class SpadeRenderer:
             raise MaskError(f"label ids must lie in 0..{self.label_set.max_id}")
         if instances is not None:
             if not self.uses_instances:
-                raise MaskError(f"model {self.name!r} takes no instance map (its label set {self.label_set.display_name} "
-                                f"has no instance channel)")
+                raise MaskError(f"model {self.name!r} takes no instance map (its label set "
+                                f"{self.label_set.display_name} has no instance channel)")
             if instances.shape != labels.shape:
                 raise MaskError(f"the instance map is {instances.shape[1]}x{instances.shape[0]} but the label map "
                                 f"is {labels.shape[1]}x{labels.shape[0]}")

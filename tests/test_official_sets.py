@@ -167,7 +167,8 @@ def test_bad_combinations_give_one_line(coco_model, tmp_path, mask_png):
     Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "small_inst.png")
     cases = {
         "ade20k colours": (["--mask", tmp_path / "ade_colours.png"], "colours outside the palette of cocostuff"),
-        "values outside": (["--mask", tmp_path / "bad_values.png"], "values outside cocostuff, whose values are 0..181, 255: 200"),
+        "values outside": (["--mask", tmp_path / "bad_values.png"],
+                           "values outside cocostuff, whose values are 0..181, 255: 200"),
         "instance size": (["--mask", mask_png, "--instance", tmp_path / "small_inst.png"], "32x32"),
         "instance folder": (["--mask", mask_png, "--instance", tmp_path], "is a folder, not a file"),
         "wrong label set": (["--mask", mask_png, "--label_set", "ade20k"], "184 label channels"),
