@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen, QWheelEvent
 from PySide6.QtWidgets import QWidget
 
+from .display_colours import display_colours
 from .document import Box, Document
 from .painting import constrain_square, flood_fill, polygon_fill, shape_fill, stroke_segment
 
@@ -27,16 +28,28 @@ def color_lut(colors: np.ndarray) -> np.ndarray:
 
 
 class SketchView:
-    """A label map's display buffer: an RGB32 QImage kept in sync box by box, shared by the views."""
+    """A label map's display buffer: an RGB32 QImage kept in sync box by box, shared by the views, in the
+    display colours (display_colours.py) or, `official`, the label set's own."""
 
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, official: bool = False):
         self.doc = doc
-        self.lut = color_lut(doc.label_set.colors)
+        self.official = official
+        self._lut_for = doc.label_set
+        self.lut = color_lut(display_colours(doc.label_set, official))
         self.buffer = self.lut[doc.labels]
         h, w = self.buffer.shape
         self.image = QImage(self.buffer.data, w, h, 4 * w, QImage.Format.Format_RGB32)
 
+    def set_official(self, official: bool) -> None:
+        self.official = official
+        self._lut_for = None
+        self.update(None)
+
     def update(self, box: Box | None) -> None:
+        if self._lut_for is not self.doc.label_set:   # the colours follow the document's label set
+            self._lut_for = self.doc.label_set
+            self.lut = color_lut(display_colours(self.doc.label_set, self.official))
+            box = None
         if box is None:
             self.buffer[...] = self.lut[self.doc.labels]
         else:
@@ -60,6 +73,7 @@ class SketchCanvas(QWidget):
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.doc: Document | None = None
         self.sketch: SketchView | None = None
+        self.official = False  # draw the label set's own colours instead of the display palette
         self.tool = "brush"
         self.class_id = 3
         self.brush_size = 24
@@ -82,11 +96,17 @@ class SketchCanvas(QWidget):
             self.doc.listeners.remove(self._on_doc_changed)
         self._drag.close()
         self.doc = doc
-        self.sketch = SketchView(doc)
+        self.sketch = SketchView(doc, self.official)
         doc.listeners.append(self._on_doc_changed)
         self._poly.clear()
         self._line_start = None
         self.fit()
+
+    def set_official_colours(self, official: bool) -> None:
+        self.official = official
+        if self.sketch is not None:
+            self.sketch.set_official(official)
+        self.update()
 
     def _on_doc_changed(self, box: Box | None) -> None:
         if self.sketch is None:
@@ -171,7 +191,8 @@ class SketchCanvas(QWidget):
         self._paint_overlay(p)
 
     def _paint_overlay(self, p: QPainter) -> None:
-        color = QColor(*[int(c) for c in self.doc.label_set.colors[self._value()]])
+        word = int(self.sketch.lut[self._value()])
+        color = QColor((word >> 16) & 255, (word >> 8) & 255, word & 255)
         outline = QPen(QColor(255, 255, 255, 220), 1.5)
         shadow = QPen(QColor(0, 0, 0, 160), 3)
 

@@ -48,12 +48,15 @@ class MainWindow(QMainWindow):
         self.renderer: SpadeRenderer | None = None
         self.model_ref = ""
         self.last_render_ms: float | None = None
+        self.loading_what: str | None = None  # the model being loaded, shown while there is none
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.resize(1400, 820)
 
         self.canvas, self.photo, self.style_panel = SketchCanvas(), PhotoView(), StylePanel()
-        self.palette, self.history = Palette(ade20k()), HistoryView()
+        self.palette = Palette(ade20k(), settings=settings, official=settings.official_colours)
+        self.canvas.official = settings.official_colours
+        self.history = HistoryView()
         self.controller = RenderController(self)
         self.models = ModelController(self, settings, lambda: self.renderer)
         self.loader = self.models.loader
@@ -105,6 +108,7 @@ class MainWindow(QMainWindow):
         self.tool_actions = {t: a[f"tool_{t}"] for t in TOOL_INFO}
         self.undo_action, self.redo_action, self.dice_action = a["undo"], a["redo"], a["dice"]
         self.overlay_action, self.model_info_action = a["overlay"], a["model_info"]
+        a["official_colours"].setChecked(self.settings.official_colours)
         self.random_style_action, self.style_photo_action = a["random_style"], a["style_photo"]
         self.recent_menu, self.examples_menu = a.submenus["recent"], a.submenus["examples"]
         self.files.fill_examples_menu(self.examples_menu)
@@ -120,7 +124,7 @@ class MainWindow(QMainWindow):
         self.controller.render_failed.connect(self._on_render_failed)
         self.controller.busy_changed.connect(self.photo.set_busy)
         self.models.model_ready.connect(self._on_model_ready)
-        self.models.loading.connect(self.status.set_loading)
+        self.models.loading.connect(self._on_loading)
         self.models.status.connect(self.show_status)
         self.autosaver.failed.connect(lambda text: self.show_status(text, 8000))
         self.palette.class_selected.connect(self._class_selected)
@@ -172,6 +176,7 @@ class MainWindow(QMainWindow):
                 listeners.append(fn)
         self.controller.source.document = doc
         self.palette.show_sketch_and_model(doc.label_set, self.renderer)
+        self.canvas.class_id = self.palette.current
         self.canvas.set_document(doc)
         self.photo.set_sketch(self.canvas.sketch, doc.shape)
         self.photo.set_photo(None)
@@ -228,7 +233,8 @@ class MainWindow(QMainWindow):
 
     def _refresh_style_panel(self) -> None:
         r = self.renderer
-        self.style_panel.set_capabilities(bool(r and r.uses_style), bool(r and r.has_encoder), r.name if r else None)
+        self.style_panel.set_capabilities(bool(r and r.uses_style), bool(r and r.has_encoder), r.name if r else None,
+                                          self.loading_what)
         self.style_panel.show_style(self.doc.style)
         ok = bool(r and r.uses_style)
         self.random_style_action.setEnabled(ok)
@@ -303,14 +309,31 @@ class MainWindow(QMainWindow):
         self.controller.invalidate()
         if hasattr(self, "doc"):
             self.palette.show_sketch_and_model(self.doc.label_set, renderer)
-        self.photo.set_message("" if renderer else EMPTY_STATE)
+            self.canvas.class_id = self.palette.current
         if renderer is None:
             self.photo.set_photo(None)
         self.status.set_model(renderer)
+        self._show_model_state()
         self.model_info_action.setEnabled(renderer is not None)
         if hasattr(self, "doc"):
             self._refresh_style_panel()
             self.request_render()
+
+    def _on_loading(self, what: str | None) -> None:
+        """A model started (`what`) or stopped (None) loading."""
+        self.loading_what = what
+        self.status.set_loading(what)
+        if self.renderer is None:
+            self._show_model_state()
+            self._refresh_style_panel()
+
+    def _show_model_state(self) -> None:
+        """Without a model the photo panel and the palette say whether one is loading or how to load one."""
+        loading = self.loading_what if self.renderer is None else None
+        self.photo.set_message("" if self.renderer else f"Loading {loading}…" if loading else EMPTY_STATE)
+        self.palette.set_loading(loading)
+        if self.renderer is None:
+            self.model_label.setText("model: loading…" if loading else "no model")
 
     def _on_model_ready(self, renderer: SpadeRenderer, ref: str) -> None:
         self.set_renderer(renderer, ref)
@@ -327,6 +350,15 @@ class MainWindow(QMainWindow):
             self.set_document(converted[0])
             self.update_title()
             prompts.show_info(self, converted[1], "Sketch converted")
+
+    def toggle_official_colours(self) -> None:
+        """Draw the classes in their label set's own colours, or in the distinct display palette (the View
+        menu's check box); files use the label set's own colours either way."""
+        official = self.actions["official_colours"].isChecked()
+        self.settings.official_colours = official
+        self.canvas.set_official_colours(official)
+        self.palette.set_official_colours(official)
+        self.photo.update()
 
     def show_help(self, which: str) -> None:
         if which == "shortcuts":

@@ -9,13 +9,9 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QLineEdit, QListW
 
 from spade.labels import LabelSet
 
-# Landscape classes first, in this order, by the names the label sets use (ADE20K, COCO-Stuff, Cityscapes);
-# names a set lacks are skipped.
-COMMON_OUTDOOR = ("sky", "sky-other", "clouds", "fog", "tree", "vegetation", "bush", "grass", "terrain", "mountain",
-                  "hill", "water", "water-other", "sea", "river", "lake", "waterfall", "rock", "stone", "sand", "snow",
-                  "earth", "ground-other", "field", "dirt", "gravel", "mud", "flower", "plant", "plant-other",
-                  "leaves", "moss", "palm", "path", "road", "pavement", "sidewalk", "building", "building-other",
-                  "house", "bridge", "fence", "boat")
+from .display_colours import display_colours, landscape_ids
+from .settings import AppSettings
+
 MAX_RECENT = 8
 ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -35,17 +31,24 @@ def swatch_icon(rgb, size: int = 18, crossed: bool = False) -> QIcon:
 
 class Palette(QWidget):
     """Pick the class to paint. Emits class_selected(id) when the user picks one, and search_done when the
-    search box is finished with (Enter picked a class, or Escape), so the window can take the keyboard back."""
+    search box is finished with (Enter picked a class, or Escape), so the window can take the keyboard back.
+
+    Classes are drawn in the display colours (display_colours.py) unless `official` asks for the set's own;
+    the recent classes of each label set are kept in `settings` when there are settings."""
 
     class_selected = Signal(int)
     search_done = Signal()
 
-    def __init__(self, label_set: LabelSet, parent: QWidget | None = None):
+    def __init__(self, label_set: LabelSet, parent: QWidget | None = None, settings: AppSettings | None = None,
+                 official: bool = False):
         super().__init__(parent)
         self.label_set = label_set
+        self.settings = settings
+        self.official = official
+        self.colours = display_colours(label_set, official)
         self.trained = np.ones(len(label_set), dtype=bool)
-        self.current = self._first_class()
-        self.recent: list[int] = []
+        self.recent: list[int] = self._remembered_recent()
+        self.current = self.recent[0] if self.recent else self._first_class()
 
         self.current_label = QLabel()
         self.current_label.setObjectName("currentClass")
@@ -65,28 +68,36 @@ class Palette(QWidget):
         self.show_untrained = QCheckBox("Show untrained classes")
         self.show_untrained.setToolTip("List the classes the loaded model was not trained on (they render poorly)")
         self.show_untrained.toggled.connect(lambda _: self._apply_filter(self.search.text()))
+        self.recent_title = QLabel("Recent")
+        self.recent_title.setStyleSheet("color: #9aa0a6;")
         self.recent_row = QHBoxLayout()
         self.recent_row.setSpacing(3)
         self.recent_row.addStretch(1)
+        self.recent_buttons: list[QToolButton] = []
         self.list = QListWidget()
         self.list.setIconSize(QSize(18, 18))
         self.list.setUniformItemSizes(True)
         self.list.itemClicked.connect(self._item_clicked)
         self.list.itemActivated.connect(self._item_clicked)
+        self.loading_label = QLabel()
+        self.loading_label.setWordWrap(True)
+        self.loading_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.loading_label.setStyleSheet("color: #9aa0a6;")
+        self.loading_label.hide()
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.current_label)
         lay.addWidget(self.search)
-        recent_title = QLabel("Recent")
-        recent_title.setStyleSheet("color: #9aa0a6;")
-        lay.addWidget(recent_title)
+        lay.addWidget(self.recent_title)
         lay.addLayout(self.recent_row)
         lay.addWidget(self.no_match)
         lay.addWidget(self.list, 1)
+        lay.addWidget(self.loading_label, 1)
         lay.addWidget(self.show_untrained)
         self.show_untrained.hide()
         self._populate()
+        self._rebuild_recent()
         self._show_current()
 
     # -- building ---------------------------------------------------------------------------------------
@@ -94,17 +105,50 @@ class Palette(QWidget):
         ids = self.ordered_ids()
         return ids[0] if ids[0] != 0 or len(ids) == 1 else ids[1]
 
+    def _remembered_recent(self) -> list[int]:
+        """The recent classes kept for this label set (by name: ids differ between sets)."""
+        if self.settings is None:
+            return []
+        index = {name: i for i, name in enumerate(self.label_set.names)}
+        ids = [index[n] for n in self.settings.recent_classes(self.label_set.name) if n in index]
+        return list(dict.fromkeys(ids))[:MAX_RECENT]
+
     def set_label_set(self, label_set: LabelSet, trained: np.ndarray | None = None) -> None:
-        """Show another label set (the loaded model's): its names, colours and order; recent classes go."""
+        """Show another label set (the loaded model's): its names, colours and order, and its recent classes."""
         self.label_set = label_set
+        self.colours = display_colours(label_set, self.official)
         self.trained = self._trained_mask(trained)
         self.show_untrained.setVisible(not self.trained[1:].all())
-        self.current = self._first_class()
-        self.recent = []
+        self.recent = self._remembered_recent()
+        self.current = self.recent[0] if self.recent else self._first_class()
         self._populate()
         self._apply_filter(self.search.text())
         self._rebuild_recent()
         self._show_current()
+
+    def set_official_colours(self, official: bool) -> None:
+        """Draw the classes in the label set's own colours (True) or the display palette."""
+        self.official = official
+        self.colours = display_colours(self.label_set, official)
+        self._populate()
+        self._apply_filter(self.search.text())
+        self._rebuild_recent()
+        self._show_current()
+
+    def set_loading(self, what: str | None) -> None:
+        """While a model loads and none is there yet, say so instead of listing classes it may not have."""
+        self.loading_label.setText(f"Loading {what}…\n\nIts classes appear here when it is ready."
+                                   if what else "")
+        for w in (self.list, self.search, self.current_label):
+            w.setVisible(what is None)
+        self.recent_title.setVisible(what is None and bool(self.recent))
+        for b in self.recent_buttons:
+            b.setVisible(what is None)
+        self.loading_label.setVisible(what is not None)
+
+    @property
+    def loading(self) -> bool:
+        return not self.loading_label.isHidden()
 
     def show_sketch_and_model(self, sketch_set: LabelSet, renderer) -> None:
         """List the sketch's label set; mark untrained classes when the model (a SpadeRenderer or None)
@@ -120,20 +164,15 @@ class Palette(QWidget):
         return np.asarray(trained, bool)
 
     def landscape_ids(self) -> list[int]:
-        """The set's landscape classes in COMMON_OUTDOOR order (a class named twice, by alias, once)."""
-        common: list[int] = []
-        for name in COMMON_OUTDOOR:
-            try:
-                i = self.label_set.id_of(name)
-            except KeyError:
-                continue
-            if i and i not in common:
-                common.append(i)
-        return common
+        """The set's landscape classes, first in the list (none for a set of one's own)."""
+        return landscape_ids(self.label_set)
 
     def ordered_ids(self) -> list[int]:
-        """Landscape classes in a fixed order, then every other class alphabetically (unlabeled last)."""
+        """A bundled set: its landscape classes in a fixed order, then every other class alphabetically; a set
+        of one's own: its table's order. Unlabeled last."""
         common = self.landscape_ids()
+        if not common:
+            return list(range(1, len(self.label_set))) + [0]
         rest = sorted((i for i in range(1, len(self.label_set)) if i not in common),
                       key=lambda i: self.label_set.names[i].lower())
         return common + rest + [0]
@@ -144,7 +183,7 @@ class Palette(QWidget):
         for k, i in enumerate(self.ordered_ids()):
             if k == 0 and common_count:
                 self._add_header("Landscape")
-            elif k == common_count:
+            elif k == common_count and common_count:
                 self._add_header("All classes")
             item = QListWidgetItem(self._icon(i), self._text(i))
             item.setData(ID_ROLE, i)
@@ -155,7 +194,6 @@ class Palette(QWidget):
                 fi.setItalic(True)
                 item.setFont(fi)
             self.list.addItem(item)
-
     def _add_header(self, text: str) -> None:
         item = QListWidgetItem(text.upper())
         item.setFlags(Qt.ItemFlag.NoItemFlags)
@@ -168,7 +206,7 @@ class Palette(QWidget):
         self.list.addItem(item)
 
     def _icon(self, i: int) -> QIcon:
-        return swatch_icon(self.label_set.colors[i], crossed=not self.trained[i])
+        return swatch_icon(self.colours[i], crossed=not self.trained[i])
 
     def _text(self, i: int) -> str:
         name = self.label_set.names[i]
@@ -176,7 +214,7 @@ class Palette(QWidget):
 
     def _tooltip(self, i: int) -> str:
         r, g, b = (int(c) for c in self.label_set.colors[i])
-        tip = f"{self.label_set.names[i]} — id {self.label_set.code_of(i)}, colour #{r:02x}{g:02x}{b:02x}"
+        tip = f"{self.label_set.names[i]} — id {self.label_set.code_of(i)}, colour in files #{r:02x}{g:02x}{b:02x}"
         if not self.trained[i]:
             tip += "\nThe loaded model was not trained on this class: it may render poorly."
         return tip
@@ -213,6 +251,8 @@ class Palette(QWidget):
             self.recent.remove(class_id)
         self.recent.insert(0, class_id)
         del self.recent[MAX_RECENT:]
+        if self.settings is not None:
+            self.settings.set_recent_classes(self.label_set.name, [self.label_set.names[i] for i in self.recent])
         self._rebuild_recent()
         self._show_current()
         if emit:
@@ -220,7 +260,7 @@ class Palette(QWidget):
 
     def _show_current(self) -> None:
         i = self.current
-        r, g, b = (int(c) for c in self.label_set.colors[i])
+        r, g, b = (int(c) for c in self.colours[i])
         note = "" if self.trained[i] else " <span style='color:#d9a441'>(not trained)</span>"
         self.current_label.setText(f"<span style='background:#{r:02x}{g:02x}{b:02x}'>&nbsp;&nbsp;&nbsp;&nbsp;</span>"
                                    f"&nbsp;{self.label_set.names[i]}{note}")
@@ -231,10 +271,14 @@ class Palette(QWidget):
             self.list.blockSignals(False)
 
     def _rebuild_recent(self) -> None:
-        while self.recent_row.count() > 1:
-            w = self.recent_row.takeAt(0).widget()
-            if w is not None:
-                w.deleteLater()
+        """The Recent row anew. The old buttons hide at once: a button only scheduled for deletion would stay
+        drawn where it was, over the list, while a dialog's event loop runs (the convert question)."""
+        for b in self.recent_buttons:
+            self.recent_row.removeWidget(b)
+            b.hide()
+            b.deleteLater()
+        self.recent_buttons = []
+        self.recent_title.setVisible(bool(self.recent) and not self.loading)
         for k, i in enumerate(self.recent):
             b = QToolButton()
             b.setIcon(self._icon(i))
@@ -244,6 +288,8 @@ class Palette(QWidget):
             b.setObjectName(f"recent_{i}")
             b.clicked.connect(lambda _=False, cid=i: self.select(cid))
             self.recent_row.insertWidget(k, b)
+            b.setVisible(not self.loading)
+            self.recent_buttons.append(b)
 
     def _item_clicked(self, item: QListWidgetItem) -> None:
         cid = item.data(ID_ROLE)
@@ -288,4 +334,5 @@ class Palette(QWidget):
         ids = self.visible_ids()
         if ids:
             self.select(ids[0])
+            self.search.clear()
             self.search_done.emit()

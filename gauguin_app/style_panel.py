@@ -196,9 +196,13 @@ class StylePanel(QWidget):
                 item.setSelected(True)
         self.presets.blockSignals(False)
 
-    def set_capabilities(self, uses_style: bool, has_encoder: bool, model_name: str | None) -> None:
-        """Enable what the model can do; disabled controls say why in their tooltip."""
-        if model_name is None:
+    def set_capabilities(self, uses_style: bool, has_encoder: bool, model_name: str | None,
+                         loading: str | None = None) -> None:
+        """Enable what the model can do; disabled controls say why in their tooltip (`loading`: the model being
+        loaded while there is none)."""
+        if model_name is None and loading:
+            why = f"Loading {loading}…"
+        elif model_name is None:
             why = "Load a model to choose a style."
         elif not uses_style:
             why = f"The model “{model_name}” has no style input (it was trained without the VAE encoder)."

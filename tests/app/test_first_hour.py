@@ -1,0 +1,140 @@
+"""What a new user meets in the first hour: start-up, the palette and its colours, settings that survive a crash,
+switching models, the photo's status, styles, exports and the window's panels."""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QToolButton
+
+from spade import ade20k
+from spade.colour import srgb_to_lab
+from gauguin_app import prompts as prompts_module
+from gauguin_app.display_colours import LANDSCAPE_DISTANCE, display_colours, landscape_ids
+
+from .conftest import wait_for_model, wait_for_photo
+from .test_label_sets import csv_model  # noqa: F401 (a fixture)
+from .test_window import drag, pick_class
+
+ADE = ade20k()
+TREE, RIVER, SKY, MOUNTAIN = (ADE.id_of(n) for n in ("tree", "river", "sky", "mountain"))
+
+
+def test_startup_says_loading_until_the_model_is_there(make_window, qtbot):
+    w = make_window(wait_model=False)
+    assert w.loader.busy
+    assert w.photo.message.startswith("Loading") and "No model loaded" not in w.photo.message
+    assert w.palette.loading and "Loading" in w.palette.loading_label.text()
+    assert w.palette.list.isHidden() and w.palette.search.isHidden()   # not 150 ADE20K classes meanwhile
+    assert w.style_panel.reason.text().startswith("Loading") and "Load a model" not in w.style_panel.reason.text()
+    assert w.loading_label.text().startswith("Loading") and "loading" in w.model_label.text()
+    wait_for_model(qtbot, w)
+    assert w.renderer is not None and w.photo.message == "" and not w.palette.loading
+    assert not w.palette.list.isHidden() and w.style_panel.reason.isHidden()
+
+
+def test_a_failed_startup_load_ends_the_loading_state_with_how_to_load(make_window, qtbot, tmp_path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{")
+    w = make_window(model_path=tmp_path / "broken", wait_model=False)
+    assert w.palette.loading
+    wait_for_model(qtbot, w)
+    assert w.renderer is None and "No model loaded" in w.photo.message and not w.palette.loading
+
+
+def ini_text(w) -> str:
+    return open(w.settings.q.fileName(), encoding="utf-8").read()
+
+
+def test_settings_reach_the_disk_as_they_change_not_only_at_quit(make_window, qtbot, tmp_path):
+    """The ini file is read as a crashed session would leave it: nothing closes the window or syncs first."""
+    w = make_window()
+    pick_class(w, TREE)
+    pick_class(w, RIVER)
+    w.settings.set_folder("export", tmp_path)
+    qtbot.waitUntil(lambda: "river" in ini_text(w) and str(tmp_path) in ini_text(w), timeout=3000)
+    text = ini_text(w)
+    assert "recent_classes" in text and "tree" in text
+
+
+def test_recent_classes_come_back_in_a_new_session(make_window, qtbot):
+    w = make_window()
+    pick_class(w, TREE)
+    pick_class(w, RIVER)
+    w.doc.mark_saved()
+    w.close()
+    w2 = make_window()
+    assert w2.palette.recent[:2] == [RIVER, TREE]
+
+
+def test_switching_models_rebuilds_the_palette_cleanly(make_window, qtbot, prompts, csv_model,  # noqa: F811
+                                                       monkeypatch):
+    w = make_window()
+    pick_class(w, TREE)
+    drag(w.canvas, [(5, 5), (20, 5)])
+    old_buttons = list(w.palette.recent_buttons)
+    assert old_buttons and not w.palette.recent_title.isHidden()
+    drawn_during_info = []
+    monkeypatch.setattr(prompts_module, "show_info", lambda parent, text, title="": drawn_during_info.extend(
+        b.objectName() for b in old_buttons if b.isVisible()))   # the "Sketch converted" box, a modal loop
+    prompts.yes = True
+    w.models.load(str(csv_model))
+    wait_for_model(qtbot, w)
+    assert w.doc.label_set.names == ("void", "road", "car", "tree")
+    assert drawn_during_info == []   # no button of the old set is left drawn over the list
+    shown = [b for b in w.palette.findChildren(QToolButton) if b.objectName().startswith("recent_") and b.isVisible()]
+    assert shown == [b for b in w.palette.recent_buttons if b.isVisible()]
+    assert w.palette.recent == [] and w.palette.recent_title.isHidden()   # no empty "Recent" title
+    headers = [w.palette.list.item(r).text() for r in range(w.palette.list.count())
+               if w.palette.list.item(r).data(Qt.ItemDataRole.UserRole) == -1]
+    assert headers == []                                                 # a table of one's own: no LANDSCAPE
+    assert w.palette.ordered_ids() == [1, 2, 3, 0]                       # in the table's order
+    assert 0 <= w.canvas.class_id < 4 and w.canvas.class_id == w.palette.current
+    drag(w.canvas, [(30, 30), (40, 30)])                                 # paints a class of the new set
+    w.palette.select(2)
+    assert not w.palette.recent_title.isHidden() and w.palette.recent == [2]
+
+
+def test_enter_in_the_search_picks_and_clears_it(make_window):
+    w = make_window()
+    w.palette.search.setText("mountain")
+    assert w.palette.visible_ids() == [MOUNTAIN]
+    QTest.keyClick(w.palette.search, Qt.Key.Key_Return)
+    assert w.canvas.class_id == MOUNTAIN
+    assert w.palette.search.text() == "" and len(w.palette.visible_ids()) > 5
+
+
+def min_distance(colours: np.ndarray, ids: list[int]) -> float:
+    lab = srgb_to_lab(np.asarray(colours)[ids])
+    d = np.linalg.norm(lab[:, None] - lab[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    return float(d.min())
+
+
+def test_the_display_palette_tells_landscape_classes_apart_and_files_keep_the_official_colours(make_window,
+                                                                                                 prompts, tmp_path):
+    ids = [0] + landscape_ids(ADE)
+    assert min_distance(ADE.colors, ids) < 5                       # the official palette has near-twins
+    display = display_colours(ADE)
+    assert min_distance(display, ids) >= LANDSCAPE_DISTANCE >= 20
+    assert (display[SKY] == ADE.colors[SKY]).all()                 # the most common classes keep theirs
+    lab = srgb_to_lab(np.stack([ADE.colors[RIVER], display[RIVER]]))
+    hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]))
+    assert abs(hue[0] - hue[1]) < 30                               # a moved colour keeps its hue
+
+    w = make_window()
+    pick_class(w, RIVER)
+    w.brush_slider.setValue(4)
+    drag(w.canvas, [(10, 20), (30, 20)])
+    word = int(w.canvas.sketch.buffer[20, 20])
+    assert ((word >> 16) & 255, (word >> 8) & 255, word & 255) == tuple(int(c) for c in display[RIVER])
+    prompts.save_path = str(tmp_path / "mask.png")
+    assert w.files.save_mask(with_color=True)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "mask.png")), w.doc.labels)
+    colour = np.asarray(Image.open(tmp_path / "mask_color.png").convert("RGB"))
+    assert np.array_equal(colour, ADE.colors[w.doc.labels])      # the official colours, not the display ones
+    w.actions["official_colours"].trigger()                        # View ▸ Official Class Colours
+    word = int(w.canvas.sketch.buffer[20, 20])
+    assert ((word >> 16) & 255, (word >> 8) & 255, word & 255) == tuple(int(c) for c in ADE.colors[RIVER])
+    assert w.settings.official_colours
