@@ -107,7 +107,10 @@ class DocumentController:
         return self.mask_path.stem if self.mask_path else "Untitled"
 
     def _suggest(self, kind: str, name: str) -> str:
-        return str(Path(self.settings.folder(kind)) / name)
+        """Where a save dialog for `kind` starts: next to a saved document (its exports and masks belong with
+        it), else in the folder last used for `kind`."""
+        folder = self.doc.path.parent if self.doc.path is not None and self.doc.path.parent.is_dir() else None
+        return str(Path(folder or self.settings.folder(kind)) / name)
 
     # -- new / open -----------------------------------------------------------------------------------
     def maybe_save(self, before: str = "closing") -> bool:

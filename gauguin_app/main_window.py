@@ -60,7 +60,8 @@ class MainWindow(QMainWindow):
         self.controller = RenderController(self)
         self.models = ModelController(self, settings, lambda: self.renderer)
         self.loader = self.models.loader
-        self.styles = StyleController(lambda: self.doc, lambda: self.renderer, self, settings)
+        self.styles = StyleController(lambda: self.doc, lambda: self.renderer, self, settings,
+                                      status=lambda text, ms: self.show_status(text, ms))
         self.autosaver = Autosaver(recovery, lambda: self.doc, settings.autosave_seconds, self)
         self.files = DocumentController(self, self, settings, self.autosaver)
         self._build_layout()

@@ -1,6 +1,7 @@
 """The style panel: the current style's thumbnail, a photo picker, the dice, presets and a blend slider."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -175,7 +176,9 @@ class StylePanel(QWidget):
     def show_style(self, style: StyleSettings) -> None:
         """Reflect the document's style without emitting requests."""
         self.thumb_a.setPixmap(source_pixmap(style.a))
-        self.caption.setText(f"<b>{style.a.label}</b>" + (" · photo" if style.a.kind == "image" else " · random"))
+        self.caption.setText(f"<b>{html.escape(style.a.label)}</b> "
+                             + ("(photo)" if style.a.kind == "image" else "(random)"))
+        self.caption.setToolTip(style.a.label)
         self.thumb_b.setPixmap(source_pixmap(style.b, 44))
         self._select_preset(style.a)
         for w, v in ((self.seed_box, style.a.seed if style.a.kind == "seed" else -1),
@@ -192,7 +195,8 @@ class StylePanel(QWidget):
         self.presets.clearSelection()
         for i in range(self.presets.count()):
             item = self.presets.item(i)
-            if source.kind == "image" and Path(item.data(Qt.ItemDataRole.UserRole)).stem == source.name:
+            preset = Path(item.data(Qt.ItemDataRole.UserRole))
+            if source.kind == "image" and source.name in (preset.name, preset.stem):
                 item.setSelected(True)
         self.presets.blockSignals(False)
 

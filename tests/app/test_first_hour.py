@@ -138,3 +138,46 @@ def test_the_display_palette_tells_landscape_classes_apart_and_files_keep_the_of
     word = int(w.canvas.sketch.buffer[20, 20])
     assert ((word >> 16) & 255, (word >> 8) & 255, word & 255) == tuple(int(c) for c in ADE.colors[RIVER])
     assert w.settings.official_colours
+
+
+def photo_file(path, seed: int = 0):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_a_dropped_photo_shows_while_a_blend_is_on(make_window, qtbot, tmp_path):
+    w = make_window()
+    w.styles.random("b", 7)
+    w.style_panel.blend.setValue(100)             # the photo is the blend partner's style alone
+    assert w.doc.style.b is not None and w.doc.style.t == 1.0
+    wait_for_photo(qtbot, w)
+    before = w.photo.photo_array.copy()
+    w.files.open_dropped(photo_file(tmp_path / "Lofoten" / "1920x1080.jpg"))
+    assert w.doc.style.a.kind == "image" and w.doc.style.b is None
+    assert "blend" in w.statusBar().currentMessage() and "cleared" in w.statusBar().currentMessage()
+    wait_for_photo(qtbot, w)
+    assert not np.array_equal(w.photo.photo_array, before)   # the dropped photo's style is what shows
+
+
+def test_the_style_caption_names_the_photo_readably(make_window, tmp_path):
+    w = make_window()
+    w.files.open_dropped(photo_file(tmp_path / "Lofoten" / "1920x1080.jpg"))
+    caption = w.style_panel.caption.text()
+    assert "Lofoten/1920x1080.jpg" in caption and "(photo)" in caption and " . " not in caption
+    w.files.open_dropped(photo_file(tmp_path / "trips" / "sunset.png", seed=1))
+    assert "<b>sunset.png</b> (photo)" in w.style_panel.caption.text()
+
+
+def test_export_of_a_saved_document_starts_in_its_folder(make_window, qtbot, prompts, tmp_path, monkeypatch):
+    w = make_window()
+    folder = tmp_path / "work"
+    folder.mkdir()
+    assert w.files.save_to(folder / "lake.gauguin")
+    asked = []
+    monkeypatch.setattr(prompts_module, "ask_save_path", lambda parent, caption, suggested, filters:
+                        asked.append(suggested) or str(folder / "lake.png"))
+    wait_for_photo(qtbot, w)
+    assert w.files.export("photo")
+    assert asked == [str(folder / "lake.png")] and (folder / "lake.png").exists()

@@ -167,7 +167,7 @@ def test_dropping_a_photo_sets_the_style(make_window, qtbot, tmp_path):
     assert enter.isAccepted()
     QApplication.sendEvent(w, QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                                          Qt.KeyboardModifier.NoModifier))
-    assert w.doc.style.a.kind == "image" and w.doc.style.a.name == "sunset"
+    assert w.doc.style.a.kind == "image" and w.doc.style.a.name == "sunset.jpg"
     assert "sunset" in w.style_panel.caption.text()
     wait_for_photo(qtbot, w)
     assert not np.array_equal(w.photo.photo_array, before)
