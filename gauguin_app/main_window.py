@@ -297,7 +297,10 @@ class MainWindow(QMainWindow):
         self.photo.set_message("")
         self.photo.set_photo(result.image)
         self.last_render_ms = result.ms
-        self.render_label.setText(f"render {result.ms:.0f} ms")
+        self.render_label.setText(f"{'exact photo' if result.exact else 'preview'} · {result.ms:.0f} ms")
+        self.render_label.setToolTip("The photo shown is the exact frame" if result.exact else
+                                     "The photo shown is a fast preview of the stroke; the exact frame replaces "
+                                     "it when the pointer rests or the stroke ends")
 
     def _on_render_failed(self, message: str) -> None:
         self.photo.set_message(f"The model could not render: {message}. Your sketch is safe.")

@@ -181,3 +181,17 @@ def test_export_of_a_saved_document_starts_in_its_folder(make_window, qtbot, pro
     wait_for_photo(qtbot, w)
     assert w.files.export("photo")
     assert asked == [str(folder / "lake.png")] and (folder / "lake.png").exists()
+
+
+def test_the_status_bar_says_whether_the_photo_is_a_preview_or_exact(make_window, qtbot):
+    from gauguin_app.rendering import RenderResult
+    w = make_window()
+    wait_for_photo(qtbot, w)
+    assert w.render_label.text().startswith("exact photo")
+    image = np.zeros((*w.doc.shape, 3), np.uint8)
+    w.controller.result_ready.emit(RenderResult(w.doc.revision, w.controller.generation, image, 12.0,
+                                                labels_shape=w.doc.shape, exact=False))
+    assert w.render_label.text() == "preview · 12 ms" and "preview" in w.render_label.toolTip()
+    w.controller.result_ready.emit(RenderResult(w.doc.revision, w.controller.generation, image, 30.0,
+                                                labels_shape=w.doc.shape, exact=True))
+    assert w.render_label.text() == "exact photo · 30 ms"
