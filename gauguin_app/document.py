@@ -240,21 +240,40 @@ class Document:
             self._stroke_box = (0, self.shape[0], 0, self.shape[1])
             self._changed(None)
 
+    def convert(self, labels: np.ndarray, label_set: LabelSet, name: str = "convert") -> None:
+        """Swap in the same sketch in another label set (the map of spade.label_convert) as one undo step:
+        undoing it brings back the old map and its set."""
+        labels = np.asarray(labels, dtype=np.uint8)
+        if labels.shape != self._labels.shape:
+            raise ValueError("convert keeps the canvas size")
+        if self._stroke_before is not None:
+            self.end_stroke()
+        before, after = self._labels.reshape(-1), labels.reshape(-1)
+        indices = np.flatnonzero(before != after)
+        edit = LabelEdit(indices, before[indices].copy(), after[indices].copy(), name,
+                         label_sets=(self.label_set, label_set))
+        self.undo_stack.push(edit)
+        self._step(edit, forward=True)
+
     def undo(self) -> bool:
         edit = self.undo_stack.undo()
         if edit is None:
             return False
-        edit.revert(self._labels)
-        self._changed(edit.bbox(self.shape[1]))
+        self._step(edit, forward=False)
         return True
 
     def redo(self) -> bool:
         edit = self.undo_stack.redo()
         if edit is None:
             return False
-        edit.apply(self._labels)
-        self._changed(edit.bbox(self.shape[1]))
+        self._step(edit, forward=True)
         return True
+
+    def _step(self, edit: LabelEdit, forward: bool) -> None:
+        edit.apply(self._labels) if forward else edit.revert(self._labels)
+        if edit.label_sets is not None:
+            self.label_set = edit.label_sets[1 if forward else 0]
+        self._changed(edit.bbox(self.shape[1]))
 
     def go_to(self, position: int) -> None:
         """Undo or redo until `position` steps of the history are applied (the history list's click)."""

@@ -1,7 +1,8 @@
 """Does the sketch use the loaded model's label set, and what to do when not (no Qt).
 
 A model can render only label maps of its own label set. A sketch painted in another set (an ADE20K sketch
-when a COCO-Stuff model is loaded) is converted by class name (spade.label_convert) when the user agrees.
+when a COCO-Stuff model is loaded) is converted by class name (spade.label_convert) when the user agrees, as
+one step of its undo history.
 """
 from __future__ import annotations
 
@@ -24,25 +25,22 @@ def convert_question(doc: Document, label_set: LabelSet) -> str:
             f"by name? (No keeps the sketch as it is, without a photo.)")
 
 
-def converted_document(doc: Document, label_set: LabelSet) -> tuple[Document, str]:
-    """A copy of `doc` in `label_set` (same style, settings and file; unsaved) and what happened, in words."""
+def convert_document(doc: Document, label_set: LabelSet) -> str:
+    """Convert `doc` to `label_set` by class name, as one undo step; returns what happened, in words."""
     conversion = convert_labels(doc.labels, doc.label_set, label_set)
-    new = Document(conversion.labels, label_set)
-    new.style, new.canvas, new.path, new.model_ref = doc.style, doc.canvas, doc.path, doc.model_ref
-    new.mark_dirty()
-    return new, (f"Converted the sketch from {doc.label_set.display_name} to {label_set.display_name}: "
-                 f"{conversion.summary()}")
+    old = doc.label_set.display_name
+    doc.convert(conversion.labels, label_set, f"convert to {label_set.display_name}")
+    return f"Converted the sketch from {old} to {label_set.display_name}: {conversion.summary()} (Ctrl+Z undoes it)"
 
 
-def follow_model(doc: Document, renderer: SpadeRenderer | None,
-                 ask: Callable[[str], bool]) -> tuple[Document, str] | None:
-    """(converted document, what happened) when the sketch is in another set than the model and `ask`
-    agrees to convert it; None when nothing changes (declined, the sketch stays and renders nothing)."""
+def follow_model(doc: Document, renderer: SpadeRenderer | None, ask: Callable[[str], bool]) -> str | None:
+    """Convert the sketch to the model's label set when it is in another one and `ask` agrees; returns what
+    happened, or None when nothing changes (declined: the sketch stays and renders nothing)."""
     if renderer is None or not sets_differ(doc, renderer.label_set):
         return None
     if not ask(convert_question(doc, renderer.label_set)):
         return None
-    return converted_document(doc, renderer.label_set)
+    return convert_document(doc, renderer.label_set)
 
 
 def mismatch_message(doc: Document, label_set: LabelSet) -> str:

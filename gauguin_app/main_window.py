@@ -216,6 +216,9 @@ class MainWindow(QMainWindow):
         self.docks["history"].setVisible(not self.docks["history"].isVisible())
 
     def _on_doc_changed(self, box) -> None:
+        if not self.doc.label_set.same_classes(self.palette.label_set):   # a conversion, done or undone
+            self.palette.show_sketch_and_model(self.doc.label_set, self.renderer)
+            self.canvas.class_id = self.palette.current
         if not self.doc.in_stroke:
             self._update_undo_actions()
         self.setWindowModified(True)
@@ -351,9 +354,8 @@ class MainWindow(QMainWindow):
         """A sketch in another label set than the model's is converted when the user agrees (label_match)."""
         converted = follow_model(self.doc, self.renderer, lambda q: prompts.ask_yes_no(self, q, "Another label set"))
         if converted is not None:
-            self.set_document(converted[0])
-            self.update_title()
-            prompts.show_info(self, converted[1], "Sketch converted")
+            self._stroke_finished()
+            prompts.show_info(self, converted, "Sketch converted")
 
     def toggle_official_colours(self) -> None:
         """Draw the classes in their label set's own colours, or in the distinct display palette (the View

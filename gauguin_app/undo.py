@@ -1,4 +1,5 @@
-"""One undo mechanism for label edits: each step stores only the changed pixels (indices, old, new)."""
+"""One undo mechanism for label edits: each step stores only the changed pixels (indices, old, new), and the
+label sets when the step converts the sketch to another set."""
 from __future__ import annotations
 
 import itertools
@@ -6,18 +7,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from spade.labels import LabelSet
+
 _serials = itertools.count(1)
 
 
 @dataclass(frozen=True)
 class LabelEdit:
-    """The pixels one stroke (or fill, or polygon, ...) changed, as flat indices into the label map."""
+    """The pixels one stroke (or fill, or polygon, ...) changed, as flat indices into the label map; a
+    conversion to another label set also holds the sets before and after (`label_sets`)."""
 
     indices: np.ndarray
     old: np.ndarray
     new: np.ndarray
     name: str = "edit"
     serial: int = field(default_factory=lambda: next(_serials))
+    label_sets: tuple[LabelSet, LabelSet] | None = field(default=None, repr=False)
 
     @property
     def nbytes(self) -> int:
@@ -39,8 +44,11 @@ class LabelEdit:
             return None
         return cls(indices, before.reshape(-1)[indices].copy(), after.reshape(-1)[indices].copy(), name)
 
-    def bbox(self, width: int) -> tuple[int, int, int, int]:
-        """(y0, y1, x0, x1) of the changed pixels in a map `width` pixels wide."""
+    def bbox(self, width: int) -> tuple[int, int, int, int] | None:
+        """(y0, y1, x0, x1) of the changed pixels in a map `width` pixels wide; None (all of it) for a change of
+        label set, whose colours change everywhere."""
+        if self.label_sets is not None or self.indices.size == 0:
+            return None
         ys, xs = np.divmod(self.indices, width)
         return int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
 

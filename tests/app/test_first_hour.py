@@ -195,3 +195,29 @@ def test_the_status_bar_says_whether_the_photo_is_a_preview_or_exact(make_window
     w.controller.result_ready.emit(RenderResult(w.doc.revision, w.controller.generation, image, 30.0,
                                                 labels_shape=w.doc.shape, exact=True))
     assert w.render_label.text() == "exact photo · 30 ms"
+
+
+def test_converting_to_another_label_set_is_one_undoable_step(make_window, qtbot, prompts, csv_model):  # noqa: F811
+    w = make_window()
+    pick_class(w, TREE)
+    drag(w.canvas, [(5, 5), (30, 5)])
+    drag(w.canvas, [(5, 30), (30, 30)])
+    ade_labels = w.doc.labels.copy()
+    prompts.yes = True
+    w.models.load(str(csv_model))
+    wait_for_model(qtbot, w)
+    converted = w.doc.labels.copy()
+    assert w.doc.label_set.names[3] == "tree" and (converted[ade_labels == TREE] == 3).all()
+    assert w.undo_action.isEnabled() and "Convert to custom" in w.undo_action.text()
+    assert "Ctrl+Z" in prompts.infos[-1]
+    w.undo_action.trigger()                                  # back to the ADE20K sketch, in its palette
+    assert w.doc.label_set.same_classes(ADE) and np.array_equal(w.doc.labels, ade_labels)
+    assert w.palette.label_set.same_classes(ADE) and w.canvas.sketch.lut[TREE] != w.canvas.sketch.lut[3]
+    w.undo_action.trigger()                                  # the strokes before it are still there
+    assert (w.doc.labels == TREE).sum() < (ade_labels == TREE).sum()
+    w.redo_action.trigger()
+    w.redo_action.trigger()
+    assert w.doc.label_set.names == ("void", "road", "car", "tree") and np.array_equal(w.doc.labels, converted)
+    assert w.palette.label_set.names == w.doc.label_set.names
+    wait_for_photo(qtbot, w)
+    assert w.photo.photo_array is not None
