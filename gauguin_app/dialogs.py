@@ -1,8 +1,9 @@
-"""Small dialogs: new canvas, preferences, model information."""
+"""Small dialogs: new canvas, preferences, model information, and long sheets (the keyboard shortcuts)."""
 from __future__ import annotations
 
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox,
-                               QWidget)
+                               QTextBrowser, QVBoxLayout, QWidget)
 
 from spade.device import DEVICE_CHOICES, available_devices
 from spade.label_convert import counterpart
@@ -11,6 +12,44 @@ from spade.labels import LabelSet
 NEW_CANVAS_FILLS = ("sky", "unlabeled", "grass", "sea", "sand")
 ABOUT_HTML = ("<b>Gauguin</b><br>Paint a semantic sketch, get a photo.<br>SPADE: Park et al., Semantic Image "
               "Synthesis with Spatially-Adaptive Normalization, CVPR 2019.")
+
+
+class SheetDialog(QDialog):
+    """A sheet of HTML as tall as its text or the screen allows, whichever is less: the text scrolls and the OK
+    button stays on screen (a message box grows past the screen's bottom)."""
+
+    SCREEN_SHARE = 0.85
+
+    def __init__(self, html: str, title: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.text = QTextBrowser()
+        self.text.setHtml(html)
+        self.text.setOpenLinks(False)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        self.buttons.accepted.connect(self.accept)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.text, 1)
+        lay.addWidget(self.buttons)
+        screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
+        room = screen.availableGeometry()
+        doc = self.text.document()
+        doc.setTextWidth(min(doc.idealWidth(), room.width() * self.SCREEN_SHARE))
+        margins = lay.contentsMargins()
+        chrome_w = margins.left() + margins.right() + 2 * self.text.frameWidth() + 24  # 24: a scroll bar
+        chrome_h = (margins.top() + margins.bottom() + lay.spacing() + self.buttons.sizeHint().height()
+                    + 2 * self.text.frameWidth() + 8)
+        self.resize(int(min(doc.size().width() + chrome_w, room.width() * self.SCREEN_SHARE)),
+                    int(min(doc.size().height() + chrome_h, room.height() * self.SCREEN_SHARE)))
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        """Centred on its window, but moved back onto the screen where the window is larger than it."""
+        super().showEvent(event)
+        room, frame = self.screen().availableGeometry(), self.frameGeometry()
+        x = min(max(frame.x(), room.left()), room.right() + 1 - frame.width())
+        y = min(max(frame.y(), room.top()), room.bottom() + 1 - frame.height())
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
 
 
 class NewCanvasDialog(QDialog):

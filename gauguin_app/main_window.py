@@ -368,7 +368,7 @@ class MainWindow(QMainWindow):
 
     def show_help(self, which: str) -> None:
         if which == "shortcuts":
-            prompts.show_info(self, shortcut_sheet_html(), "Keyboard shortcuts")
+            prompts.show_sheet(self, shortcut_sheet_html(), "Keyboard shortcuts")
         else:
             prompts.show_info(self, ABOUT_HTML, "About Gauguin")
 

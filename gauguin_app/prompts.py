@@ -12,6 +12,12 @@ def show_info(parent: QWidget | None, text: str, title: str = "Gauguin") -> None
     QMessageBox.information(parent, title, text)
 
 
+def show_sheet(parent: QWidget | None, html: str, title: str = "Gauguin") -> None:
+    """A long text (HTML) in a dialog that fits the screen and scrolls."""
+    from .dialogs import SheetDialog
+    SheetDialog(html, title, parent).exec()
+
+
 def ask_yes_no(parent: QWidget | None, text: str, title: str = "Gauguin") -> bool:
     answer = QMessageBox.question(parent, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                   QMessageBox.StandardButton.Yes)

@@ -63,6 +63,7 @@ def prompts(monkeypatch) -> Prompts:
     p = Prompts()
     monkeypatch.setattr(mod, "show_error", lambda parent, text, title="": p.errors.append(text))
     monkeypatch.setattr(mod, "show_info", lambda parent, text, title="": p.infos.append(text))
+    monkeypatch.setattr(mod, "show_sheet", lambda parent, text, title="": p.infos.append(text))
 
     def ask_yes_no(parent, text, title=""):
         p.questions.append(text)

@@ -221,3 +221,35 @@ def test_converting_to_another_label_set_is_one_undoable_step(make_window, qtbot
     assert w.palette.label_set.names == w.doc.label_set.names
     wait_for_photo(qtbot, w)
     assert w.photo.photo_array is not None
+
+
+REAL_SHOW_SHEET = getattr(prompts_module, "show_sheet", None)
+
+
+def test_the_shortcut_sheet_fits_the_screen_and_its_ok_is_on_it(make_window, qtbot, monkeypatch):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QAbstractScrollArea, QMessageBox, QPushButton
+    w = make_window()
+    monkeypatch.setattr(prompts_module, "show_info", lambda parent, text, title="":
+                        QMessageBox.information(parent, title, text))
+    if REAL_SHOW_SHEET is not None:
+        monkeypatch.setattr(prompts_module, "show_sheet", REAL_SHOW_SHEET)
+    seen = {}
+
+    def inspect() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, inspect)
+            return
+        room = dialog.screen().availableGeometry()
+        ok = next(b for b in dialog.findChildren(QPushButton) if b.text().replace("&", "") == "OK")
+        top_left = ok.mapToGlobal(ok.rect().topLeft())
+        seen.update(fits=room.contains(dialog.frameGeometry()), ok_visible=ok.isVisible()
+                    and room.contains(top_left) and room.contains(ok.mapToGlobal(ok.rect().bottomRight())),
+                    scrolls=any(a.verticalScrollBar().maximum() > 0
+                                for a in dialog.findChildren(QAbstractScrollArea)))
+        ok.click()
+
+    QTimer.singleShot(0, inspect)
+    w.show_help("shortcuts")
+    assert seen == {"fits": True, "ok_visible": True, "scrolls": True}
