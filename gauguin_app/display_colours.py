@@ -26,7 +26,7 @@ COMMON_OUTDOOR = ("sky", "sky-other", "clouds", "fog", "tree", "vegetation", "bu
                   "house", "bridge", "fence", "boat")
 LANDSCAPE_DISTANCE = 22.0   # the least CIELAB distance between two landscape classes
 OTHER_DISTANCE = 10.0       # between any other class and every class before it
-_WEIGHTS = (1.0, 0.6, 2.5)  # lightness, chroma, hue: how much moving a colour along each costs
+_WEIGHTS = (0.7, 1.0, 2.0)  # lightness, chroma, hue: how much moving a colour along each costs
 
 
 def is_bundled(label_set: LabelSet) -> bool:
