@@ -69,7 +69,7 @@ class SketchCanvas(QWidget):
         super().__init__(parent)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setMinimumSize(200, 200)
+        self.setMinimumSize(180, 180)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.doc: Document | None = None
         self.sketch: SketchView | None = None

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from spade import SpadeRenderer
@@ -31,7 +31,7 @@ from .rendering import RenderResult
 from .settings import AppSettings
 from .style_controller import StyleController
 from .style_panel import StylePanel
-from .window_bars import OptionsBar, PhotoFullWindow, StatusFields, ToolsBar, add_docks
+from .window_bars import DockWidths, OptionsBar, PhotoFullWindow, StatusFields, ToolsBar, add_docks
 
 EMPTY_STATE = ("No model loaded.\n\nChoose Model ▸ Load Model Folder… (Ctrl+M) for a Gauguin checkpoint folder, "
                "or Model ▸ Load Model File… for an official SPADE checkpoint (latest_net_G.pth).\n"
@@ -83,8 +83,9 @@ class MainWindow(QMainWindow):
         geometry, state = self.settings.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        if state is None or not self.restoreState(state):   # room for three columns of presets, history below
+            self.resizeDocks([self.docks["palette"], self.docks["style"]], [230, 290], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["style"], self.docks["history"]], [560, 160], Qt.Orientation.Vertical)
 
     def _build_layout(self) -> None:
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -94,13 +95,14 @@ class MainWindow(QMainWindow):
         split.setSizes([1, 1])
         self.setCentralWidget(split)
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.palette.setMinimumWidth(180)
+        self.style_panel.set_presets(sorted(STYLES_DIR.glob("*.png")) + sorted(STYLES_DIR.glob("*.jpg"))
+                                     if STYLES_DIR.is_dir() else [])
         self.docks = add_docks(self, [("palette", "Classes", self.palette, left),
                                       ("style", "Style", self.style_panel, right),
                                       ("history", "History", self.history, right)])
-        self.palette.setMinimumWidth(210)
-        self.style_panel.setMinimumWidth(250)
-        self.style_panel.set_presets(sorted(STYLES_DIR.glob("*.png")) + sorted(STYLES_DIR.glob("*.jpg"))
-                                     if STYLES_DIR.is_dir() else [])
+        self.history.setMinimumHeight(60)
+        self.dock_widths = DockWidths(self, [self.docks["palette"], self.docks["style"]])
 
     def _build_actions(self) -> None:
         self.actions = ActionSet(self)
@@ -137,9 +139,7 @@ class MainWindow(QMainWindow):
         self.canvas.cursor_moved.connect(self._cursor_moved)
         self.canvas.view_changed.connect(lambda: self.zoom_label.setText(f"{self.canvas.scale * 100:.0f}%"))
         self.canvas.stroke_finished.connect(self._stroke_finished)
-        self.brush_slider.valueChanged.connect(self._brush_changed)
-        self.brush_slider.setValue(self.settings.brush_size)
-        self._brush_changed(self.brush_slider.value())
+        self.brush_slider.valueChanged.connect(self._brush_moved)
         self.overlay_check.toggled.connect(self._overlay_changed)
         self.overlay_opacity.valueChanged.connect(lambda _: self._overlay_changed(self.overlay_check.isChecked()))
         self.style_panel.photo_requested.connect(self.styles.pick_photo)
@@ -181,9 +181,9 @@ class MainWindow(QMainWindow):
         self.canvas.set_document(doc)
         self.photo.set_sketch(self.canvas.sketch, doc.shape)
         self.photo.set_photo(None)
-        brush = doc.canvas.brush_size if doc.path else self.brush_slider.value()
-        self.options.show_settings(brush, doc.canvas.overlay, doc.canvas.overlay_opacity)
-        self._brush_changed(brush)
+        brush = doc.canvas.brush_size if doc.path else max(1, round(self.settings.brush_share * max(doc.shape)))
+        self.options.show_settings(doc.shape, brush, doc.canvas.overlay, doc.canvas.overlay_opacity)
+        self._brush_changed(self.brush_slider.value())
         self._overlay_changed(doc.canvas.overlay)
         self.autosaver.forget()
         self.controller.invalidate()
@@ -261,6 +261,11 @@ class MainWindow(QMainWindow):
         self.tool_actions[tool].setChecked(True)
         label, key, help_text = TOOL_INFO[tool]
         self.show_status(f"{label} ({key}): {help_text}")
+
+    def _brush_moved(self, v: int) -> None:
+        """The user set the brush: new canvases get one as large for their size."""
+        self.settings.brush_share = v / max(self.doc.shape)
+        self._brush_changed(v)
 
     def _brush_changed(self, v: int) -> None:
         self.canvas.brush_size = v
@@ -391,11 +396,19 @@ class MainWindow(QMainWindow):
             bundled = self.model_ref in ("", str(DEFAULT_MODEL_DIR.resolve()))
             self.models.load(None if bundled else self.model_ref)
 
+    def showEvent(self, e: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(e)
+        if not self.dock_widths.wanted:
+            self.dock_widths.remember()
+
+    def resizeEvent(self, e: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(e)
+        self.dock_widths.window_resized()
+
     def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
         if not self.files.maybe_save():
             e.ignore()
             return
-        self.settings.brush_size = self.brush_slider.value()
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.autosaver.stop()

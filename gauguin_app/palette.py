@@ -77,6 +77,8 @@ class Palette(QWidget):
         self.list = QListWidget()
         self.list.setIconSize(QSize(18, 18))
         self.list.setUniformItemSizes(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)   # long names elide
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.itemClicked.connect(self._item_clicked)
         self.list.itemActivated.connect(self._item_clicked)
         self.loading_label = QLabel()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -23,7 +23,7 @@ class PhotoView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumSize(200, 200)
+        self.setMinimumSize(180, 180)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.photo: QImage | None = None
         self.photo_array: np.ndarray | None = None
@@ -34,6 +34,19 @@ class PhotoView(QWidget):
         self.message = ""
         self.busy = False
         self.stale = False
+        self.hint = ""
+        self._hint_timer = QTimer(self)
+        self._hint_timer.setSingleShot(True)
+        self._hint_timer.timeout.connect(lambda: self.show_hint(""))
+
+    def show_hint(self, text: str, ms: int = 0) -> None:
+        """A line over the bottom of the photo (the way back from the full-window view) for `ms` (0: until
+        replaced or cleared)."""
+        self.hint = text
+        self._hint_timer.stop()
+        if text and ms:
+            self._hint_timer.start(ms)
+        self.update()
 
     def set_photo(self, rgb: np.ndarray | None) -> None:
         self.photo_array = rgb
@@ -88,6 +101,7 @@ class PhotoView(QWidget):
             p.setFont(f)
             text = self.message or ("Rendering…" if self.busy else "")
             p.drawText(target.adjusted(24, 24, -24, -24), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+            self._paint_hint(p)
             return
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         p.drawImage(target, self.photo, QRectF(self.photo.rect()))
@@ -100,6 +114,22 @@ class PhotoView(QWidget):
             self._banner(p, target, self.message, QColor(150, 40, 40, 220))
         elif self.busy:
             self._banner(p, target, "rendering…", QColor(20, 20, 20, 170))
+        self._paint_hint(p)
+
+    def _paint_hint(self, p: QPainter) -> None:
+        if not self.hint:
+            return
+        f = QFont(self.font())
+        f.setPointSizeF(f.pointSizeF() * 1.2)
+        p.setFont(f)
+        fm = p.fontMetrics()
+        w, h = fm.horizontalAdvance(self.hint) + 32, fm.height() + 16
+        r = QRectF((self.width() - w) / 2, self.height() - h - 24, w, h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(20, 20, 20, 200))
+        p.drawRoundedRect(r, 8, 8)
+        p.setPen(QColor(240, 240, 240))
+        p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.hint)
 
     def _banner(self, p: QPainter, target: QRectF, text: str, bg: QColor) -> None:
         fm = p.fontMetrics()

@@ -7,6 +7,7 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, QTimer
 
 MAX_RECENT_FILES = 10
 SYNC_DELAY_MS = 300
+DEFAULT_BRUSH_SHARE = 1 / 16
 
 
 class AppSettings:
@@ -102,12 +103,15 @@ class AppSettings:
         self._set("official_colours", bool(value))
 
     @property
-    def brush_size(self) -> int:
-        return self._get("brush_size", 24, int)
+    def brush_share(self) -> float:
+        """The brush's diameter as a share of the canvas's longer side, so a new canvas of any size gets a brush
+        that covers as much of it."""
+        share = self._get("brush_share", DEFAULT_BRUSH_SHARE, float)
+        return share if 0.0 < share <= 1.0 else DEFAULT_BRUSH_SHARE
 
-    @brush_size.setter
-    def brush_size(self, value: int) -> None:
-        self._set("brush_size", int(value))
+    @brush_share.setter
+    def brush_share(self, value: float) -> None:
+        self._set("brush_share", float(value))
 
     def folder(self, kind: str) -> str:
         """The folder last used for `kind` (open, save, export, style, model)."""

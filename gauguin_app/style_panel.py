@@ -5,14 +5,15 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QImage, QMouseEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider,
-                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
+                               QSpinBox, QStyle, QStyleOptionSlider, QToolButton, QVBoxLayout, QWidget)
 
 from .document import StyleSettings, StyleSource
 
-THUMB = 84
-PRESET_ICON, PRESET_CELL, PRESET_COLUMNS = 48, QSize(76, 78), 3
+THUMB, BLEND_THUMB = 84, 36
+PRESET_ICON, PRESET_CELL, PRESET_COLUMNS = 48, QSize(76, 78), 2
+SEED_COLOURS = {"a": (74, 144, 217), "b": (217, 143, 74)}  # a random style has no colour of its own to show
 
 
 def seed_font(text: str, width: int, base: float = 0.0) -> QFont:
@@ -55,6 +56,43 @@ def source_pixmap(src: StyleSource | None, size: int = THUMB) -> QPixmap:
     return pm
 
 
+def source_colour(src: StyleSource | None, slot: str) -> tuple[int, int, int]:
+    """The colour a style stands for at its end of the blend slider: a photo's mean colour, else its slot's."""
+    if src is not None and src.kind == "image" and src.pixels is not None:
+        r, g, b = (int(c) for c in src.pixels.reshape(-1, 3).mean(0))
+        return r, g, b
+    return SEED_COLOURS[slot]
+
+
+class JumpSlider(QSlider):
+    """A slider a click on the groove moves to the clicked point (and on from there as a drag), instead of
+    stepping a page towards it."""
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        if event.button() == Qt.MouseButton.LeftButton and self.isEnabled():
+            opt = QStyleOptionSlider()
+            self.initStyleOption(opt)
+            handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                                 QStyle.SubControl.SC_SliderHandle, self)
+            if not handle.contains(event.position().toPoint()):
+                groove = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                                     QStyle.SubControl.SC_SliderGroove, self)
+                x = int(event.position().x()) - groove.x() - handle.width() // 2
+                self.setValue(QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), x,
+                                                             groove.width() - handle.width(), opt.upsideDown))
+        super().mousePressEvent(event)
+
+
+def blend_groove_css(a: tuple[int, int, int], b: tuple[int, int, int]) -> str:
+    """The blend slider's groove as a gradient from the first style's colour to the second's."""
+    return ("QSlider::groove:horizontal { height: 10px; border-radius: 5px; border: 1px solid #5a6270; background: "
+            f"qlineargradient(x1:0, y1:0, x2:1, y2:0, stop:0 rgb{a}, stop:1 rgb{b}); }}"
+            "QSlider::sub-page:horizontal, QSlider::add-page:horizontal { background: transparent; }"
+            "QSlider::handle:horizontal { width: 12px; margin: -5px 0; border-radius: 6px; "
+            "background: #f0f0f0; border: 2px solid #20232a; }"
+            "QSlider::groove:horizontal:disabled { background: #3a3f48; }")
+
+
 class StylePanel(QWidget):
     """Emits requests; the main window turns them into document changes (the panel holds no state of its own)."""
 
@@ -81,6 +119,7 @@ class StylePanel(QWidget):
         self.seed_box.setSpecialValueText("—")
         self.seed_box.setToolTip("Seed of the random style: type one to get that style back")
         self.seed_box.setKeyboardTracking(False)
+        self.seed_box.setMinimumWidth(84)   # the widest seed fits in less than the hint for 2**31 - 1 asks
         self.seed_box.valueChanged.connect(lambda v: v >= 0 and self.random_requested.emit("a", int(v)))
 
         top = QGridLayout()
@@ -105,9 +144,12 @@ class StylePanel(QWidget):
         self.presets.itemClicked.connect(lambda it: self.preset_chosen.emit(it.data(Qt.ItemDataRole.UserRole)))
         self.presets_label = QLabel("Presets")
 
+        self.thumb_a_small = QLabel()
+        self.thumb_a_small.setFixedSize(BLEND_THUMB, BLEND_THUMB)
+        self.thumb_a_small.setToolTip("The style (the blend at 0%)")
         self.thumb_b = QLabel()
-        self.thumb_b.setFixedSize(44, 44)
-        self.thumb_b.setToolTip("The second style of the blend")
+        self.thumb_b.setFixedSize(BLEND_THUMB, BLEND_THUMB)
+        self.thumb_b.setToolTip("The second style of the blend (the blend at 100%)")
         self.b_photo = QToolButton()
         self.b_photo.setText("Photo…")
         self.b_photo.setToolTip("Blend towards the style of a photo")
@@ -116,15 +158,18 @@ class StylePanel(QWidget):
         self.b_dice.setText("\u2684")
         self.b_dice.setToolTip("Blend towards a random style")
         self.b_dice.clicked.connect(lambda: self.random_requested.emit("b", -1))
-        self.blend = QSlider(Qt.Orientation.Horizontal)
+        self.blend = JumpSlider(Qt.Orientation.Horizontal)
         self.blend.setRange(0, 100)
-        self.blend.setToolTip("Blend between the style and the second style")
-        self.blend.valueChanged.connect(lambda v: self.blend_changed.emit(v / 100.0))
+        self.blend.setMinimumWidth(60)
+        self.blend.setToolTip("Blend between the style (left) and the second style (right); click or drag")
+        self.blend.valueChanged.connect(self._blend_moved)
         self.blend_value = QLabel("0%")
-        self.blend_value.setMinimumWidth(34)
+        self.blend_value.setMinimumWidth(QFontMetrics(self.blend_value.font()).horizontalAdvance("100%") + 4)
+        self.blend_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         blend_row = QHBoxLayout()
-        blend_row.addWidget(self.thumb_b)
+        blend_row.addWidget(self.thumb_a_small)
         blend_row.addWidget(self.blend, 1)
+        blend_row.addWidget(self.thumb_b)
         blend_row.addWidget(self.blend_value)
         blend_buttons = QHBoxLayout()
         blend_buttons.addWidget(QLabel("Blend with"))
@@ -142,10 +187,10 @@ class StylePanel(QWidget):
         lay.addWidget(self.reason)
         lay.addLayout(top)
         lay.addWidget(self.presets_label)
-        lay.addWidget(self.presets)
+        lay.addWidget(self.presets, 1)
         lay.addLayout(blend_buttons)
         lay.addLayout(blend_row)
-        lay.addStretch(1)
+        lay.addStretch(0)
         self.presets.setToolTip("Click a preset to use its style")
         self._photo_widgets = (self.photo_button, self.b_photo, self.presets)
         self._seed_widgets = (self.dice_button, self.seed_box, self.b_dice, self.blend)
@@ -167,11 +212,23 @@ class StylePanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             self.presets.addItem(item)
         has = self.presets.count() > 0
-        rows = -(-self.presets.count() // PRESET_COLUMNS)
-        self.presets.setFixedHeight(rows * PRESET_CELL.height() + 2 * self.presets.frameWidth() + 6)
-        self.presets.setMinimumWidth(PRESET_COLUMNS * PRESET_CELL.width() + 2 * self.presets.frameWidth() + 6)
+        frame = 2 * self.presets.frameWidth() + 6
+        self.presets.setMinimumHeight(PRESET_CELL.height() + frame)          # one row that scrolls where short
+        self.presets.setMinimumWidth(PRESET_COLUMNS * PRESET_CELL.width() + frame + 14)
+        self._fit_presets()
         self.presets.setVisible(has)
         self.presets_label.setVisible(has)
+
+    def _fit_presets(self) -> None:
+        """As tall as the rows of presets at the present width need, so they all show where there is room."""
+        frame = 2 * self.presets.frameWidth() + 6
+        columns = max(1, (self.presets.width() - frame) // PRESET_CELL.width())
+        rows = max(1, -(-self.presets.count() // columns))
+        self.presets.setMaximumHeight(rows * PRESET_CELL.height() + frame)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self._fit_presets()
 
     def show_style(self, style: StyleSettings) -> None:
         """Reflect the document's style without emitting requests."""
@@ -179,15 +236,21 @@ class StylePanel(QWidget):
         self.caption.setText(f"<b>{html.escape(style.a.label)}</b> "
                              + ("(photo)" if style.a.kind == "image" else "(random)"))
         self.caption.setToolTip(style.a.label)
-        self.thumb_b.setPixmap(source_pixmap(style.b, 44))
+        self.thumb_a_small.setPixmap(source_pixmap(style.a, BLEND_THUMB))
+        self.thumb_b.setPixmap(source_pixmap(style.b, BLEND_THUMB))
+        self.blend.setStyleSheet(blend_groove_css(source_colour(style.a, "a"), source_colour(style.b, "b")))
         self._select_preset(style.a)
         for w, v in ((self.seed_box, style.a.seed if style.a.kind == "seed" else -1),
                      (self.blend, int(round(style.t * 100)))):
             w.blockSignals(True)
             w.setValue(v)
             w.blockSignals(False)
-        self.blend_value.setText(f"{int(round(style.t * 100))}%")
+        self.blend_value.setText(f"{int(round(style.t * 100))}%" if style.b is not None else "")
         self.blend.setEnabled(style.b is not None and self.b_dice.isEnabled())
+
+    def _blend_moved(self, value: int) -> None:
+        self.blend_value.setText(f"{value}%")
+        self.blend_changed.emit(value / 100.0)
 
     def _select_preset(self, source: StyleSource) -> None:
         """Highlight the preset the style came from, and none when it comes from elsewhere."""

@@ -2,14 +2,18 @@
 full-window photo."""
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QDockWidget, QLabel, QMainWindow, QProgressBar, QSlider, QToolBar, QWidget
 
 from spade import SpadeRenderer
 
 from .actions import ActionSet
+from .docfile import BRUSH_RANGE
 from .icons import tool_icon
+
+# Brush sizes `[` and `]` step through: a quarter octave apart (about 19%), whole pixels.
+BRUSH_LADDER = sorted({max(1, round(2 ** (k / 4))) for k in range(4 * 8)})
 
 
 class ToolsBar(QToolBar):
@@ -39,8 +43,48 @@ def add_docks(window: QMainWindow, panels: list[tuple[str, str, QWidget, Qt.Dock
     return docks
 
 
+class DockWidths(QObject):
+    """Gives the side docks back the width a shrinking window took from them when it grows again (the main
+    window hands all new room to the central widget otherwise, so panels stay narrow). A width the user sets by
+    dragging a dock's edge becomes the one to give back."""
+
+    def __init__(self, window: QMainWindow, docks: list[QDockWidget]):
+        super().__init__(window)
+        self.window, self.docks = window, docks
+        self.wanted: dict[QDockWidget, int] = {}
+        self._window_width = -1
+        for dock in docks:
+            dock.installEventFilter(self)
+
+    def remember(self) -> None:
+        """The present widths are the wanted ones (after the window first shows, or restores its state)."""
+        self._window_width = self.window.width()
+        self.wanted = {d: d.width() for d in self.docks if d.isVisible() and not d.isFloating()}
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if (event.type() == QEvent.Type.Resize and obj in self.wanted and self.window.width() == self._window_width
+                and not self.window.isMinimized()):
+            self.wanted[obj] = obj.width()   # the window kept its width: the user moved the dock's edge
+        return False
+
+    def window_resized(self) -> None:
+        grew = self.window.width() > self._window_width >= 0
+        self._window_width = self.window.width()
+        if grew:
+            QTimer.singleShot(0, self._give_back)
+
+    def _give_back(self) -> None:
+        short = [d for d, w in self.wanted.items() if d.isVisible() and not d.isFloating() and d.width() < w]
+        if short:
+            self.window.resizeDocks(short, [self.wanted[d] for d in short], Qt.Orientation.Horizontal)
+        self._window_width = self.window.width()
+
+
 class PhotoFullWindow:
-    """The photo over the whole window: everything else hides, and comes back as it was."""
+    """The photo over the whole window: everything else hides, and comes back as it was. A hint says for a
+    moment how to come back."""
+
+    HINT, HINT_MS = "F or Esc to return", 2500
 
     def __init__(self, window: QMainWindow, action: QAction, parts: list[QWidget]):
         self.window, self.action, self.parts = window, action, parts
@@ -63,6 +107,7 @@ class PhotoFullWindow:
             if not on:
                 self.window.restoreState(self._state)
             (self.window.photo if on else self.window.canvas).setFocus()
+            self.window.photo.show_hint(self.HINT if on else "", self.HINT_MS)
         self.action.setChecked(on)
 
 
@@ -75,9 +120,9 @@ class OptionsBar(QToolBar):
         self.setMovable(False)
         self.addWidget(QLabel(" Brush "))
         self.brush_slider = QSlider(Qt.Orientation.Horizontal)
-        self.brush_slider.setRange(1, 200)
+        self.brush_slider.setRange(*BRUSH_RANGE)
         self.brush_slider.setFixedWidth(180)
-        self.brush_slider.setToolTip("Brush size in pixels ([ smaller, ] bigger)")
+        self.brush_slider.setToolTip("Brush diameter in canvas pixels ([ smaller, ] bigger)")
         self.brush_label = QLabel()
         self.brush_label.setMinimumWidth(48)
         self.addWidget(self.brush_slider)
@@ -96,13 +141,19 @@ class OptionsBar(QToolBar):
         self.addWidget(self.overlay_opacity)
 
     def change_brush(self, direction: int) -> None:
-        """A bigger (+1) or smaller (-1) brush, in steps of about 15%."""
+        """The next bigger (+1) or smaller (-1) size of BRUSH_LADDER: even steps, and ] then [ comes back."""
         v = self.brush_slider.value()
-        self.brush_slider.setValue(v + direction * max(1, int(round(v * 0.15))))
+        sizes = [r for r in BRUSH_LADDER if (r > v if direction > 0 else r < v)]
+        if sizes:
+            self.brush_slider.setValue(sizes[0] if direction > 0 else sizes[-1])
 
-    def show_settings(self, brush: int, overlay: bool, opacity: float) -> None:
-        """Show a document's canvas settings without emitting change signals."""
-        for widget, set_value in ((self.brush_slider, lambda: self.brush_slider.setValue(brush)),
+    def show_settings(self, canvas: tuple[int, int], brush: int, overlay: bool, opacity: float) -> None:
+        """Show a document's canvas settings without emitting change signals. The brush slider spans 1 px to
+        the canvas's longer side (at least 64 px, at most what a document keeps), so it is as fine on a small
+        canvas as on a large one."""
+        top = min(BRUSH_RANGE[1], max(64, *canvas))
+        for widget, set_value in ((self.brush_slider, lambda: (self.brush_slider.setMaximum(top),
+                                                               self.brush_slider.setValue(brush))),
                                   (self.overlay_check, lambda: self.overlay_check.setChecked(overlay)),
                                   (self.overlay_opacity, lambda: self.overlay_opacity.setValue(round(opacity * 100)))):
             widget.blockSignals(True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolButton
 
@@ -253,3 +253,86 @@ def test_the_shortcut_sheet_fits_the_screen_and_its_ok_is_on_it(make_window, qtb
     QTimer.singleShot(0, inspect)
     w.show_help("shortcuts")
     assert seen == {"fits": True, "ok_visible": True, "scrolls": True}
+
+
+def test_brush_steps_are_even_and_the_default_fits_the_canvas(make_window, qtbot, tmp_path):
+    from gauguin_app.window_bars import BRUSH_LADDER
+    w = make_window()
+    assert w.brush_slider.value() == round(max(w.doc.shape) / 16)   # 64 px canvas: a 4 px brush, not 24
+    sizes = [1]
+    w.brush_slider.setValue(1)
+    while sizes[-1] < w.brush_slider.maximum():
+        w.options.change_brush(+1)
+        sizes.append(w.brush_slider.value())
+    assert sizes == [v for v in BRUSH_LADDER if v <= w.brush_slider.maximum()]
+    ratios = [b / a for a, b in zip(sizes, sizes[1:]) if a >= 8]
+    assert ratios and all(1.09 < r < 1.26 for r in ratios)
+    for v in sizes[1:-1]:                               # ] then [ comes back to the same size
+        w.brush_slider.setValue(v)
+        w.options.change_brush(+1)
+        w.options.change_brush(-1)
+        assert w.brush_slider.value() == v
+    w.brush_slider.setValue(16)                         # a quarter of this canvas
+    Image.fromarray(np.full((256, 192), SKY, np.uint8)).save(tmp_path / "big.png")
+    assert w.files.open_path(tmp_path / "big.png", ask=False)
+    assert w.brush_slider.value() == 64 and w.brush_slider.maximum() >= 192
+
+
+def handle_centre(slider) -> int:
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+    opt = QStyleOptionSlider()
+    slider.initStyleOption(opt)
+    return slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle,
+                                         slider).center().x()
+
+
+def test_a_click_on_the_blend_groove_goes_there_and_the_groove_shows_both_styles(make_window, qtbot, tmp_path):
+    w = make_window()
+    w.files.open_dropped(photo_file(tmp_path / "a" / "red.png"))
+    w.styles.random("b", 3)
+    slider = w.style_panel.blend
+    assert slider.isEnabled() and slider.value() == 50
+    for share, low, high in ((0.9, 85, 99), (0.1, 1, 15)):
+        x = int(slider.width() * share)
+        QTest.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(x, slider.height() // 2))
+        assert low <= slider.value() <= high and abs(handle_centre(slider) - x) <= 2   # the handle is where clicked
+        assert abs(w.doc.style.t - slider.value() / 100) < 1e-9
+        assert w.style_panel.blend_value.text() == f"{slider.value()}%"
+    css = slider.styleSheet()
+    mean = tuple(int(c) for c in w.doc.style.a.pixels.reshape(-1, 3).mean(0))
+    assert "qlineargradient" in css and f"rgb{mean}" in css      # from the photo's colour to the other style's
+
+
+def test_the_full_window_photo_says_how_to_come_back(make_window, qtbot):
+    w = make_window()
+    w.actions["photo_full"].trigger()
+    assert w.full_view.active and w.photo.hint == "F or Esc to return"
+    qtbot.waitUntil(lambda: w.photo.hint == "", timeout=5000)   # for a moment only
+    w.actions["photo_full"].trigger()
+    assert not w.full_view.active and w.photo.hint == ""
+
+
+def test_at_900x600_everything_shows_and_panels_grow_back(make_window, qtbot):
+    w = make_window()
+    w.resize(1400, 820)
+    qtbot.wait(50)
+    wide = {k: w.docks[k].width() for k in ("palette", "style")}
+    w.resize(900, 600)
+    qtbot.wait(50)
+    assert w.size().toTuple() == (900, 600)
+    sp = w.style_panel
+    for part in (sp.blend, sp.thumb_b, sp.b_photo, sp.dice_button, sp.seed_box):
+        shown = part.visibleRegion().boundingRect()
+        assert part.isVisible() and shown.height() == part.height(), part
+    w.resize(w.minimumSizeHint())
+    qtbot.wait(50)
+    w.resize(1400, 820)
+    qtbot.waitUntil(lambda: all(abs(w.docks[k].width() - wide[k]) <= 2 for k in wide), timeout=2000)
+    w.resizeDocks([w.docks["palette"]], [wide["palette"] + 60], Qt.Orientation.Horizontal)   # the user widens it
+    qtbot.wait(50)
+    chosen = w.docks["palette"].width()
+    assert chosen > wide["palette"] + 30
+    w.resize(900, 600)
+    qtbot.wait(50)
+    w.resize(1400, 820)
+    qtbot.waitUntil(lambda: abs(w.docks["palette"].width() - chosen) <= 2, timeout=2000)
