@@ -26,6 +26,7 @@ COMMON_OUTDOOR = ("sky", "sky-other", "clouds", "fog", "tree", "vegetation", "bu
                   "house", "bridge", "fence", "boat")
 LANDSCAPE_DISTANCE = 22.0   # the least CIELAB distance between two landscape classes
 OTHER_DISTANCE = 10.0       # between any other class and every class before it
+SMALL_SET = 40
 _WEIGHTS = (0.7, 1.0, 2.0)  # lightness, chroma, hue: how much moving a colour along each costs
 
 
@@ -73,12 +74,6 @@ def _candidates() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rgb, lab, _lch(lab)
 
 
-def display_order(label_set: LabelSet) -> list[int]:
-    """Unlabeled, the landscape classes, then the others by id (ADE20K numbers its classes by frequency)."""
-    first = landscape_ids(label_set)
-    return [0] + first + [i for i in range(1, len(label_set)) if i not in first]
-
-
 @lru_cache(maxsize=8)
 def _distinct(names: tuple[str, ...], colors: bytes, landscape: tuple[int, ...]) -> np.ndarray:
     official = np.frombuffer(colors, np.uint8).reshape(-1, 3)
@@ -104,9 +99,11 @@ def _distinct(names: tuple[str, ...], colors: bytes, landscape: tuple[int, ...])
 
 
 def distinct_colours(label_set: LabelSet) -> np.ndarray:
-    """(N, 3) uint8 display colours of a label set (see the module's docstring); computed once per set."""
-    return _distinct(label_set.names, np.ascontiguousarray(label_set.colors, np.uint8).tobytes(),
-                     tuple(landscape_ids(label_set)))
+    """(N, 3) uint8 display colours of a label set (see the module's docstring); computed once per set. A small
+    set of one's own (up to SMALL_SET classes) has room for every class to be as distinct as landscape ones."""
+    first = landscape_ids(label_set) or (list(range(1, len(label_set))) if label_set.class_count <= SMALL_SET
+                                         else [])
+    return _distinct(label_set.names, np.ascontiguousarray(label_set.colors, np.uint8).tobytes(), tuple(first))
 
 
 def display_colours(label_set: LabelSet, official: bool = False) -> np.ndarray:

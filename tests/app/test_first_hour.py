@@ -122,6 +122,10 @@ def test_the_display_palette_tells_landscape_classes_apart_and_files_keep_the_of
     lab = srgb_to_lab(np.stack([ADE.colors[RIVER], display[RIVER]]))
     hue = np.degrees(np.arctan2(lab[:, 2], lab[:, 1]))
     assert abs(hue[0] - hue[1]) < 30                               # a moved colour keeps its hue
+    from spade.labels import LabelSet
+    own = LabelSet("own", ("void", "road", "lane", "tree"),
+                   np.array([[0, 0, 0], [128, 64, 128], [124, 66, 130], [107, 142, 35]], np.uint8))
+    assert min_distance(display_colours(own), [0, 1, 2, 3]) >= LANDSCAPE_DISTANCE   # a small set of one's own
 
     w = make_window()
     pick_class(w, RIVER)
