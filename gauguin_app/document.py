@@ -243,7 +243,7 @@ class Document:
     def convert(self, labels: np.ndarray, label_set: LabelSet, name: str = "convert") -> None:
         """Swap in the same sketch in another label set (the map of spade.label_convert) as one undo step:
         undoing it brings back the old map and its set."""
-        labels = np.asarray(labels, dtype=np.uint8)
+        labels = label_set.as_ids(labels)
         if labels.shape != self._labels.shape:
             raise ValueError("convert keeps the canvas size")
         if self._stroke_before is not None:
@@ -270,9 +270,10 @@ class Document:
         return True
 
     def _step(self, edit: LabelEdit, forward: bool) -> None:
-        edit.apply(self._labels) if forward else edit.revert(self._labels)
-        if edit.label_sets is not None:
+        if edit.label_sets is not None:   # the map takes the set's dtype first: its ids may need more bits
             self.label_set = edit.label_sets[1 if forward else 0]
+            self._labels = self._labels.astype(self.label_set.id_dtype, copy=False)
+        edit.apply(self._labels) if forward else edit.revert(self._labels)
         self._changed(edit.bbox(self.shape[1]))
 
     def go_to(self, position: int) -> None:

@@ -123,7 +123,8 @@ class LabelSet:
         wrapped into another class."""
         labels = np.asarray(labels)
         if labels.size and (labels.min() < 0 or labels.max() > self.max_id):
-            raise MaskError(f"class ids {labels.min()}..{labels.max()} lie outside {self.name} (0..{self.max_id})")
+            raise MaskError(f"class ids {labels.min()}..{labels.max()} lie outside {self.display_name}, whose ids "
+                            f"are 0..{self.max_id}")
         return np.ascontiguousarray(labels, dtype=self.id_dtype)
 
     def id_of(self, name: str) -> int:

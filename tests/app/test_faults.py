@@ -230,12 +230,13 @@ def big_document(path: Path, top: int = 299) -> Path:
 
 def test_a_300_class_document_opened_in_a_running_window_is_shown_whole(make_window, prompts, tmp_path):
     """The window used to take the new document while the canvas kept showing the old one."""
+    from gauguin_app.display_colours import display_colours
     w = make_window()
     prompts.yes = False                                 # keep its classes (no conversion to the model's)
     assert w.files.open_path(big_document(tmp_path / "big.gauguin"), ask=False)
     assert not prompts.errors and w.canvas.doc is w.doc and w.doc.label_set.name == "custom300"
     assert w.doc.labels[15, 15] == 299
-    r, g, b = (int(v) for v in w.doc.label_set.colors[299])
+    r, g, b = (int(v) for v in display_colours(w.doc.label_set)[299])   # the canvas's colours
     assert w.canvas.sketch.image.pixel(15, 15) & 0xFFFFFF == (r << 16) | (g << 8) | b
     assert w.windowTitle().startswith("Gauguin — big.gauguin")
 

@@ -340,3 +340,18 @@ def test_at_900x600_everything_shows_and_panels_grow_back(make_window, qtbot):
     qtbot.wait(50)
     w.resize(1400, 820)
     qtbot.waitUntil(lambda: abs(w.docks["palette"].width() - chosen) <= 2, timeout=2000)
+
+
+def test_a_conversion_to_a_set_of_300_classes_keeps_ids_above_255_and_undoes():
+    from spade.labels import LabelSet
+    from gauguin_app.document import Document
+    big = LabelSet("big", ("unlabeled",) + tuple(f"c{i}" for i in range(1, 300)),
+                   np.random.default_rng(0).integers(0, 256, (300, 3)).astype(np.uint8))
+    doc = Document(np.full((8, 8), TREE, np.uint8), ADE)
+    target = np.full((8, 8), 299)
+    doc.convert(target, big, "convert to big")
+    assert doc.label_set is big and doc.labels.dtype == big.id_dtype and (doc.labels == 299).all()
+    doc.undo()
+    assert doc.label_set is ADE and (doc.labels == TREE).all()
+    doc.redo()
+    assert (doc.labels == 299).all()
