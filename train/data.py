@@ -261,7 +261,14 @@ def build_dataset(cfg: TrainConfig, label_set: LabelSet) -> Dataset:
     if cfg.dataset == "procedural":
         if label_set.name != "ade20k" and len(label_set) != 151:
             raise TrainError("--dataset procedural produces ADE20K labels; use --label_set ade20k")
-        return AugmentedTensorDataset(_procedural(cfg), augment, label_set.max_id)
+        procedural = AugmentedTensorDataset(_procedural(cfg), augment, label_set.max_id)
+        if cfg.real_pairs is None:
+            return procedural
+        from .real_pairs import MixedDataset, RealPairDataset
+        from .label_photos import LABELS_DIR
+        real = RealPairDataset(cfg.real_pairs, cfg.real_labels or LABELS_DIR, label_set, cfg.crop_size,
+                               not cfg.no_flip)
+        return MixedDataset(procedural, real, cfg.real_share)
     with_instances = cfg.dataset in ("coco", "cityscapes") and not cfg.no_instance
     if cfg.dataset == "cityscapes":
         triples = cityscapes_triples(Path(cfg.image_dir), cfg.pairing_check)

@@ -32,6 +32,9 @@ class TrainConfig:
     label_dir: str | None = None
     dataset_size: int = 10000
     procedural_settings: str = ""
+    real_pairs: str | None = None
+    real_labels: str | None = None
+    real_share: float = 0.5
     label_set: str = "ade20k"
     input_classes: str = ""
     no_instance: bool = False
@@ -149,6 +152,14 @@ def build_parser(prog: str = "gauguin train") -> argparse.ArgumentParser:
     g.add_argument("--procedural_settings", default=d.procedural_settings,
                    help="for --dataset procedural: sampling weights of some lighting settings, overriding the "
                         f"defaults ({defaults}), e.g. 'snow=0.3'")
+    g.add_argument("--real_pairs", metavar="DIR",
+                   help="for --dataset procedural: mix in real photographs of the fit set, a folder written by "
+                        "python -m train.real_photos fit DIR, paired with their label maps (--real_labels)")
+    g.add_argument("--real_labels", metavar="DIR",
+                   help="label maps of the --real_pairs photos, by name (default: the repository's "
+                        "train/real_labels)")
+    g.add_argument("--real_share", type=float, default=d.real_share,
+                   help="with --real_pairs: the share of each epoch's samples that are real pairs")
     g.add_argument("--label_set", default=d.label_set,
                    help="'ade20k', 'cocostuff', 'cityscapes' or a CSV class table (id,name,r,g,b); --dataset coco "
                         "and cityscapes use their own")
@@ -313,6 +324,17 @@ def validate(cfg: TrainConfig) -> None:
         raise TrainError(f"--vgg_weights {cfg.vgg_weights}: file not found")
     if cfg.procedural_settings:
         parse_setting_weights(cfg.procedural_settings)
+    if cfg.real_labels is not None and cfg.real_pairs is None:
+        raise TrainError("--real_labels names the label maps of --real_pairs photos; give --real_pairs too")
+    if cfg.real_pairs is not None:
+        if cfg.dataset != "procedural":
+            raise TrainError("--real_pairs mixes real photographs into --dataset procedural; for photos and "
+                             "labels alone use --dataset folders")
+        if not 0 <= cfg.real_share <= 1 or math.isnan(cfg.real_share):
+            raise TrainError(f"--real_share must lie in [0, 1]; got {cfg.real_share}")
+        for option, folder in (("real_pairs", cfg.real_pairs), ("real_labels", cfg.real_labels)):
+            if folder is not None and not Path(folder).is_dir():
+                raise TrainError(f"--{option} {folder}: no such folder")
     if cfg.init_from and not Path(cfg.init_from).exists():
         raise TrainError(f"--init_from {cfg.init_from}: not found")
     from spade.labels import builtin_label_set
