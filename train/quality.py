@@ -18,7 +18,8 @@ texture shows it under every sketch.
     python -m train.quality [--model PATH] [--lag 6] [--json]
 
 `--style-photos DIR` measures instead how a model carries real photographs' settings into its renders (sky
-colour, palette retrieval; see train.photo_styles).
+colour, palette retrieval; see train.photo_styles); `--real-photos DIR` its renders of labelled real photos'
+label maps against the photos, per class (train.real_texture).
 """
 from __future__ import annotations
 
@@ -184,6 +185,10 @@ def main(argv: list[str] | None = None, prog: str = "gauguin quality") -> int:
     p.add_argument("--json", action="store_true", help="every region as JSON instead of a summary")
     p.add_argument("--style-photos", metavar="DIR", help="render the example sketches under each photo of DIR "
                    "and compare sky colours and palettes with the photos (instead of the streak measure)")
+    p.add_argument("--real-photos", metavar="DIR", help="render the label maps of DIR's labelled photos and "
+                   "compare their per-class texture, colour spread and streaks with the photos' (train.real_texture)")
+    p.add_argument("--real-labels", metavar="DIR", help="label maps of the --real-photos (default: the "
+                   "repository's train/real_labels)")
     args = p.parse_args(argv)
     if args.lag < 1:
         p.error("--lag must be at least 1")
@@ -191,6 +196,9 @@ def main(argv: list[str] | None = None, prog: str = "gauguin quality") -> int:
 
     if args.style_photos is not None:
         return _style_photos(args.style_photos, args.model, args.json)
+    if args.real_photos is not None:
+        from train.real_texture import run
+        return run(args.real_photos, args.real_labels, args.model, args.lag, args.json)
 
     try:
         renders = list(example_renders(load_model(args.model, "cpu")))  # rendered once for both measures
