@@ -144,11 +144,11 @@ def run(photo_dir: str, label_dir: str | None, model: str | None, lag: int, as_j
             print(f"error: {option}: no such folder: {folder}", file=sys.stderr)
             return EXIT_BAD_INPUT
     try:
-        renderer = load_model(model, "cpu")
         photos = {n: p for n, p in read_photos(photo_dir).items() if (labels / f"{n}.png").is_file()}
         if not photos:
             print(f"error: no photo of {photo_dir} has a label map in {labels}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        renderer = load_model(model, "cpu")
         crops = labelled_crops(photos, labels, renderer.label_set, renderer.default_size[0])
         report = texture_report(renderer, crops, lag)
     except GauguinError as e:
