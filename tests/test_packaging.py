@@ -28,3 +28,11 @@ def test_every_asset_file_matches_a_package_data_pattern():
     shipped = {p.relative_to(assets) for pattern in patterns for p in assets.glob(pattern)}
     missing = [str(f) for f in files if f not in shipped]
     assert not missing, f"not in the wheel: {missing}"
+
+
+def test_the_real_photo_labels_are_in_the_wheel():
+    """train/real_labels is the default --real_labels of `gauguin train` and `gauguin quality`."""
+    patterns = setuptools_config()["package-data"]["train"]
+    files = {p for p in (ROOT / "train" / "real_labels").iterdir() if p.is_file()}
+    shipped = {p for pattern in patterns for p in (ROOT / "train").glob(pattern)}
+    assert len(files) > 25 and files == shipped

@@ -110,8 +110,6 @@ class MixedDataset(Dataset):
     """A procedural dataset of which the share `real_share` of indices are real pairs instead."""
 
     def __init__(self, procedural: Dataset, real: RealPairDataset, real_share: float):
-        if not 0 <= real_share <= 1:
-            raise TrainError(f"--real_share must lie in [0, 1]; got {real_share}")
         self.procedural, self.real, self.real_share = procedural, real, real_share
 
     def __len__(self) -> int:
