@@ -106,7 +106,7 @@ def main() -> None:
     config = PreviewConfig(**fields)
     labels, _ = read_labels(None, 256)
     stroke = brush_stroke(labels, ROCK, 0.02)
-    for model in (full_model(), given_model(None, 256)):
+    for model in (full_model(), given_model(None)):
         profile(model, labels, stroke, config, args.repeat)
 
 

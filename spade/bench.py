@@ -2,8 +2,7 @@
 
     gauguin bench [--model PATH] [--mask PNG] [--device D] [--dtype T] [--threads N] [--size S] [--json]
 
-Cases, in order: the given model (default: the bundled one, else a random stand-in of the size it will
-have) on the given mask (default: an example landscape sketch), then a full-size ADE20K generator (official
+Cases, in order: the given model (default: the bundled one) on the given mask (default: an example landscape sketch), then a full-size ADE20K generator (official
 architecture, ngf 64, random weights) on the same mask, then a brush stroke over about 2% of the pixels on
 each (the fast path's caches hold the unedited frame), then a new style on the same mask (VAE models), and
 for a model that reads style photos, style_ms: the time from a 1920x1080 JPEG photo on disk to its style
@@ -43,7 +42,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable
 
 import numpy as np
 import torch
@@ -54,17 +53,15 @@ from .checkpoint import ModelBundle, ade20k_label_to_channel, build_generator
 from .device import pick_device
 from .errors import GauguinError
 from .fast import FastGenerator, PreviewConfig, StrokePreview
-from .sample_sketches import ROCK, brush_stroke, painted_landscape
+from .sample_sketches import ROCK, brush_stroke
 from .inference import SpadeRenderer, load_bundle
 from .labels import ade20k, read_mask, resize_labels
 from .model import GeneratorConfig, SPADEGenerator
-from .paths import DEFAULT_MODEL_DIR, EXAMPLES_DIR
+from .paths import EXAMPLES_DIR
+from .testing import random_weights_
 from .usage import EXIT_BAD_INPUT, UsageParser
 
-M = TypeVar("M", bound=torch.nn.Module)
-
 DEFAULT_MASK = EXAMPLES_DIR / "lake_mountains.png"
-STAND_IN = dict(ngf=32, spade_hidden=64, use_vae=True)
 
 
 @dataclass
@@ -74,34 +71,10 @@ class Model:
     label_to_channel: list[int]
 
 
-def random_weights_(module: M, seed: int, bias_scale: float = 0.1) -> M:
-    """Random, well-scaled weights and BatchNorm statistics (fresh BatchNorm has mean 0, var 1); spectral-norm
-    vectors u and v get random unit vectors. Returns the module in eval mode."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, t in module.state_dict(keep_vars=True).items():
-            if not t.is_floating_point():
-                continue
-            if name.endswith("running_var"):
-                t.copy_(torch.rand(t.shape, generator=gen) * 1.5 + 0.5)
-            elif name.endswith("running_mean") or name.endswith("bias"):
-                t.copy_(torch.randn(t.shape, generator=gen) * bias_scale)
-            elif name.endswith("_u") or name.endswith("_v"):
-                v = torch.randn(t.shape, generator=gen)
-                t.copy_(v / v.norm())
-            else:
-                fan_in = t[0].numel() if t.dim() > 1 else 1
-                t.copy_(torch.randn(t.shape, generator=gen) / fan_in ** 0.5)
-    return module.eval()
-
-
-def given_model(path: str | None, size: int) -> Model:
-    if path is not None or (DEFAULT_MODEL_DIR / "config.json").is_file():
-        bundle: ModelBundle = load_bundle(path)
-        return Model(bundle.name, build_generator(bundle), bundle.label_to_channel)
-    config = GeneratorConfig(crop_size=size, spectral=False, **STAND_IN)
-    name = "stand-in for the bundled model (VAE, ngf {ngf}, hidden {spade_hidden}, random)".format(**STAND_IN)
-    return Model(name, random_weights_(SPADEGenerator(config), 1), ade20k_label_to_channel())
+def given_model(path: str | None) -> Model:
+    """The model at path (None: the bundled one)."""
+    bundle: ModelBundle = load_bundle(path)
+    return Model(bundle.name, build_generator(bundle), bundle.label_to_channel)
 
 
 def full_model() -> Model:
@@ -110,8 +83,7 @@ def full_model() -> Model:
 
 
 def read_labels(path: str | None, size: int) -> tuple[np.ndarray, str]:
-    if path is None and not DEFAULT_MASK.is_file():
-        return painted_landscape(size, size), "generated landscape"
+    """The mask at path (None: the example sketch) resized to size x size, and its file name."""
     mask_path = Path(path) if path is not None else DEFAULT_MASK
     labels = read_mask(mask_path, ade20k())
     return resize_labels(labels, size, size), mask_path.name
@@ -313,7 +285,7 @@ def run(args: argparse.Namespace) -> list[dict]:
     labels, mask_name = read_labels(args.mask, args.size)
     stroke = brush_stroke(labels, ROCK, 0.02)
     wide_stroke = brush_stroke(labels, ROCK, 0.10)
-    given, full = given_model(args.model, args.size), full_model()
+    given, full = given_model(args.model), full_model()
     given_labels, given_stroke = labels, stroke
     if given.generator.config.use_vae and given.generator.config.output_size() != labels.shape:
         h, w = given.generator.config.output_size()  # a VAE model renders exactly its training size
@@ -370,8 +342,6 @@ def run(args: argparse.Namespace) -> list[dict]:
 
 def photo_style_case(path: str | None, repeat: int, stat: Callable[[list[float]], float]) -> dict | None:
     """How long a 1920x1080 JPEG photo takes to become a style (None: the model reads no style photos)."""
-    if path is None and not (DEFAULT_MODEL_DIR / "config.json").is_file():
-        return None
     renderer = SpadeRenderer.load(path, "cpu")
     if not (renderer.uses_style and renderer.has_encoder):
         return None

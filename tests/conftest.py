@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from spade.bench import random_weights_ as randomize_
+from spade.testing import random_weights_ as randomize_
 from spade.checkpoint import save_checkpoint
 from spade.model import ConvEncoder, EncoderConfig, GeneratorConfig, SPADEGenerator
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from spade import SpadeRenderer
-from spade.bench import random_weights_
+from spade.testing import random_weights_
 from spade.checkpoint import ModelBundle, ade20k_label_to_channel
 from spade.fast import FastGenerator
 from spade.fast.patterns import build_patterns

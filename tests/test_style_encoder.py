@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from spade import load_model
-from spade.bench import random_weights_ as randomize_
+from spade.testing import random_weights_ as randomize_
 from spade.checkpoint import save_checkpoint
 from spade.model import ConvEncoder, EncoderConfig
 from tests.conftest import make_generator
