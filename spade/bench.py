@@ -53,6 +53,7 @@ from .checkpoint import ModelBundle, ade20k_label_to_channel, build_generator
 from .device import pick_device
 from .errors import GauguinError
 from .fast import FastGenerator, PreviewConfig, StrokePreview
+from .fast.generator import trunk
 from .sample_sketches import ROCK, brush_stroke
 from .inference import SpadeRenderer, load_bundle
 from .labels import ade20k, read_mask, resize_labels
@@ -156,18 +157,14 @@ def dense_macs(config: GeneratorConfig, height: int, width: int) -> int:
     scale = c.downscale
     h, w = height // scale, width // scale
     macs = c.z_dim * 16 * nf * h * w if c.use_vae else c.semantic_nc * 16 * nf * 9 * h * w
-    widths = [(16, 16), (16, 16), (16, 16), (16, 8), (8, 4), (4, 2), (2, 1)]
-    ups = [False, True, c.num_upsampling_layers in ("more", "most"), True, True, True, True]
-    if c.num_upsampling_layers == "most":
-        widths.append((1, 0.5))
-        ups.append(True)
-    for (fin, fout), up in zip(widths, ups):
-        if up:
+    blocks = trunk(c)
+    for block in blocks:
+        if block.upsampled:
             h, w = 2 * h, 2 * w
-        fin, fout = int(fin * nf), int(fout * nf)
+        fin, fout = block.fin, block.fout
         mid = min(fin, fout)
         macs += (fin * mid + mid * fout) * 9 * h * w + (fin * fout * h * w if fin != fout else 0)
-    return macs + int(widths[-1][1] * nf) * 3 * 9 * h * w
+    return macs + blocks[-1].fout * 3 * 9 * h * w
 
 
 def peak_gmacs_per_s(device: torch.device, n: int = 2048, repeat: int = 5) -> float:

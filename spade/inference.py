@@ -109,9 +109,9 @@ class SpadeRenderer:
     def __init__(self, bundle: ModelBundle, device: str | torch.device = "auto", fast: bool | None = None):
         self.bundle = bundle
         self.device = pick_device(device) if isinstance(device, str) else device
-        # spade.fast (the same function) is 4-6x faster than the module forward on a CPU, and 2.5-5x slower
-        # on CUDA, where cuDNN's convolutions win and the fast path's many small kernels lose (docs/performance.md);
-        # so by default the fast path and its stroke previews on the CPU only, the module forward elsewhere.
+        # spade.fast (the same function) is faster than the module forward on a CPU and slower on CUDA, where
+        # cuDNN's convolutions win and the fast path's many small kernels lose (docs/performance.md); so by
+        # default the fast path and its stroke previews on the CPU only, the module forward elsewhere.
         self.fast = self.device.type == "cpu" if fast is None else fast
         self.generator = build_generator(bundle).to(self.device)
         self.encoder = build_encoder(bundle)
@@ -276,7 +276,8 @@ class SpadeRenderer:
                 raise MaskError(f"the instance map is {instances.shape[1]}x{instances.shape[0]} but the label map "
                                 f"is {labels.shape[1]}x{labels.shape[0]}")
         self.check_size(*labels.shape)
-        check_render_memory(self.bundle.generator_config, *labels.shape, self.device)
+        check_render_memory(self.bundle.generator_config, *labels.shape, self.device, self.fast,
+                            previews=self._preview is not None)
 
     def render_tensor(self, labels: np.ndarray, style: Style | None = None, reference: bool = False,
                       instances: np.ndarray | None = None, stop: threading.Event | None = None) -> torch.Tensor:
@@ -290,7 +291,9 @@ class SpadeRenderer:
         z = self._latent(style)
         with torch.inference_mode():
             if self.fast and not reference:
-                out = self._previews().exact(self.channels(labels), z, self._fast_edges(labels, instances), stop)
+                # once previews are on (the first render_preview), exact frames keep what previews start from
+                render = self._preview.exact if self._preview is not None else self._fast()
+                out = render(self.channels(labels), z, self._fast_edges(labels, instances), stop=stop)
             else:
                 out = self.generator(self.one_hot(labels, instances), z)
         out = out.float().cpu()
@@ -312,19 +315,23 @@ class SpadeRenderer:
         """(rgb, exact): a fast approximate render of labels after the last render (spade/fast/preview.py: only
         the pixels near the labels changed since then are recomputed; successive previews each start from
         the last, until the next exact render), or the exact frame (exact=True) when there is none to start
-        from, the style changed or the change is large. Exports must use `render`."""
-        self.validate(labels, instances)
+        from, the style changed or the change is large. Exports must use `render`. The first call turns
+        previews on: from then on exact frames keep their activations (`preview_cache_bytes`)."""
         if not self.fast:
             return self.render(labels, style, instances), True
+        if self._preview is None:
+            self._preview = StrokePreview(self._fast())
+        self.validate(labels, instances)
         z = self._latent(style)
         with torch.inference_mode():
-            out, exact = self._previews().preview(self.channels(labels), z, self._fast_edges(labels, instances),
-                                                  advance=True)
+            out, exact = self._preview.preview(self.channels(labels), z, self._fast_edges(labels, instances),
+                                               advance=True)
         return self._graded(self._to_rgb(out.float().cpu()), labels, style), exact
 
     @property
     def preview_cache_bytes(self) -> int:
-        """Memory held for previews (the last exact frame's activations and a working copy)."""
+        """Memory held for previews (the last exact frame's activations and a working copy); 0 until the first
+        render_preview."""
         return self._preview.cache_bytes if self._preview is not None else 0
 
     def _graded(self, rgb: np.ndarray, labels: np.ndarray, style: Style | None) -> np.ndarray:
@@ -338,11 +345,10 @@ class SpadeRenderer:
     def _fast_edges(self, labels: np.ndarray, instances: np.ndarray | None) -> torch.Tensor | None:
         return self.edges(labels, instances) if self.uses_instances else None
 
-    def _previews(self) -> StrokePreview:
-        if self._preview is None:
+    def _fast(self) -> FastGenerator:
+        if self._fast_generator is None:
             self._fast_generator = FastGenerator(self.generator, self.device, edge_channel=self.uses_instances)
-            self._preview = StrokePreview(self._fast_generator)
-        return self._preview
+        return self._fast_generator
 
     @staticmethod
     def _to_rgb(out: torch.Tensor) -> np.ndarray:

@@ -16,6 +16,8 @@ from typing import Callable
 import torch
 
 from .errors import CheckpointError, SizeError
+from .fast.generator import memory_estimate
+from .fast.preview import cache_bytes_estimate
 
 MAX_CANVAS_SIDE = 8192          # documents and masks larger than this in either side are refused
 MAX_CANVAS_PIXELS = 8192 * 8192
@@ -97,10 +99,15 @@ def check_canvas_size(height: int, width: int, what: str) -> None:
         raise SizeError(f"{what} is {width}x{height}; Gauguin handles up to {MAX_CANVAS_SIDE}x{MAX_CANVAS_SIDE}")
 
 
-def render_bytes(config, height: int, width: int) -> int:
-    """An estimate, on the safe side, of the memory a render needs: the full-resolution float32 activations of
-    the last SPADE blocks (features, SPADE's hidden layer, gamma/beta) and the label channels. Measured peaks
-    (1024x1024, ngf 8 and 16) are 460 and 610 bytes a pixel; this says 680 and 940."""
+def render_bytes(config, height: int, width: int, fast: bool = False, previews: bool = False) -> int:
+    """An estimate, on the safe side, of the memory a render needs. The module forward: the full-resolution
+    float32 activations of the last SPADE blocks (features, SPADE's hidden layer, gamma/beta) and the label
+    channels (measured peaks at 1024x1024, ngf 8 and 16: 460 and 610 bytes a pixel; this says 680 and 940).
+    The fast path (fast=True): its own estimate (spade.fast.generator.memory_estimate), and with previews on,
+    what previews keep besides (spade.fast.preview.cache_bytes_estimate)."""
+    if fast:
+        return memory_estimate(config, height, width) + (cache_bytes_estimate(config, height, width) if previews
+                                                         else 0)
     per_pixel = 4 * (config.semantic_nc // 2 + 2 * config.spade_hidden + 4 * config.ngf + 32)
     return per_pixel * height * width
 
@@ -120,9 +127,10 @@ def available_bytes() -> int:
         return 8 << 30
 
 
-def check_render_memory(config, height: int, width: int, device: torch.device) -> None:
-    """Refuse a render that cannot fit in memory, before the allocator fails halfway."""
-    need = render_bytes(config, height, width)
+def check_render_memory(config, height: int, width: int, device: torch.device, fast: bool = False,
+                        previews: bool = False) -> None:
+    """Refuse a render that cannot fit in memory, before the allocator fails halfway (`render_bytes`)."""
+    need = render_bytes(config, height, width, fast, previews)
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
     else:

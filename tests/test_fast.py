@@ -207,13 +207,13 @@ def test_a_stroke_keeps_the_coarse_levels_it_does_not_touch():
     fast = FastGenerator(g)
     labels = painted_landscape(64, 64, 5)
     fast(channels(labels))
-    coarse = fast._labels.levels[(2, 2)]
+    coarse = fast.last_labels.levels[(2, 2)]
     edited = labels.copy()
     edited[40:43, 17:20] = 35                     # misses every pixel the 2x2 and 4x4 grids sample
     classes = channels(edited)
     out = fast(classes)
-    assert fast._labels.levels[(2, 2)] is coarse
-    assert fast._labels.levels[(64, 64)] is not coarse
+    assert fast.last_labels.levels[(2, 2)] is coarse
+    assert fast.last_labels.levels[(64, 64)] is not coarse
     assert (out - reference(g, classes, None)).abs().max().item() < TOL
 
 

@@ -21,6 +21,8 @@ grids (8x8 and 16x16 at 256x256) give every output pixel a receptive field cover
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -28,10 +30,51 @@ import torch.nn.functional as F
 
 from .patterns import Patterns, build_patterns
 from .spade_layer import FastSpade, TapCache, expand_edge_channel
-from .winograd import Conv3x3
-from ..model import SPADEGenerator, SPADEResBlock
+from .winograd import Conv3x3, winograd_tile
+from ..model import GeneratorConfig, SPADEGenerator, SPADEResBlock
 
 LEAK = 0.2
+
+
+@dataclass(frozen=True)
+class TrunkBlock:
+    """One residual block of a SPADE generator: its name, channels in and out, and whether its input is the
+    previous block's output upsampled 2x."""
+
+    name: str
+    fin: int
+    fout: int
+    upsampled: bool
+
+
+def trunk(config: GeneratorConfig) -> list[TrunkBlock]:
+    """The generator's residual blocks in order (as spade/model.py's SPADEGenerator builds and runs them)."""
+    nf, more = config.ngf, config.num_upsampling_layers in ("more", "most")
+    blocks = [TrunkBlock("head_0", 16 * nf, 16 * nf, False), TrunkBlock("G_middle_0", 16 * nf, 16 * nf, True),
+              TrunkBlock("G_middle_1", 16 * nf, 16 * nf, more)]
+    blocks += [TrunkBlock(f"up_{i}", 2 ** (4 - i) * nf, 2 ** (3 - i) * nf, True) for i in range(4)]
+    if config.num_upsampling_layers == "most":
+        blocks.append(TrunkBlock("up_4", nf, nf // 2, True))
+    return blocks
+
+
+def memory_estimate(config: GeneratorConfig, height: int, width: int) -> int:
+    """What the fast path allocates for an (height, width) frame, in bytes, on the safe side for painted label
+    maps: the Winograd weights of the convolutions that use them at this size, the largest block's working
+    activations (float32: its input, upsampled, and what its SPADEs and convolutions make of it), and the
+    label caches (a window id per pixel and level, for this map and the last). A map of label noise, a
+    distinct window at nearly every pixel, needs far more: its SPADE tables grow with the pixels."""
+    h, w = height // config.downscale, width // config.downscale
+    weights, working = 0, 0
+    for block in trunk(config):
+        if block.upsampled:
+            h, w = 2 * h, 2 * w
+        middle = min(block.fin, block.fout)
+        for cin, cout in ((block.fin, middle), (middle, block.fout)):
+            weights += {0: 0, 2: 16, 4: 36}[winograd_tile(cin, cout, h * w)] * cin * cout
+        working = max(working, h * w * (6 * block.fin + 3 * block.fout))
+    labels = 2 * 8 * height * width * 4 // 3
+    return 4 * (weights + working) + labels
 
 
 class RenderCancelled(Exception):
@@ -80,8 +123,9 @@ class FastBlock:
 
 
 @dataclass
-class _Level:
-    """What one label map gives at one resolution: its windows, the SPADE tables, the first layer."""
+class Level:
+    """What one label map gives at one resolution: its nearest-sampled classes, its windows, the SPADE tables
+    and (without VAE) the first layer."""
 
     classes: torch.Tensor
     patterns: Patterns | None = None
@@ -90,11 +134,11 @@ class _Level:
 
 
 @dataclass
-class _LabelCache:
+class LabelCache:
     """Everything derived from one label map (on this generator), per resolution."""
 
     classes: torch.Tensor
-    levels: dict[tuple[int, int], _Level] = field(default_factory=dict)
+    levels: dict[tuple[int, int], Level] = field(default_factory=dict)
 
 
 class FastGenerator:
@@ -109,6 +153,9 @@ class FastGenerator:
 
     Successive calls reuse what did not change: the same label map with a new style skips all label work;
     the same style skips the VAE first layer. dtype=torch.float16 (CUDA) trades exactness for speed.
+
+    Work on the cached activations (spade/fast/preview.py) goes through `holding`, `level`, `first_features`,
+    `run_block`, `upsample` and `finish_frame`, the same steps a frame takes.
     """
 
     def __init__(self, generator: SPADEGenerator, device: torch.device | str | None = None,
@@ -128,13 +175,11 @@ class FastGenerator:
             self.fc = _conv_weight(generator.fc, self.device, dtype)
             if edge_channel:
                 self.fc = (expand_edge_channel(self.fc[0]), self.fc[1])
-        names = ["head_0", "G_middle_0", "G_middle_1", "up_0", "up_1", "up_2", "up_3"]
-        if c.num_upsampling_layers == "most":
-            names.append("up_4")
-        self.blocks = {n: FastBlock(getattr(generator, n), self.device, dtype, edge_channel) for n in names}
+        self.blocks = {b.name: FastBlock(getattr(generator, b.name), self.device, dtype, edge_channel)
+                       for b in trunk(c)}
         self.conv_img = _conv_weight(generator.conv_img, self.device, dtype)
-        self._labels: _LabelCache | None = None
-        self._previous: _LabelCache | None = None
+        self._labels: LabelCache | None = None
+        self._previous: LabelCache | None = None
         self._style: tuple[torch.Tensor, torch.Tensor] | None = None
         self._lock = threading.Lock()  # the caches are per instance; one frame at a time
 
@@ -147,14 +192,31 @@ class FastGenerator:
             for spade in block.spades():
                 spade.taps = TapCache()
 
-    def _label_cache(self, classes: torch.Tensor) -> _LabelCache:
+    def _label_cache(self, classes: torch.Tensor) -> LabelCache:
         cache = self._labels
         if cache is None or cache.classes.shape != classes.shape or not torch.equal(cache.classes, classes):
             self._previous = cache
-            cache = self._labels = _LabelCache(classes.clone())
+            cache = self._labels = LabelCache(classes.clone())
         return cache
 
-    def _level(self, cache: _LabelCache, size: tuple[int, int]) -> _Level:
+    @property
+    def last_labels(self) -> LabelCache | None:
+        """The label cache of the last label map a frame (or `holding`) was given."""
+        return self._labels
+
+    @contextmanager
+    def holding(self, classes: torch.Tensor) -> Iterator[LabelCache]:
+        """This generator held for work on the label map `classes` (ids from `checked_classes`): its lock
+        and inference mode, yielding that map's label cache (the last one's when the map is the same)."""
+        with self._lock, torch.inference_mode():
+            yield self._label_cache(classes)
+
+    def finish_frame(self) -> None:
+        """The label map's levels are all made: forget the previous map's (kept until then so that a level
+        the new map leaves unchanged is taken over, not built again)."""
+        self._previous = None
+
+    def level(self, cache: LabelCache, size: tuple[int, int]) -> Level:
         """The level of this size; taken over from the previous label map when it is the same there
         (a small stroke often leaves the coarse grids, which sample every 16th or 32nd pixel, unchanged)."""
         level = cache.levels.get(size)
@@ -163,23 +225,25 @@ class FastGenerator:
             if tuple(small.shape) != size:
                 small = F.interpolate(small[None, None].float(), size=size, mode="nearest")[0, 0].long()
             old = self._previous.levels.get(size) if self._previous is not None else None
-            level = old if old is not None and torch.equal(old.classes, small) else _Level(small)
+            level = old if old is not None and torch.equal(old.classes, small) else Level(small)
             cache.levels[size] = level
         return level
 
-    def _patterns(self, level: _Level) -> Patterns:
+    def _patterns(self, level: Level) -> Patterns:
         if level.patterns is None:
             level.patterns = build_patterns(level.classes, self.label_nc)
         return level.patterns
 
-    def _tables(self, level: _Level, spade: FastSpade) -> tuple[torch.Tensor, torch.Tensor]:
+    def _tables(self, level: Level, spade: FastSpade) -> tuple[torch.Tensor, torch.Tensor]:
         key = id(spade)
         if key not in level.tables:
             level.tables[key] = spade.tables(self._patterns(level), self.dtype)
         return level.tables[key]
 
     # -- forward --------------------------------------------------------------------------------------------
-    def _first_features(self, cache: _LabelCache, z: torch.Tensor | None, size: tuple[int, int]) -> torch.Tensor:
+    def first_features(self, cache: LabelCache, z: torch.Tensor | None, size: tuple[int, int]) -> torch.Tensor:
+        """The first layer's output (1, 16 ngf, h, w) channels_last on the first grid `size`: from the style
+        z (VAE, kept while z is the same) or from the label map (kept with its level)."""
         c = self.config
         if c.use_vae:
             if z is None:
@@ -190,30 +254,27 @@ class FastGenerator:
                 x = F.linear(z, *self.fc).view(1, 16 * c.ngf, sh, sw)
                 self._style = (z.clone(), x.contiguous(memory_format=torch.channels_last))
             return self._style[1]
-        level = self._level(cache, size)
+        level = self.level(cache, size)
         if level.first is None:
             onehot = F.one_hot(level.classes, self.label_nc).permute(2, 0, 1)[None].to(self.dtype)
             level.first = F.conv2d(onehot.contiguous(memory_format=torch.channels_last), *self.fc, padding=1)
         return level.first
 
-    def _block(self, name: str, x: torch.Tensor, cache: _LabelCache) -> torch.Tensor:
+    def run_block(self, name: str, x: torch.Tensor, cache: LabelCache) -> torch.Tensor:
+        """The residual block `name` on its input x (1, C, h, w) channels_last, at every pixel."""
         block = self.blocks[name]
-        level = self._level(cache, tuple(x.shape[2:]))
+        level = self.level(cache, tuple(x.shape[2:]))
         tables = {id(s): self._tables(level, s) for s in block.spades()}
         return block(x, self._patterns(level).rho, tables)
 
     @staticmethod
-    def _up(x: torch.Tensor) -> torch.Tensor:
+    def upsample(x: torch.Tensor) -> torch.Tensor:
+        """The nearest 2x upsample between blocks."""
         return F.interpolate(x, scale_factor=2, mode="nearest")
 
     def plan(self) -> list[tuple[str, bool]]:
         """The residual blocks in order, each with whether its input is the previous output upsampled 2x."""
-        more = self.config.num_upsampling_layers in ("more", "most")
-        steps = [("head_0", False), ("G_middle_0", True), ("G_middle_1", more)]
-        steps += [(name, True) for name in ("up_0", "up_1", "up_2", "up_3")]
-        if self.config.num_upsampling_layers == "most":
-            steps.append(("up_4", True))
-        return steps
+        return [(block.name, block.upsampled) for block in trunk(self.config)]
 
     def checked_classes(self, classes: torch.Tensor, edges: torch.Tensor | None = None) -> torch.Tensor:
         """The ids the windows are made of (int64 on this device; edges folded in), after checking the shape
@@ -246,17 +307,16 @@ class FastGenerator:
         c = self.config
         classes = self.checked_classes(classes, edges)
         h, w = classes.shape
-        with self._lock, torch.inference_mode():
-            cache = self._label_cache(classes)
-            x = self._first_features(cache, z, (h // c.downscale, w // c.downscale))
+        with self.holding(classes) as cache:
+            x = self.first_features(cache, z, (h // c.downscale, w // c.downscale))
             if record is not None:
                 record["first"] = x
             for name, upsampled in self.plan():
                 if stop is not None and stop.is_set():
                     raise RenderCancelled(f"frame given up before {name}")
-                x = self._block(name, self._up(x) if upsampled else x, cache)
+                x = self.run_block(name, self.upsample(x) if upsampled else x, cache)
                 if record is not None:
                     record[name] = x
             out = torch.tanh_(F.conv2d(F.leaky_relu(x, LEAK), *self.conv_img, padding=1))
-            self._previous = None
+            self.finish_frame()
         return out.float().contiguous()

@@ -6,23 +6,26 @@ most of that spread is small. So a preview, at every residual block:
 
 - takes the pixels whose label changed at the block's resolution (the nearest-sampled map its SPADEs see),
 - grows them by the block's reach (`PreviewConfig.reach` output pixels, scaled to the block's grid),
-- recomputes the block only at those pixels: its two 3x3 convolutions as one matrix product each over the
-  gathered 3x3 neighbourhoods (im2col at a set of pixels: no tiles, no halos computed twice), conv_0 on the
-  set grown by one pixel, the SPADEs' affine made at the set's pixels from the 3x3 windows around them;
-  it reads its input from the previous block's preview and keeps the previous frame's activations
-  everywhere else. A block whose set covers most of its grid runs densely instead, and a narrow one densely
-  over the box around its set (`PreviewConfig.box`); the blocks on the coarsest grid (up to 8x8,
-  `whole_upto`) are recomputed at every pixel, since a change moves them everywhere and their cost is
-  streaming the weights, whatever the pixel count. The matrix products run in bfloat16 where the CPU is
-  much faster at it (`PreviewConfig.bfloat16`), and the wide kernels in int8 where that is faster still
-  (`PreviewConfig.int8`).
+- recomputes the block there in one of the ways `StepMode` names: at those pixels (its two 3x3
+  convolutions as one matrix product each over the gathered 3x3 neighbourhoods, the SPADEs' affine made
+  at the pixels from the 3x3 windows around them), densely over the box around them, or densely over the
+  whole grid, whichever the cost model says is cheapest; it reads its input from the previous block's
+  preview and keeps the previous frame's activations everywhere else. The blocks on the coarsest grid (up
+  to 8x8, `whole_upto`) are recomputed at every pixel, since a change moves them everywhere. The matrix
+  products run in bfloat16 where the CPU is much faster at it (`PreviewConfig.bfloat16`), and the wide
+  kernels in int8 where that is faster still (`PreviewConfig.int8`).
 
 The result is not exact: outside those pixels it keeps the old activations, which the stroke would have
-moved a little through the coarse layers. A large change (or a new style, size or model state) renders the
-exact frame instead. Successive previews can each start from the last (`advance=True`, as the app does
-during a stroke), so that each costs what the pointer moved since the last render. Memory: the activations
-of one frame, a working copy of them, and the kernels of the recomputed convolutions in the layout the
-matrix products take (`cache_bytes`).
+moved a little through the coarse layers. Successive previews can each start from the last (`advance=True`,
+as the app does during a stroke), so that each costs what the pointer moved since the last render.
+
+A preview never means to cost more than the exact frame it stands in for. Its plan is estimated in
+milliseconds from what this process has measured (`RunningCosts`): the exact frames' times, and per kind of
+block step how long steps of that kind took against the multiply-add estimate. A plan over `exact_at` of the
+exact frame's time is made light (its coarse blocks kept) in a chain of previews, and if that is still over
+(or the preview is not chained), the exact frame is rendered instead; a preview that overruns its estimate part-way chooses its remaining blocks' ways again
+(`PreviewStats` counts each). Memory: the activations of one frame, a working copy of them, and the kernels
+of the recomputed convolutions in the layout the matrix products take (`cache_bytes`, `cache_bytes_estimate`).
 
     preview = StrokePreview(fast_generator)
     image = preview.exact(classes, z)            # an exact frame; its activations are kept
@@ -31,22 +34,30 @@ matrix products take (`cache_bytes`).
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from enum import Enum
 
 import torch
 import torch.nn.functional as F
 
-from .generator import LEAK, FastBlock, FastGenerator, _Level
+from .generator import LEAK, FastBlock, FastGenerator, LabelCache, Level, trunk
 from .patterns import Patterns, build_patterns, build_windows
 from .spade_layer import TapCache
+from ..model import GeneratorConfig
 
 # Block outputs are stored as (h, w, C) views of channels_last tensors; "image" is the tanh output (h, w, 3).
 IMAGE = "image"
+
+NEWEST = 0.5       # the weight of the newest measure in the running costs (exponentially weighted)
+MIN_FACTOR = 1e-3  # a kind of step measured at no time (a coarse clock) counts as this
+FORGET = 0.85      # each exact frame rendered instead of a preview moves the running costs this far back
+                   # towards the static estimate, so that a load that has gone stops ruling out previews
 
 
 @dataclass(frozen=True)
@@ -58,58 +69,43 @@ class PreviewConfig:
     min_reach:       at least this many pixels of a block's grid, except on the first (coarsest) grid, where a
                      pixel is a whole patch of the output.
     keep_upto:       blocks on grids of at most this many pixels whose input did not change (only their SPADEs'
-                     labels) keep the previous activations (0: none). A small stroke moves those little
-                     (measured on the bundled model: 1.7% and 2.3% of their RMS at 8x8 and 16x16); once the
-                     trunk's input changes (the first layer of a generator without VAE reads the label map),
-                     every later block is recomputed (on the full model the 8x8 block moves by 8%).
+                     labels) keep the previous activations (0: none). Once the trunk's input changes (the first
+                     layer of a generator without VAE reads the label map), every later block is recomputed.
     whole_upto:      blocks on grids of at most this many pixels (and not kept) are recomputed at every pixel
                      of their grid, not near the change only: on the coarsest grid a changed label moves the
-                     whole block (its 3x3 convolutions reach across it), and with bfloat16 products this costs
-                     little more than a few pixels (the products stream the same weights).
-    sparse_overhead: what a multiply-add of a block recomputed at a set of pixels costs against one of the
-                     dense block (the gathers, the per-pixel SPADE work; measured 1.6-2.8 on this CPU) with
-                     float32 products, and `sparse_overhead_bf16` with bfloat16 ones (measured 0.5-1.2). A
-                     block runs densely when that is cheaper; 0 never runs a block densely.
-    exact_at:        share of the exact frame's cost above which a preview renders the exact frame instead.
+                     whole block, and a product over all its pixels streams the same weights as one over a few.
+    sparse_overhead: the static estimate's cost of a multiply-add of a block recomputed at a set of pixels
+                     against one of the dense block (the gathers, the per-pixel SPADE work) with float32
+                     products, and `sparse_overhead_bf16` with bfloat16 ones; where the running costs have
+                     measured a kind of step, they correct it. 0 never runs a block densely.
+    exact_at:        share of the exact frame's time above which (estimated) a chained preview is made light,
+                     and the exact frame is rendered instead where a preview is still above it.
+    replan_over:     a preview whose blocks so far took this many times their estimate (and more than
+                     `replan_min_share` of the exact frame over it) chooses its remaining blocks' ways again
+                     with what it measured.
     light_over_ms:   in a chain of previews (advance=True, a stroke in progress), a preview whose full plan holds
                      more multiply-adds than the exact frame does in this many milliseconds (its share of the
-                     frame's multiply-adds times the last exact frame's measured time, `StrokePreview.exact_ms`)
-                     is made light instead: the blocks on grids of at most `light_keep_upto` pixels keep their
-                     activations, changed or not, and only the finer blocks are recomputed near the change. So
-                     the rule follows this machine and its load: where exact frames are fast, previews stay
-                     full. (A preview does fewer multiply-adds per second than a frame, 2-3x fewer in the app on
-                     a 2-core CPU, so a full preview at the limit takes longer than this.) This keeps a fast
-                     stroke's previews cheap, which a full preview is not once the pointer has moved far since
-                     the last render (the more a render costs, the more the pointer moves before the next: on a
-                     slow CPU full previews then grow into exact frames). A light preview is less faithful
-                     (about 2.2 dB on a 2% stroke of the full model: the coarse layers do not see the stroke);
+                     frame's multiply-adds times the exact frames' running time, `StrokePreview.exact_ms`) is
+                     made light: the blocks on grids of at most `light_keep_upto` pixels keep their activations,
+                     changed or not, and only the finer blocks are recomputed near the change. This caps what a
+                     fast stroke's previews cost (each costs what the pointer moved while the last one ran);
                      the exact frame once the pointer rests has everything. 0 makes every chained preview
                      light; infinity, none.
     bfloat16:        run the preview's matrix products (the convolutions at pixel sets) in bfloat16, with
-                     float32 accumulation, where this CPU does them at least twice as fast (AMX, AVX512-BF16):
-                     5-7x faster here, costing under 0.1 dB.
+                     float32 accumulation, where this CPU does them at least twice as fast (AMX, AVX512-BF16).
     int8:            run the kernels with at least `int8_from` input channels in int8 (a scale per output
                      channel; the gathered inputs quantised per product, fbgemm's dynamic int8 product), where
                      this CPU does that at least 1.5x as fast as the preview's other products (bfloat16 or
-                     float32; `_int8_is_faster`). At a few pixels the 512- and 1024-channel blocks are bound
-                     by reading their weights, which int8 cuts to a quarter (of float32): on a Xeon without
-                     fast bfloat16 (AVX-512 VNNI) the full model's 1024-channel blocks went from 24-35 to
-                     7-10 ms at one thread, costing 0.1 dB; on an AMD EPYC with AVX512-BF16, int8 products
-                     are 1.7-3.6x faster than bfloat16 ones there, and the full model's 2% preview went from
-                     80 to 51 ms at 2 threads.
+                     float32; `_int8_is_faster`). At a few pixels the wide blocks are bound by reading their
+                     weights, which int8 cuts to a quarter of float32.
     threads:         CPU threads a preview's sparse blocks run on (0: torch's setting; None: measured once per
                      process, `_sparse_threads`); the blocks at least `wide_channels` wide and the blocks run
                      densely keep torch's setting. Whether a second thread helps a pixel set's gathers and
-                     products depends on the CPU: with AMX bfloat16 products they are small and lose to the
-                     hand-offs (a 2% preview of the bundled model took 33 ms on 2 threads and 21 on one), while
-                     on a CPU without fast bfloat16 the float32 products dominate and two cores do them faster
-                     (a Xeon with AVX-512 VNNI: one thread made the full model's 2% preview 22% slower, median
-                     of 21 paired runs; the bundled one's 2%).
-    box:             recompute a block densely over the box around its pixel sets (the exact frame's own
-                     kernels on a crop, 2 pixels wider), not at the sets, where that is cheaper by the estimate
-                     (the box's multiply-adds, Winograd counted, against the sets' with `sparse_overhead`): the
-                     narrow fine blocks, where a pixel set's gathers and SPADE lookups cost more than the
-                     box's extra pixels. It is also a little more exact (it recomputes the whole box).
+                     small products depends on the CPU.
+    box:             allow a block to be recomputed densely over the box around its pixel sets (the exact
+                     frame's own kernels on a crop, 2 pixels wider), where the cost model says that is cheaper
+                     than at the sets: the narrow fine blocks, where a pixel set's gathers and SPADE lookups cost
+                     more than the box's extra pixels.
     """
 
     reach: int = 12
@@ -119,6 +115,8 @@ class PreviewConfig:
     sparse_overhead: float = 2.2
     sparse_overhead_bf16: float = 1.0
     exact_at: float = 0.75
+    replan_over: float = 1.5
+    replan_min_share: float = 0.05
     light_over_ms: float = 50.0
     light_keep_upto: int = 32 * 32
     bfloat16: bool = True
@@ -129,22 +127,106 @@ class PreviewConfig:
     box: bool = True
 
 
-def _share(steps: list[_Step]) -> float:
-    """What a preview of these steps costs as a share of the exact frame (estimated in multiply-adds)."""
-    return sum(s.cost for s in steps) / sum(s.dense_cost for s in steps)
+class StepMode(Enum):
+    """What a preview does with one residual block."""
+
+    KEPT = "kept"      # keeps the activations it starts from (unchanged, or kept by keep_upto or a light preview)
+    SETS = "sets"      # recomputed at the pixel sets near the change
+    WHOLE = "whole"    # recomputed at every pixel of its grid by the pixel-set path (PreviewConfig.whole_upto)
+    BOX = "box"        # recomputed densely over the box around its pixel sets (PreviewConfig.box)
+    DENSE = "dense"    # recomputed densely, as the exact frame does
+
+    @property
+    def cost_kind(self) -> StepMode:
+        """The kind of step whose running cost this one's is measured with (the pixel-set path for WHOLE)."""
+        return StepMode.SETS if self is StepMode.WHOLE else self
+
+
+class PreviewKind(Enum):
+    """What `StrokePreview.preview` rendered."""
+
+    FULL = "full"      # every block the change reaches recomputed near it
+    LIGHT = "light"    # the coarse blocks kept (PreviewConfig.light_over_ms, or a full one would cost too much)
+    EXACT = "exact"    # the exact frame, since a preview would cost about as much or more (the estimate)
 
 
 @dataclass
-class _Frame:
-    """What previews start from (the last exact frame, or the last preview made with advance=True), and
-    the working copy a preview overwrites pixel by pixel."""
+class PreviewStats:
+    """How often each happened since this StrokePreview was made (`StrokePreview.stats`)."""
 
-    classes: torch.Tensor
-    z: torch.Tensor | None
-    labels: object                                     # the FastGenerator label cache of that frame
-    kept: dict[str, torch.Tensor]                       # name -> (h, w, C), the activations previews start from
-    work: dict[str, torch.Tensor]                       # name -> (h, w, C), the last preview's activations
-    dirty: dict[str, torch.Tensor | None]               # flat pixel indices the last preview overwrote (None: all)
+    full: int = 0       # full previews
+    light: int = 0      # light previews, by the budget or because the full one would cost too much
+    exact: int = 0      # exact frames rendered instead of a preview because a preview would cost too much
+    replans: int = 0    # previews that overran their estimate part-way and chose their remaining blocks again
+
+    def as_dict(self) -> dict[str, int]:
+        return {"full": self.full, "light": self.light, "exact": self.exact, "replans": self.replans}
+
+
+@dataclass
+class RunningCosts:
+    """What this process has measured, which a preview's plan is estimated from.
+
+    exact_ms:  the exact frames' time (see `exact_measured`).
+    factors:   per kind of step (SETS, BOX, DENSE), how long such steps took against their static estimate
+               (multiply-adds, `PreviewConfig.sparse_overhead` included) at the exact frame's rate
+               (exact_ms over the frame's multiply-adds); 1 until measured. A machine's uniform speed or
+               load moves the exact frames and the steps alike and so cancels; what a factor holds is how
+               much more (or less) a kind of step suffers than the exact frame does.
+    overhead:  a preview's time outside its blocks (the plan, copies, the output layer) as a share of exact_ms.
+    """
+
+    exact_ms: float | None = None
+    factors: dict[StepMode, float] = field(default_factory=lambda: dict.fromkeys(
+        (StepMode.SETS, StepMode.BOX, StepMode.DENSE), 1.0))
+    overhead: float = 0.0
+
+    def exact_measured(self, ms: float) -> None:
+        """An exact frame's time: a faster one than the running time replaces it (a first frame, which builds
+        the model's tables, or a load that has gone), a slower one moves it by NEWEST. So the exact frame is
+        estimated on the low side, and previews are weighed against it on the safe side."""
+        if self.exact_ms is None or ms < self.exact_ms:
+            self.exact_ms = ms
+        else:
+            self.exact_ms = NEWEST * ms + (1 - NEWEST) * self.exact_ms
+
+    def factor(self, mode: StepMode) -> float:
+        return self.factors.get(mode.cost_kind, 0.0)
+
+    def learn(self, measured: dict[StepMode, float], overhead: float) -> None:
+        """A preview's measured factors per kind of step and its overhead share, into the running ones."""
+        for kind, value in measured.items():
+            self.factors[kind] = NEWEST * max(value, MIN_FACTOR) + (1 - NEWEST) * self.factors[kind]
+        self.overhead = NEWEST * overhead + (1 - NEWEST) * self.overhead
+
+    def forget(self) -> None:
+        """Move the step factors and the overhead back towards the static estimate (FORGET; the factors in
+        log terms)."""
+        for kind, value in self.factors.items():
+            self.factors[kind] = math.exp(FORGET * math.log(value))
+        self.overhead *= FORGET
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """One block of the last preview: what it did, at how many pixels, its estimate and its time."""
+
+    name: str
+    mode: StepMode
+    pixels: int
+    estimated_ms: float
+    ms: float
+
+
+@dataclass(frozen=True)
+class PreviewReport:
+    """The last call of `StrokePreview.preview` that could preview: what it rendered, against what estimate."""
+
+    kind: PreviewKind
+    estimated_ms: float            # the plan it rendered (for EXACT: the cheapest preview's)
+    exact_ms: float                # the exact frame's running time it was weighed against
+    ms: float                      # what it took, start to end
+    steps: tuple[StepReport, ...]  # per block (none for EXACT)
 
 
 @contextmanager
@@ -232,18 +314,83 @@ class _PixelSets:
 
 @dataclass
 class _Step:
-    """One block of a preview: kept (sets None), dense, or recomputed at sets.rings[0]; costs in multiply-adds
-    (`cost` what the preview spends on it, `dense_cost` what the exact frame does)."""
+    """One block of a preview: what it does (`mode`), the static estimate of each way it may take (`options`,
+    in multiply-adds with the sparse overhead, as `units`), and what the exact frame spends on it
+    (`dense_cost`, Winograd counted). `sets` is None for a KEPT step."""
 
     name: str
     upsampled: bool
-    level: _Level
+    level: Level
     sets: _PixelSets | None
-    dense: bool
-    cost: float
+    mode: StepMode
+    units: float
     dense_cost: float
-    whole: bool = False      # sets cover the whole grid (PreviewConfig.whole_upto), not the change's reach
-    box: bool = False        # recomputed densely over sets.box, not at the pixel sets (PreviewConfig.box)
+    options: dict[StepMode, float]
+
+    @property
+    def pixels(self) -> int:
+        """The pixels of its grid it recomputes."""
+        if self.mode in (StepMode.SETS, StepMode.WHOLE):
+            return self.sets.rings[0].numel()
+        if self.mode is StepMode.BOX:
+            top, bottom, left, right = self.sets.box
+            return (bottom - top) * (right - left)
+        return self.level.classes.numel() if self.mode is StepMode.DENSE else 0
+
+    def chosen(self, costs: RunningCosts) -> _Step:
+        """This step taking the way its options estimate cheapest with these running costs (ties: dense, then
+        the pixel sets, then the box)."""
+        mode = min(self.options, key=lambda m: self.options[m] * costs.factor(m))
+        return replace(self, mode=mode, units=self.options[mode])
+
+    def kept(self) -> _Step:
+        return replace(self, sets=None, mode=StepMode.KEPT, units=0.0, options={StepMode.KEPT: 0.0})
+
+
+def _share(steps: list[_Step]) -> float:
+    """What a preview of these steps costs as a share of the exact frame by the static estimate (multiply-adds)."""
+    return sum(s.units for s in steps) / sum(s.dense_cost for s in steps)
+
+
+@dataclass
+class _Frame:
+    """What previews start from (the last exact frame, or the last preview made with advance=True), and
+    the working copy a preview overwrites pixel by pixel."""
+
+    classes: torch.Tensor
+    z: torch.Tensor | None
+    labels: LabelCache                                  # the FastGenerator label cache of that frame
+    kept: dict[str, torch.Tensor]                       # name -> (h, w, C), the activations previews start from
+    work: dict[str, torch.Tensor]                       # name -> (h, w, C), the last preview's activations
+    dirty: dict[str, torch.Tensor | None]               # flat pixel indices the last preview overwrote (None: all)
+
+
+def cache_bytes_estimate(config: GeneratorConfig, height: int, width: int) -> int:
+    """What a StrokePreview keeps for an (height, width) frame of a generator of this architecture, on the
+    safe side: the float32 activations of every block and the image, twice (the kept ones and the working
+    copy), and its kernels in the preview's layout (at most float32, as large as the trunk's weights)."""
+    h, w = height // config.downscale, width // config.downscale
+    activations, kernels = 3 * height * width, 0
+    for block in trunk(config):
+        if block.upsampled:
+            h, w = 2 * h, 2 * w
+        activations += block.fout * h * w
+        middle = min(block.fin, block.fout)
+        kernels += 9 * (block.fin * middle + middle * block.fout)
+        kernels += block.fin * block.fout if block.fin != block.fout else 0
+    return 4 * (2 * activations + kernels)
+
+
+def _measured_factors(steps: list[_Step], reports: list[StepReport], rate: float) -> dict[StepMode, float]:
+    """Per kind of step that ran, its measured time over its static estimate at `rate` ms per unit."""
+    ms: dict[StepMode, float] = {}
+    units: dict[StepMode, float] = {}
+    for step, report in zip(steps, reports):
+        if step.mode is not StepMode.KEPT and step.units > 0:
+            kind = step.mode.cost_kind
+            ms[kind] = ms.get(kind, 0.0) + report.ms
+            units[kind] = units.get(kind, 0.0) + step.units
+    return {kind: ms[kind] / (units[kind] * rate) for kind in ms}
 
 
 def _block_macs(block: FastBlock, pixels: int, conv_0_pixels: int, winograd: bool = False) -> float:
@@ -332,7 +479,7 @@ def _best_time(run, repeat: int = 5) -> float:
 @functools.cache
 def _bfloat16_is_faster(device: torch.device) -> bool:
     """Whether this device multiplies bfloat16 matrices at least twice as fast as float32 ones (CPUs with AMX
-    or AVX512-BF16; measured once, on a product of the size previews run: about 10 ms)."""
+    or AVX512-BF16; measured once per process, on a product of the size previews run)."""
     if device.type != "cpu":
         return False
     a, b = torch.randn(512, 2304, device=device), torch.randn(2304, 256, device=device)
@@ -347,10 +494,9 @@ def _bfloat16_is_faster(device: torch.device) -> bool:
 def _sparse_threads(device: torch.device, dtype: torch.dtype, threads: int) -> int:
     """The threads a preview's sparse blocks run on here (`PreviewConfig.threads` None): 1 unless torch's
     `threads` do a pixel set's convolution (the gather of 3x3 neighbourhoods of 4096 pixels of 64 channels and
-    its product, in the preview's product dtype) at least 15% faster. Measured once, in about 60 ms, the two
-    counts taking turns; one thread only when three such measures, 50 ms apart, agree (on a shared 2-core
-    machine the other core stalled through one measure in one start in six, picking one thread where two
-    made the bundled model's previews 15% faster)."""
+    its product, in the preview's product dtype) at least 15% faster. Measured once per process, the two
+    counts taking turns; one thread only when three such measures, 50 ms apart, agree (on a shared machine
+    another process can stall one core through a whole measure)."""
     if device.type != "cpu" or threads <= 1:
         return 0
     generator = torch.Generator().manual_seed(0)
@@ -372,9 +518,8 @@ def _sparse_threads(device: torch.device, dtype: torch.dtype, threads: int) -> i
 @functools.cache
 def _int8_is_faster(device: torch.device, dtype: torch.dtype) -> bool:
     """Whether this device runs a wide kernel at a few pixels at least 1.5x as fast in int8 (`_Int8Kernel`) as
-    in `dtype`, the preview's product dtype; False where torch lacks the quantised CPU product. Measured once,
-    on one thread (where the two differ most reliably), in about 0.2 s: against float32, 4-5x on a Xeon with
-    VNNI; against bfloat16, 2.4x on an AMD EPYC with AVX512-BF16, and slower on a CPU with AMX."""
+    in `dtype`, the preview's product dtype; False where torch lacks the quantised CPU product. Measured once
+    per process, on one thread (where the two differ most reliably)."""
     if device.type != "cpu":
         return False
     rows, weight = torch.randn(32, 4608), torch.randn(4608, 1024) / 68.0
@@ -390,15 +535,28 @@ def _int8_is_faster(device: torch.device, dtype: torch.dtype) -> bool:
 
 
 class StrokePreview:
-    """Previews of label edits from the activations of the last exact frame of a FastGenerator."""
+    """Previews of label edits from the activations of the last exact frame of a FastGenerator.
 
-    def __init__(self, fast: FastGenerator, config: PreviewConfig = PreviewConfig()):
+    `clock` (seconds, default time.perf_counter) times the exact frames and the previews' blocks, which the
+    running costs learn from; `stats` counts the kinds of preview rendered, `last` reports the last preview.
+    """
+
+    def __init__(self, fast: FastGenerator, config: PreviewConfig = PreviewConfig(),
+                 clock: Callable[[], float] = time.perf_counter):
         self.fast = fast
         self.config = config
+        self.costs = RunningCosts()
+        self.stats = PreviewStats()
+        self.last: PreviewReport | None = None
+        self._clock = clock
         self._frame: _Frame | None = None
         self._taps: dict[int, TapCache] = {}  # per SPADE: products of the windows previews met
         self._weights: dict[int, torch.Tensor | _Int8Kernel] = {}  # per conv kernel: its `_tap_major` layout
-        self.exact_ms: float | None = None  # the last exact frame's time, what `light_over_ms` is weighed by
+
+    @property
+    def exact_ms(self) -> float | None:
+        """The exact frames' running time (what `light_over_ms` and the fallback to the exact frame weigh by)."""
+        return self.costs.exact_ms
 
     @property
     def cache_bytes(self) -> int:
@@ -411,15 +569,20 @@ class StrokePreview:
                       for w in self._weights.values())
         return sum(t.numel() * t.element_size() for t in tensors) + kernels
 
+    def _now_ms(self) -> float:
+        if self.fast.device.type == "cuda":
+            torch.cuda.synchronize(self.fast.device)
+        return self._clock() * 1000.0
+
     # -- the exact frame ------------------------------------------------------------------------------------
     def exact(self, classes: torch.Tensor, z: torch.Tensor | None = None, edges: torch.Tensor | None = None,
               stop: threading.Event | None = None) -> torch.Tensor:
         """The exact frame (as FastGenerator, `stop` included), keeping its activations for later previews; a
         cancelled frame leaves the previews' starting point as it was."""
         record: dict[str, torch.Tensor] = {}
-        start = time.perf_counter()
+        start = self._now_ms()
         out = self.fast(classes, z, edges, record=record, stop=stop)
-        self.exact_ms = (time.perf_counter() - start) * 1000.0
+        self.costs.exact_measured(self._now_ms() - start)
         fast = self.fast
         if fast.config.param_free_norm != "batch":
             self._frame = None  # InstanceNorm statistics are global: previews render exact frames
@@ -429,7 +592,7 @@ class StrokePreview:
         z_kept = z.detach().to(fast.device).clone() if z is not None else None
         work = {k: v.clone() for k, v in kept.items()}
         clean = {k: torch.empty(0, dtype=torch.int64) for k in kept}
-        self._frame = _Frame(fast.checked_classes(classes, edges).clone(), z_kept, fast._labels, kept, work,
+        self._frame = _Frame(fast.checked_classes(classes, edges).clone(), z_kept, fast.last_labels, kept, work,
                              clean)
         return out
 
@@ -437,43 +600,61 @@ class StrokePreview:
     def preview(self, classes: torch.Tensor, z: torch.Tensor | None = None, edges: torch.Tensor | None = None,
                 advance: bool = False) -> tuple[torch.Tensor, bool]:
         """(image (1, 3, H, W), exact): a preview of classes after the last exact frame, or the exact frame
-        itself (exact=True) when there is none to start from, the style or size changed, or the preview would
-        cost more than `exact_at` of the exact frame (`plan`).
+        itself (exact=True) when there is none to start from, the style or size changed, or a preview would
+        cost more than `exact_at` of the exact frame by the running estimate (in a chain, advance=True, a
+        light preview first when that one would not).
 
         advance=True makes this preview the starting point of the next one, so that successive previews
         during a stroke each recompute only what changed since the last (their cost follows the pointer's
         movement between two renders, not the stroke so far); the next exact frame ends the chain.
         """
-        fast, frame = self.fast, self._frame
+        self._probe()
+        start = self._now_ms()
+        fast, frame, config, costs = self.fast, self._frame, self.config, self.costs
         ids = fast.checked_classes(classes, edges)
         if frame is None or frame.classes.shape != ids.shape or not self._same_style(frame, z):
             return self.exact(classes, z, edges), True
-        config = self.config
-        with fast._lock, torch.inference_mode():
-            cache = fast._label_cache(ids)
+        out, exact_ms = None, costs.exact_ms
+        with fast.holding(ids) as cache:
             steps = self._plan(frame, cache)
-            if advance and _share(steps) * (self.exact_ms or 0.0) > config.light_over_ms:
-                steps = [_Step(s.name, s.upsampled, s.level, None, False, 0.0, s.dense_cost)
-                         if s.level.classes.numel() <= config.light_keep_upto else s for s in steps]
-            out = self._sparse(frame, ids, z, cache, steps) if _share(steps) <= config.exact_at else None
+            kind = PreviewKind.FULL
+            if advance and _share(steps) * exact_ms >= config.light_over_ms:
+                steps, kind = self._light(steps), PreviewKind.LIGHT
+            estimate = self._estimate(steps)
+            if estimate > config.exact_at and advance and kind is PreviewKind.FULL:
+                steps, kind = self._light(steps), PreviewKind.LIGHT
+                estimate = self._estimate(steps)
+            if estimate <= config.exact_at:
+                out, reports = self._sparse(frame, ids, z, cache, steps)
         if out is None:
-            return self.exact(classes, z, edges), True
+            self.stats.exact += 1
+            costs.forget()
+            image = self.exact(classes, z, edges)
+            self.last = PreviewReport(PreviewKind.EXACT, estimate * exact_ms, exact_ms, self._now_ms() - start, ())
+            return image, True
+        ms = self._now_ms() - start
+        self._learn(steps, reports, ms)
+        self.last = PreviewReport(kind, estimate * exact_ms, exact_ms, ms, tuple(reports))
+        if kind is PreviewKind.FULL:
+            self.stats.full += 1
+        else:
+            self.stats.light += 1
         if advance:
             # the preview's activations become the kept ones; the other copy differs from them exactly
             # where this preview wrote (frame.dirty), which the next preview restores first
             frame.kept, frame.work = frame.work, frame.kept
-            frame.classes, frame.labels = ids.clone(), fast._labels
+            frame.classes, frame.labels = ids.clone(), fast.last_labels
         return out, False
 
     def cost_share(self, classes: torch.Tensor, edges: torch.Tensor | None = None) -> float | None:
-        """What a preview of classes would cost as a share of the exact frame (the estimate `preview`
-        decides by), or None when there is no frame to start from."""
+        """What a full preview of classes would cost as a share of the exact frame's time (the running
+        estimate `preview` decides by), or None when there is no frame to start from."""
         fast, frame = self.fast, self._frame
         ids = fast.checked_classes(classes, edges)
         if frame is None or frame.classes.shape != ids.shape:
             return None
-        with fast._lock, torch.inference_mode():
-            return _share(self._plan(frame, fast._label_cache(ids)))
+        with fast.holding(ids) as cache:
+            return self._estimate(self._plan(frame, cache))
 
     @staticmethod
     def _same_style(frame: _Frame, z: torch.Tensor | None) -> bool:
@@ -497,49 +678,82 @@ class StrokePreview:
         r = round(self.config.reach * size[0] / self._frame.classes.shape[0])
         return min(r if coarsest else max(self.config.min_reach, r), max(size))
 
-    def _plan(self, frame: _Frame, cache) -> list[_Step]:
-        """What each block of a preview of the label map in `cache` would do, and its estimated cost."""
+    # -- the plan and its estimate --------------------------------------------------------------------------
+    def _plan(self, frame: _Frame, cache: LabelCache) -> list[_Step]:
+        """What each block of a full preview of the label map in `cache` would do: the ways it may take with
+        their static estimates, and the one the running costs make cheapest."""
         fast, steps, config = self.fast, [], self.config
         size = tuple(frame.kept[fast.plan()[0][0]].shape[:2])  # the first block is not upsampled
         # a VAE generator's first layer reads the style only; otherwise it reads the label map on this grid
         input_changed = not fast.config.use_vae and bool(
-            (fast._level(cache, size).classes != frame.labels.levels[size].classes).any())
+            (fast.level(cache, size).classes != frame.labels.levels[size].classes).any())
         for name, upsampled in fast.plan():
             if upsampled:
                 size = (size[0] * 2, size[1] * 2)
             block = fast.blocks[name]
-            level = fast._level(cache, size)
+            level = fast.level(cache, size)
             pixels = size[0] * size[1]
             dense_cost = _block_macs(block, pixels, pixels, winograd=True)
             changed = level.classes != frame.labels.levels[size].classes
             if not changed.any() or (not input_changed and pixels <= config.keep_upto):
-                steps.append(_Step(name, upsampled, level, None, False, 0.0, dense_cost))
+                steps.append(_Step(name, upsampled, level, None, StepMode.KEPT, 0.0, dense_cost,
+                                   {StepMode.KEPT: 0.0}))
                 continue
             input_changed = True
             whole = pixels <= config.whole_upto
             sets = _PixelSets(torch.ones_like(changed) if whole else changed, self._reach(size, name == "head_0"))
             sparse_cost = self._overhead() * _block_macs(block, sets.rings[0].numel(), sets.rings[1].numel())
-            top, bottom, left, right = sets.box
-            box_pixels = (bottom - top) * (right - left)
-            box_cost = (_block_macs(block, box_pixels, box_pixels, winograd=True) if self._may_box(block)
-                        else float("inf"))
-            dense = min(sparse_cost, box_cost) >= dense_cost and not whole
-            box = box_cost < sparse_cost and not dense and not whole
-            steps.append(_Step(name, upsampled, level, sets, dense, min(sparse_cost, box_cost, dense_cost),
-                               dense_cost, whole, box))
+            if whole:
+                options = {StepMode.WHOLE: sparse_cost}
+            else:
+                options = {StepMode.DENSE: dense_cost, StepMode.SETS: sparse_cost}
+                if self._may_box(block):
+                    top, bottom, left, right = sets.box
+                    box_pixels = (bottom - top) * (right - left)
+                    options[StepMode.BOX] = _block_macs(block, box_pixels, box_pixels, winograd=True)
+            steps.append(_Step(name, upsampled, level, sets, StepMode.DENSE, dense_cost, dense_cost,
+                               options).chosen(self.costs))
         return steps
 
+    def _light(self, steps: list[_Step]) -> list[_Step]:
+        """The light form of a plan: the blocks up to `light_keep_upto` pixels keep their activations."""
+        return [s.kept() if s.level.classes.numel() <= self.config.light_keep_upto else s for s in steps]
+
+    def _ms_per_unit(self, steps: list[_Step]) -> float:
+        """The exact frame's time per multiply-add of its blocks (Winograd counted), from the running costs."""
+        return self.costs.exact_ms / sum(s.dense_cost for s in steps)
+
+    def _estimate(self, steps: list[_Step]) -> float:
+        """What a preview of these steps would take as a share of the exact frame, by the running costs."""
+        costs = self.costs
+        return sum(s.units * costs.factor(s.mode) for s in steps) / sum(s.dense_cost for s in steps) + costs.overhead
+
+    def _learn(self, steps: list[_Step], reports: list[StepReport], ms: float) -> None:
+        """A preview's measured times into the running costs (nothing where the clock measured no time)."""
+        if self.costs.exact_ms <= 0 or ms <= 0:
+            return
+        self.costs.learn(_measured_factors(steps, reports, self._ms_per_unit(steps)),
+                         max(0.0, ms - sum(r.ms for r in reports)) / self.costs.exact_ms)
+
     def _overhead(self) -> float:
-        """The cost of a multiply-add at a set of pixels against a dense one (`PreviewConfig.sparse_overhead`)."""
+        """The static estimate of a multiply-add at a set of pixels against a dense one
+        (`PreviewConfig.sparse_overhead`)."""
         if self._bfloat16():
             return self.config.sparse_overhead_bf16
         return self.config.sparse_overhead
 
     def _may_box(self, block: FastBlock) -> bool:
         """Whether a block may run over its box (`PreviewConfig.box`): not one whose kernels run in int8 at the
-        pixel sets, which the estimate counts at the float32 overhead but which run several times faster
-        (the full model's 1024-channel blocks: measured slower over their boxes)."""
+        pixel sets, which the static estimate counts at the float32 overhead but which run several times
+        faster there."""
         return self.config.box and not (block.conv_0.weight.shape[1] >= self.config.int8_from and self._int8())
+
+    def _probe(self) -> None:
+        """Measure, once per process, what this CPU does fastest (before a preview's clock starts: the
+        probes are no part of what a preview costs)."""
+        self._bfloat16()
+        self._int8()
+        self._threads()
 
     def _bfloat16(self) -> bool:
         """Whether the preview's matrix products run in bfloat16 (`PreviewConfig.bfloat16`)."""
@@ -557,24 +771,48 @@ class StrokePreview:
         dtype = torch.bfloat16 if self._bfloat16() else torch.float32
         return self.config.int8 and self.fast.dtype == torch.float32 and _int8_is_faster(self.fast.device, dtype)
 
-    def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None, cache,
-                steps: list[_Step]) -> torch.Tensor:
-        fast, c = self.fast, self.fast.config
+    # -- running a plan -------------------------------------------------------------------------------------
+    def _sparse(self, frame: _Frame, classes: torch.Tensor, z: torch.Tensor | None, cache: LabelCache,
+                steps: list[_Step]) -> tuple[torch.Tensor, list[StepReport]]:
+        """Run the plan (its steps may change on the way, see `_replan`); the image and each block's report."""
+        fast, c, config = self.fast, self.fast.config, self.config
         h, w = classes.shape
-        first = fast._first_features(cache, z, (h // c.downscale, w // c.downscale))
+        first = fast.first_features(cache, z, (h // c.downscale, w // c.downscale))
         src = _nhwc(first)
-        for step in steps:
+        rate, costs = self._ms_per_unit(steps), self.costs
+        reports: list[StepReport] = []
+        replanned = False
+        for i in range(len(steps)):
+            step = steps[i]
             work = self._restore(frame, step.name)
-            wide = fast.blocks[step.name].conv_1.weight.shape[1] >= self.config.wide_channels
-            with _cpu_threads(0 if wide or step.dense or step.box else self._threads(), fast.device):
+            wide = fast.blocks[step.name].conv_1.weight.shape[1] >= config.wide_channels
+            threads = 0 if wide or step.mode in (StepMode.DENSE, StepMode.BOX) else self._threads()
+            start = self._now_ms()
+            with _cpu_threads(threads, fast.device):
                 self._step(frame, step, src, cache, work)
+            reports.append(StepReport(step.name, step.mode, step.pixels,
+                                      step.units * costs.factor(step.mode) * rate, self._now_ms() - start))
             src = work
+            if not replanned and i + 1 < len(steps) and self._overran(reports):
+                # the blocks so far took much longer than estimated: choose the rest again with what they took
+                measured = RunningCosts(costs.exact_ms, {**costs.factors,
+                                                         **_measured_factors(steps, reports, rate)})
+                steps[i + 1:] = [s.chosen(measured) for s in steps[i + 1:]]
+                replanned = True
+                self.stats.replans += 1
         image = self._restore(frame, IMAGE)
         changed = classes != frame.classes
         if changed.any():
             self._output_layer(frame, changed, src, image, steps[-1])
-        fast._previous = None
-        return _nchw(image[None]).float().contiguous()
+        fast.finish_frame()
+        return _nchw(image[None]).float().contiguous(), reports
+
+    def _overran(self, reports: list[StepReport]) -> bool:
+        """Whether the blocks so far overran their estimate by `replan_over`, and by at least
+        `replan_min_share` of the exact frame (a small block's noise is no reason to re-plan)."""
+        spent, expected = sum(r.ms for r in reports), sum(r.estimated_ms for r in reports)
+        return (self.costs.exact_ms > 0 and spent > self.config.replan_over * expected
+                and spent - expected > self.config.replan_min_share * self.costs.exact_ms)
 
     def _output_layer(self, frame: _Frame, changed: torch.Tensor, src: torch.Tensor, image: torch.Tensor,
                       last_step: _Step) -> None:
@@ -582,26 +820,28 @@ class StrokePreview:
         fast, (h, w) = self.fast, changed.shape
         with _cpu_threads(self._threads(), fast.device):
             last, reach = last_step.sets, self._reach((h, w), False)
-            same = last is not None and last.size == (h, w) and last.reach == reach and not last_step.whole
+            same = (last is not None and last_step.mode is not StepMode.WHOLE and last.size == (h, w)
+                    and last.reach == reach)
             sets = last if same else _PixelSets(changed, reach)  # the last block's, on a grid of the output's size
             x = F.leaky_relu(_rows(src, sets.rings[1]), LEAK)
             rgb = torch.tanh_(_conv_rows(x, sets.taps(0, 1), self._weight(fast.conv_img[0]), fast.conv_img[1]))
             image.view(-1, 3).index_copy_(0, sets.rings[0], rgb)
             frame.dirty[IMAGE] = sets.rings[0]
 
-    def _step(self, frame: _Frame, step: _Step, src: torch.Tensor, cache, work: torch.Tensor) -> None:
-        """One block of a preview, densely or at its pixel sets, into `work`."""
-        fast = self.fast
-        if step.dense:
+    def _step(self, frame: _Frame, step: _Step, src: torch.Tensor, cache: LabelCache, work: torch.Tensor) -> None:
+        """One block of a preview, in its mode, into `work`."""
+        fast, factor = self.fast, 2 if step.upsampled else 1
+        if step.mode is StepMode.DENSE:
             x = _nchw(src[None])
-            work.copy_(_nhwc(fast._block(step.name, fast._up(x) if step.upsampled else x, cache)))
+            work.copy_(_nhwc(fast.run_block(step.name, fast.upsample(x) if step.upsampled else x, cache)))
             frame.dirty[step.name] = None
-        elif step.box:
-            frame.dirty[step.name] = self._block_in_box(fast.blocks[step.name], step.sets, src,
-                                                        2 if step.upsampled else 1, step.level, work)
-        elif step.sets is not None:
-            frame.dirty[step.name] = self._block_at(fast.blocks[step.name], step.sets, src,
-                                                    2 if step.upsampled else 1, step.level, work)
+        elif step.mode is StepMode.BOX:
+            frame.dirty[step.name] = self._block_in_box(fast.blocks[step.name], step.sets, src, factor, step.level,
+                                                        work)
+        elif step.mode in (StepMode.SETS, StepMode.WHOLE):
+            frame.dirty[step.name] = self._block_at(fast.blocks[step.name], step.sets, src, factor, step.level,
+                                                    work)
+
 
     def _weight(self, weight: torch.Tensor) -> torch.Tensor:
         """A conv kernel in the layout `_conv_rows` takes (made once per kernel, kept)."""
@@ -613,13 +853,12 @@ class StrokePreview:
                 self._weights[key] = _tap_major(weight).to(torch.bfloat16 if self._bfloat16() else weight.dtype)
         return self._weights[key]
 
-    def _windows(self, level: _Level, sets: _PixelSets) -> list[Patterns]:
+    def _windows(self, level: Level, sets: _PixelSets) -> list[Patterns]:
         """The SPADE windows at the pixels of each ring, one per pixel in the ring's order (rho_parts: the ids
         of the nine 3x3 windows around it), so that a SPADE's tables are its affine at those pixels. Only the
         3x3 windows are numbered, from the labels of the box around the rings, 2 pixels wider (a window's
-        reach), so the rest of the grid needs no window numbering. Numbering the 5x5 windows too (fewer
-        rows in the tables, each then gathered per pixel) made 2% previews 10% slower on the bundled model
-        and 4% on the full one (medians of paired runs)."""
+        reach), so the rest of the grid needs no window numbering; at a few pixels, a sum of nine rows per
+        pixel costs less than numbering the 5x5 windows too and gathering one row per window."""
         h, w = sets.size
         top, bottom, left, right = sets.box
         top, left, bottom, right = max(0, top - 2), max(0, left - 2), min(h, bottom + 2), min(w, right + 2)
@@ -633,7 +872,7 @@ class StrokePreview:
             rings.append(Patterns(torch.arange(len(parts), device=pi.device), pi_classes, parts, self.fast.label_nc))
         return rings
 
-    def _block_in_box(self, block: FastBlock, sets: _PixelSets, src: torch.Tensor, factor: int, level: _Level,
+    def _block_in_box(self, block: FastBlock, sets: _PixelSets, src: torch.Tensor, factor: int, level: Level,
                       work: torch.Tensor) -> torch.Tensor:
         """One residual block computed densely over sets.box (the recomputed pixels' box, 2 pixels wider: what
         its two 3x3 convolutions read) by the exact frame's own kernels; writes the box less those 2 pixels
@@ -661,7 +900,7 @@ class StrokePreview:
                                                                 cols[0] - left:cols[-1] + 1 - left]
         return (rows[:, None] * w + cols).reshape(-1)
 
-    def _block_at(self, block: FastBlock, sets: _PixelSets, src: torch.Tensor, factor: int, level: _Level,
+    def _block_at(self, block: FastBlock, sets: _PixelSets, src: torch.Tensor, factor: int, level: Level,
                   work: torch.Tensor) -> torch.Tensor:
         """One residual block at the pixels of sets.rings[0]; writes them into work and returns their indices."""
         fast = self.fast

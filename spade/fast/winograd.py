@@ -121,6 +121,14 @@ def _winograd4(x: torch.Tensor, u: torch.Tensor, bias: torch.Tensor | None) -> t
     return out.unsqueeze(0).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
 
 
+def winograd_tile(in_channels: int, out_channels: int, pixels: int) -> int:
+    """The Winograd tile (2 or 4) a float32 CPU convolution this wide runs with on a grid of this many pixels,
+    0 for the direct convolution."""
+    if min(in_channels, out_channels) < WINOGRAD_MIN_CHANNELS or pixels > F4_MAX_PIXELS:
+        return 0
+    return 2 if pixels <= F2_MAX_PIXELS else 4
+
+
 class Conv3x3:
     """A padded 3x3 convolution that runs direct (oneDNN), F(2x2, 3x3) or F(4x4, 3x3), whichever is faster on
     the grid it is given.
@@ -132,15 +140,14 @@ class Conv3x3:
     def __init__(self, conv: torch.nn.Conv2d, device: torch.device, dtype: torch.dtype):
         self.weight = conv.weight.detach().to(device, dtype)
         self.bias = conv.bias.detach().to(device, dtype) if conv.bias is not None else None
-        wide = min(self.weight.shape[0], self.weight.shape[1]) >= WINOGRAD_MIN_CHANNELS
-        self.use_winograd = wide and device.type == "cpu" and dtype == torch.float32
+        self.use_winograd = device.type == "cpu" and dtype == torch.float32
         self._winograd: dict[int, torch.Tensor] = {}
 
     def tile_at(self, pixels: int) -> int:
         """The Winograd tile (2 or 4) a grid of this many pixels runs with, 0 for the direct convolution."""
-        if not self.use_winograd or pixels > F4_MAX_PIXELS:
+        if not self.use_winograd:
             return 0
-        return 2 if pixels <= F2_MAX_PIXELS else 4
+        return winograd_tile(self.weight.shape[1], self.weight.shape[0], pixels)
 
     def speedup_at(self, pixels: int) -> float:
         """Measured time per direct multiply-add over this grid's method's (1.0 for the direct convolution)."""
