@@ -1,38 +1,49 @@
 """Benchmark: the straightforward module forward against spade.fast, on the same weights and label map.
 
-    gauguin bench [--model PATH] [--mask PNG] [--device D] [--dtype T] [--threads N] [--size S] [--json]
+    gauguin bench [--model PATH] [--mask PNG] [--device D] [--dtype T] [--threads N] [--size S]
+                  [--repeat N] [--stat median|min] [--json] [--out FILE]
 
-Cases, in order: the given model (default: the bundled one) on the given mask (default: an example landscape sketch), then a full-size ADE20K generator (official
-architecture, ngf 64, random weights) on the same mask, then a brush stroke over about 2% of the pixels on
-each (the fast path's caches hold the unedited frame), then a new style on the same mask (VAE models), and
-for a model that reads style photos, style_ms: the time from a 1920x1080 JPEG photo on disk to its style
-(decode, the style atlas's reading or the encoder's), which a dropped photo costs before its first frame, and
-where the photo has a tone (spade/tone.py), tone_ms: what grading adds to each frame at the model's size
-(tone_first_ms: the first frame, which also builds the grade's colour tables).
---dtype float16 (CUDA or MPS) runs every fast path, previews included, in float16 against the float32 module
-forward, so max_abs_diff says what half precision costs; each case then also times the module forward in float16
-(reference_float16_ms; reference_float16_diff: its max |diff| against the float32 one).
+Cases, in order: the given model (default: the bundled one) on the given mask (default: an example landscape
+sketch), then a full-size ADE20K generator (official architecture, ngf 64, random weights) on the same mask,
+then brush strokes over about 2% and 10% of the pixels on each (the fast path's caches hold the unedited
+frame), then a new style on the same mask (VAE models), and for a model that reads style photos, style_ms: the
+time from a 1920x1080 JPEG photo on disk to its style (decode, the style atlas's reading or the encoder's),
+which a dropped photo costs before its first frame, and where the photo has a tone (spade/tone.py), tone_ms:
+what grading adds to each frame at the model's size (tone_first_ms: the first frame, which also builds the
+grade's colour tables). --dtype float16 (CUDA or MPS) runs every fast path, previews included, in float16
+against the float32 module forward, so max_abs_diff says what half precision costs; each case then also times
+the module forward in float16 (reference_float16_ms; reference_float16_diff: its max |diff| against the
+float32 one).
 
-Times are medians (or minima, --stat min) over --repeat runs after a warm-up, reference and fast runs
-interleaved so that both see the same load on a shared machine. peak_mem_mb: on CUDA the allocator's peak during
-one fast frame; on the CPU the growth of the process's resident memory during one fast frame (sampled every
-millisecond, after handing freed heap pages back to the system), caches it fills included. Stroke cases also
-report changed_pixels: the share of output pixels that the edit moves by more than 1e-3 (the exactness bar) in
-the reference output, which any exact update has to recompute; and the stroke preview (spade/fast/preview.py)
-after the unedited frame: preview_ms (timed interleaved with the exact fast frames), preview_psnr_db against
-the exact frame of the same sketch, and preview_cache_mb (what the preview keeps); preview_light_ms and
-preview_light_psnr_db: the same for the light preview a fast stroke gets (PreviewConfig.light_over_ms). Frame
-cases report gmacs_per_s: the dense convolutions a frame runs (trunk, first layer, output layer; counted as
-direct convolutions, though Winograd does those on small grids with 2.25x fewer multiplies) per second of a
-fast frame, beside peak_gmacs_per_s, the best of a large float32 matrix product measured in the same run.
+Times are medians (or minima, --stat min) over --repeat runs after a warm-up, all the paths' runs interleaved
+so that they see the same load on a shared machine. peak_mem_mb: on CUDA the allocator's peak during one fast
+frame; on the CPU the growth of the process's resident memory during one fast frame (sampled every
+millisecond, after handing freed heap pages back to the system), caches it fills included. Frame cases report
+gmacs_per_s: the dense convolutions a frame runs (trunk, first layer, output layer; counted as direct
+convolutions, though Winograd does those on small grids with fewer multiplies) per second of a fast frame,
+beside peak_gmacs_per_s, the best of a large float32 matrix product measured in the same run.
+
+Stroke cases also report changed_pixels, the share of output pixels that the edit moves by more than 1e-3 (the
+exactness bar) in the reference output, which any exact update has to recompute, and the stroke previews
+(spade/fast/preview.py) after the unedited frame: exact_ms, the exact frame as the app renders it once
+previews are on (keeping what previews start from); preview_ms, a preview; preview_psnr_db against the exact
+frame (null where the preview rendered the exact frame instead, preview_exact); preview_plans, what the timed
+previews did (full, light, exact: the exact frame instead, replans: re-planned part-way; StrokePreview.stats);
+preview_cache_mb, what previews keep; preview_light_ms, preview_light_psnr_db, preview_light_exact and
+preview_light_plans: the same for the light preview a fast stroke gets (PreviewConfig.light_over_ms), chained.
+
+--json prints, and --out writes, one JSON record: the command, the date (UTC), the machine (CPU, torch's
+threads, versions; the GPU on CUDA) and the cases.
 """
 from __future__ import annotations
 
 import argparse
 import copy
 import ctypes
+import datetime
 import gc
 import json
+import math
 import os
 import platform
 import statistics
@@ -49,10 +60,12 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from .atomic import atomic_write
 from .checkpoint import ModelBundle, ade20k_label_to_channel, build_generator
-from .device import pick_device
+from .device import cpu_name, pick_device
 from .errors import GauguinError
 from .fast import FastGenerator, PreviewConfig, StrokePreview
+from .fast.preview import PreviewStats
 from .fast.generator import trunk
 from .sample_sketches import ROCK, brush_stroke
 from .inference import SpadeRenderer, load_bundle
@@ -176,6 +189,11 @@ def peak_gmacs_per_s(device: torch.device, n: int = 2048, repeat: int = 5) -> fl
     return n ** 3 / best / 1e6
 
 
+def _rounded(db: float) -> float | None:
+    """A PSNR for the record: None where the two images are the same (an exact frame shown for a preview)."""
+    return None if math.isinf(db) else round(db, 1)
+
+
 def psnr_db(a: torch.Tensor, b: torch.Tensor) -> float:
     """PSNR of a against b, both in [-1, 1] (peak-to-peak 2)."""
     mse = ((a.float() - b.float()) ** 2).mean().item()
@@ -222,7 +240,13 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
         exact = fast(classes, z).float()
         diff = (exact - ref.float()).abs().max().item()
         low_diff = (low(seg_low, z_low).float() - ref.float()).abs().max().item() if low is not None else None
-        reference_times, fast_times, preview_times, light_times, low_times = [], [], [], [], []
+        if preview is not None:   # untimed: the first preview of a process measures what this CPU does fastest
+            prepare()
+            preview.preview(classes, z)
+            prepare_light()
+            light.preview(classes, z, advance=True)
+            preview.stats, light.stats = PreviewStats(), PreviewStats()
+        reference_times, fast_times, exact_times, preview_times, light_times, low_times = [], [], [], [], [], []
         for i in range(repeat):  # interleaved, so that all see the same load on a shared machine
             if i < max(1, (repeat + 1) // 2):
                 reference_times.append(timed_ms(lambda: g(seg, z), sync))
@@ -232,15 +256,19 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
             fast_times.append(timed_ms(lambda: fast(classes, z), sync))
             if preview is not None:
                 prepare()
+                exact_times.append(timed_ms(lambda: preview.exact(classes, z), sync))
+                prepare()
                 preview_times.append(timed_ms(lambda: preview.preview(classes, z), sync))
                 prepare_light()
                 light_times.append(timed_ms(lambda: light.preview(classes, z, advance=True), sync))
         if preview is not None:
+            plans, light_plans = preview.stats.as_dict(), light.stats.as_dict()
             prepare()
             shown, was_exact = preview.preview(classes, z)
             preview_psnr = psnr_db(shown, exact)
             prepare_light()
-            light_psnr = psnr_db(light.preview(classes, z, advance=True)[0], exact)
+            shown, light_exact = light.preview(classes, z, advance=True)
+            light_psnr = psnr_db(shown, exact)
         prepare()
         with PeakMemory(device) as mem:
             fast(classes, z)
@@ -261,9 +289,11 @@ def run_case(name: str, model: Model, labels: np.ndarray, z: torch.Tensor | None
         case[f"reference_{name_low}_ms"] = round(stat(low_times), 1)
         case[f"reference_{name_low}_diff"] = float(f"{low_diff:.3g}")
     if preview is not None:
-        case.update(preview_ms=round(stat(preview_times), 1), preview_psnr_db=round(preview_psnr, 1),
-                    preview_exact=was_exact, preview_cache_mb=round(preview.cache_bytes / 2 ** 20, 1),
-                    preview_light_ms=round(stat(light_times), 1), preview_light_psnr_db=round(light_psnr, 1))
+        case.update(exact_ms=round(stat(exact_times), 1), preview_ms=round(stat(preview_times), 1),
+                    preview_psnr_db=_rounded(preview_psnr), preview_exact=was_exact, preview_plans=plans,
+                    preview_cache_mb=round(preview.cache_bytes / 2 ** 20, 1),
+                    preview_light_ms=round(stat(light_times), 1), preview_light_psnr_db=_rounded(light_psnr),
+                    preview_light_exact=light_exact, preview_light_plans=light_plans)
     if before is None and z_before is None:
         macs = dense_macs(g.config, *ref.shape[-2:])
         case["gmacs_per_s"] = round(macs / fast_ms / 1e6, 1)
@@ -297,7 +327,7 @@ def run(args: argparse.Namespace) -> list[dict]:
     z_given = z if given.generator.config.use_vae else None
     print(f"# mask: {mask_name} {labels.shape[1]}x{labels.shape[0]}; stroke edits "
           f"{(stroke != labels).mean() * 100:.1f}% of the pixels; device {device} ({args.dtype}), "
-          f"{torch.get_num_threads()} threads; {platform.processor() or platform.machine()}; {args.stat} of "
+          f"{torch.get_num_threads()} threads; {cpu_name()}; {args.stat} of "
           f"{args.repeat} runs",
           file=sys.stderr)
     cases = []
@@ -308,9 +338,10 @@ def run(args: argparse.Namespace) -> list[dict]:
         reach = (f", changes {case['changed_pixels']:.0%} of the output pixels by more than {CHANGED_ABOVE:g}"
                  if "changed_pixels" in case else "")
         if "preview_ms" in case:
-            reach += (f"; preview {case['preview_ms']} ms ({case['fast_ms'] / max(case['preview_ms'], 1e-3):.1f}x "
-                      f"faster than exact), PSNR {case['preview_psnr_db']} dB; light preview "
-                      f"{case['preview_light_ms']} ms, {case['preview_light_psnr_db']} dB")
+            reach += (f"; exact frame with previews on {case['exact_ms']} ms; preview {case['preview_ms']} ms "
+                      f"({_ratio(case, 'preview_ms')}, {case['preview_plans']}), PSNR {case['preview_psnr_db']} dB; "
+                      f"light preview {case['preview_light_ms']} ms ({_ratio(case, 'preview_light_ms')}, "
+                      f"{case['preview_light_plans']}), {case['preview_light_psnr_db']} dB")
         if "reference_float16_ms" in case:
             reach += (f"; module forward in float16 {case['reference_float16_ms']} ms, max |diff| "
                       f"{case['reference_float16_diff']}")
@@ -366,21 +397,37 @@ def photo_style_case(path: str | None, repeat: int, stat: Callable[[list[float]]
     return case
 
 
+def _ratio(case: dict, key: str) -> str:
+    """How many times faster than the exact frame (with previews on) a stroke case's preview was."""
+    return f"{case['exact_ms'] / max(case[key], 1e-3):.2f}x"
+
+
 def print_table(cases: list[dict]) -> None:
-    header = (f"{'case':<66} {'size':>9} {'ref ms':>8} {'fast ms':>8} {'speedup':>7} {'max|diff|':>9} "
-              f"{'mem MB':>7} {'prev ms':>8} {'PSNR dB':>7} {'GMAC/s':>7}")
+    header = (f"{'case':<48} {'size':>9} {'ref ms':>8} {'fast ms':>8} {'speedup':>7} {'max|diff|':>9} "
+              f"{'mem MB':>7} {'GMAC/s':>7}")
     print(header)
     for c in cases:
         if "style_ms" in c:
             continue
         size = "x".join(str(v) for v in c["size"][::-1])
-        prev = f"{c['preview_ms']:>8.1f} {c['preview_psnr_db']:>7.1f}" if "preview_ms" in c else f"{'':>8} {'':>7}"
         rate = f"{c['gmacs_per_s']:>7.1f}" if "gmacs_per_s" in c else ""
-        print(f"{c['name']:<66} {size:>9} {c['reference_ms']:>8.1f} {c['fast_ms']:>8.1f} {c['speedup']:>7.2f} "
-              f"{c['max_abs_diff']:>9.2g} {c['peak_mem_mb']:>7.1f} {prev} {rate}")
+        print(f"{c['name']:<48} {size:>9} {c['reference_ms']:>8.1f} {c['fast_ms']:>8.1f} {c['speedup']:>7.2f} "
+              f"{c['max_abs_diff']:>9.2g} {c['peak_mem_mb']:>7.1f} {rate}")
     peaks = {c["peak_gmacs_per_s"] for c in cases if "peak_gmacs_per_s" in c}
     if peaks:
         print(f"peak (float32 matrix product, this run): {max(peaks):.1f} GMAC/s")
+    strokes = [c for c in cases if "preview_ms" in c]
+    if strokes:
+        print(f"\n{'stroke case':<48} {'exact ms':>8} {'preview':>17} {'PSNR dB':>7} {'light':>17} {'PSNR dB':>7}  "
+              f"plans (full/light/exact/re-plans)")
+        for c in strokes:
+            plans = "/".join(str(v) for v in c["preview_plans"].values())
+            light_plans = "/".join(str(v) for v in c["preview_light_plans"].values())
+            db, light_db = (f"{v:.1f}" if v is not None else "exact"
+                            for v in (c["preview_psnr_db"], c["preview_light_psnr_db"]))
+            print(f"{c['name']:<48} {c['exact_ms']:>8.1f} {c['preview_ms']:>8.1f} ({_ratio(c, 'preview_ms'):>6}) "
+                  f"{db:>7} {c['preview_light_ms']:>8.1f} ({_ratio(c, 'preview_light_ms'):>6}) {light_db:>7}  "
+                  f"{plans}, {light_plans}")
     for c in cases:
         if "style_ms" in c:
             tone = (f"; its tone adds {c['tone_ms']:.1f} ms to each frame ({c['tone_first_ms']:.1f} ms the first)"
@@ -388,9 +435,20 @@ def print_table(cases: list[dict]) -> None:
             print(f"{c['name']} ({c['read_by']}, 1920x1080 JPEG): {c['style_ms']:.1f} ms{tone}")
 
 
+def record(cases: list[dict], command: str, device: str) -> dict:
+    """What a run measured, with the command and the machine, as the JSON `--json` and `--out` write."""
+    machine = {"cpu": cpu_name(), "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
+               "torch": torch.__version__, "python": platform.python_version()}
+    if device.startswith("cuda") and torch.cuda.is_available():
+        machine["gpu"] = torch.cuda.get_device_name(torch.device(device))
+    return {"command": command,
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine, "cases": cases}
+
+
 def main(argv: list[str] | None = None, prog: str = "gauguin bench") -> int:
     parser = UsageParser(prog=prog, description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", help="model folder or file (default: the bundled model, else a stand-in)")
+    parser.add_argument("--model", help="model folder or file (default: the bundled model)")
     parser.add_argument("--mask", help=f"label map PNG (default: {DEFAULT_MASK.name} from the examples)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default: cpu)")
     parser.add_argument("--dtype", choices=tuple(DTYPES), default="float32",
@@ -401,18 +459,30 @@ def main(argv: list[str] | None = None, prog: str = "gauguin bench") -> int:
                         help="timed fast runs per case (reference: half as many), interleaved (default 5)")
     parser.add_argument("--stat", choices=("median", "min"), default="median",
                         help="statistic reported over the runs; min suits a busy shared machine")
-    parser.add_argument("--json", action="store_true", help="print {\"cases\": [...]} as JSON on stdout")
+    parser.add_argument("--json", action="store_true",
+                        help="print the record as JSON on stdout: the command, date, machine and cases")
+    parser.add_argument("--out", help="also write that JSON record to this file")
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     for option in ("size", "repeat"):
         if getattr(args, option) <= 0:
             parser.error(f"--{option} must be positive, not {getattr(args, option)}")
+    if args.out and not Path(args.out).parent.is_dir():
+        parser.error(f"--out {args.out}: folder {Path(args.out).parent} does not exist")
     try:
         cases = run(args)
     except GauguinError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    text = json.dumps(record(cases, " ".join([prog, *argv]), args.device), indent=1)
+    if args.out:
+        try:
+            atomic_write(args.out, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
+        except OSError as e:
+            print(f"error: --out {args.out}: {e.strerror or e}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     if args.json:
-        print(json.dumps({"cases": cases}, indent=1))
+        print(text)
     else:
         print_table(cases)
     return 0

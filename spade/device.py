@@ -1,6 +1,8 @@
 """Run-time device choice: cuda, then mps, then cpu."""
 from __future__ import annotations
 
+import platform
+
 import torch
 
 from .errors import GauguinError
@@ -40,3 +42,15 @@ def usable_device(name: str = "auto") -> tuple[str, str]:
     except GauguinError as e:
         return "cpu", f"{e}; using the CPU"
     return name, ""
+
+
+def cpu_name() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo), else what platform knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

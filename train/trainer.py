@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import platform
 import signal
 import time
 from contextlib import nullcontext
@@ -23,6 +22,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader
 
+from spade.device import cpu_name
 from spade.errors import GauguinError
 
 from . import distributed as ddp
@@ -433,18 +433,6 @@ class Trainer:
                                  training_record=record, save_dtype=getattr(torch, self.cfg.save_dtype),
                                  name=self.cfg.name or self.checkpoint_dir.resolve().name, numbered=numbered,
                                  instance_edges=self.nets.instance_edges)
-
-
-def cpu_name() -> str:
-    """The CPU's model name (Linux /proc/cpuinfo), else what platform knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run_training(cfg: TrainConfig, log: Callable[[str], None] = logger.info) -> int:

@@ -19,12 +19,12 @@ The result is not exact: outside those pixels it keeps the old activations, whic
 moved a little through the coarse layers. Successive previews can each start from the last (`advance=True`,
 as the app does during a stroke), so that each costs what the pointer moved since the last render.
 
-A preview never means to cost more than the exact frame it stands in for. Its plan is estimated in
-milliseconds from what this process has measured (`RunningCosts`): the exact frames' times, and per kind of
-block step how long steps of that kind took against the multiply-add estimate. A plan over `exact_at` of the
-exact frame's time is made light (its coarse blocks kept) in a chain of previews, and if that is still over
-(or the preview is not chained), the exact frame is rendered instead; a preview that overruns its estimate part-way chooses its remaining blocks' ways again
-(`PreviewStats` counts each). Memory: the activations of one frame, a working copy of them, and the kernels
+A preview is not to cost more than the exact frame it stands in for. Its plan is estimated from what this
+process has measured (`RunningCosts`): the exact frames' times, and per kind of block step how long steps of
+that kind took against their multiply-add estimate. A plan over `exact_at` of the exact frame's time is made
+light (its coarse blocks kept) in a chain of previews, and if that is still over (or the preview is not
+chained), the exact frame is rendered instead; a preview that overruns its estimate part-way chooses its
+remaining blocks' ways again (`PreviewStats` counts each). Memory: the activations of one frame, a working copy of them, and the kernels
 of the recomputed convolutions in the layout the matrix products take (`cache_bytes`, `cache_bytes_estimate`).
 
     preview = StrokePreview(fast_generator)
