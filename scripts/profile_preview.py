@@ -4,18 +4,17 @@
 
 On the benchmark's cases (the bundled model and the full-size ADE20K generator with random weights, the
 example sketch at 256x256, a brush stroke over 2% of it), each preview starting from the exact frame of the
-unedited sketch: per block, what it did (kept, dense, or the pixels it recomputed), its time (best of --repeat
-previews) and its error, the RMS difference of its output from the exact frame's over the RMS of that output
-(beside the same for the unedited frame's output, what keeping it costs), then how the output's squared error
-splits between the pixels near the stroke (within the reach) and the rest. CONFIG=VALUE pairs are
-PreviewConfig fields (keep_upto=256 bfloat16=False).
+unedited sketch: per block of the last of --repeat previews (those before it measure this machine), what it
+did (kept, dense, or the pixels it recomputed, at its pixel sets or over their box), its estimate and its
+time (`StrokePreview.last`), and its error, the RMS difference of its output from the exact frame's over the
+RMS of that output (beside the same for the unedited frame's output, what keeping it costs), then how the
+output's squared error splits between the pixels near the stroke (within the reach) and the rest.
+CONFIG=VALUE pairs are PreviewConfig fields (keep_upto=256 bfloat16=False).
 """
 
 from __future__ import annotations
 
 import argparse
-import time
-from typing import Callable
 
 import numpy as np
 import torch
@@ -23,6 +22,7 @@ import torch.nn.functional as F
 
 from spade.bench import Model, full_model, given_model, psnr_db, read_labels
 from spade.fast import FastGenerator, PreviewConfig, StrokePreview
+from spade.fast.preview import StepMode
 from spade.sample_sketches import ROCK, brush_stroke
 
 
@@ -41,48 +41,24 @@ def profile(model: Model, labels: np.ndarray, stroke: np.ndarray, config: Previe
     exact = fast(after, z, record=exact_blocks)
     old = fast(before, z, record=old_blocks)
     preview = StrokePreview(fast, config)
-    times: dict[str, float] = {}
-    block_at, block_in_box, block = preview._block_at, preview._block_in_box, fast._block
-    names: list[str] = []
-
-    def timed(fn: Callable, name: Callable[[], str]) -> Callable:
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            out = fn(*args, **kwargs)
-            key = name()
-            times[key] = min(times.get(key, float("inf")), time.perf_counter() - start)
-            return out
-        return wrapper
-
-    preview._block_at = timed(block_at, lambda: names.pop(0))
-    preview._block_in_box = timed(block_in_box, lambda: names.pop(0))
-    fast._block = timed(block, lambda: "dense " + str(len(times)))
-    totals = []
     for _ in range(repeat):
         preview.exact(before, z)
-        with torch.inference_mode():
-            steps = preview._plan(preview._frame, fast._label_cache(fast.checked_classes(after)))
-        names[:] = [s.name for s in steps if s.sets is not None and not s.dense]
-        start = time.perf_counter()
-        out, was_exact = preview.preview(after, z)
-        totals.append(time.perf_counter() - start)
-    total = min(totals) * 1000
-    print(f"## {model.name}: preview {total:.1f} ms{' (the exact frame)' if was_exact else ''}, "
-          f"{psnr_db(out, exact):.2f} dB (the unedited frame: {psnr_db(old, exact):.2f} dB)")
-    print("| block | grid x channels | recomputed | time ms | error | error if kept |")
-    print("|---|---|---|---:|---:|---:|")
+        out, _ = preview.preview(after, z)
+    last = preview.last
+    print(f"## {model.name}: preview {last.ms:.1f} ms ({last.kind.value}; estimated {last.estimated_ms:.1f}, exact "
+          f"frame {last.exact_ms:.1f} ms), {psnr_db(out, exact):.2f} dB (the unedited frame: "
+          f"{psnr_db(old, exact):.2f} dB); plans over the runs {preview.stats.as_dict()}")
+    print("| block | grid x channels | recomputed | estimated ms | time ms | error | error if kept |")
+    print("|---|---|---|---:|---:|---:|---:|")
     work = preview._frame.work
-    blocks_ms = 0.0
-    for s in steps:
-        e, o = (r[s.name].permute(0, 2, 3, 1)[0] for r in (exact_blocks, old_blocks))
+    for r in last.steps:
+        e, o = (b[r.name].permute(0, 2, 3, 1)[0] for b in (exact_blocks, old_blocks))
         h, w, c = e.shape
-        done = ("kept" if s.sets is None else "dense" if s.dense else
-                f"{s.sets.rings[0].numel()} of {h * w} px{' (box)' if s.box else ''}")
-        ms = times.get(s.name, 0.0) * 1000
-        blocks_ms += ms
-        print(f"| {s.name} | {h}x{w} x {c} | {done} | {ms:.1f} | {_rms(work[s.name] - e) / _rms(e):.4f} | "
-              f"{_rms(o - e) / _rms(e):.4f} |")
-    print(f"| rest (first layer, plan, output layer) | | | {total - blocks_ms:.1f} | | |")
+        done = (r.mode.value if r.mode in (StepMode.KEPT, StepMode.DENSE) else
+                f"{r.pixels} of {h * w} px ({r.mode.value})")
+        print(f"| {r.name} | {h}x{w} x {c} | {done} | {r.estimated_ms:.1f} | {r.ms:.1f} | "
+              f"{_rms(work[r.name] - e) / _rms(e):.4f} | {_rms(o - e) / _rms(e):.4f} |")
+    print(f"| rest (first layer, plan, output layer) | | | | {last.ms - sum(r.ms for r in last.steps):.1f} | | |")
     changed = torch.as_tensor(stroke != labels)[None, None].float()
     r = preview.config.reach
     near = F.max_pool2d(changed, 2 * r + 1, 1, r)[0, 0] > 0
@@ -94,7 +70,7 @@ def profile(model: Model, labels: np.ndarray, stroke: np.ndarray, config: Previe
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
-    ap.add_argument("--repeat", type=int, default=4, help="previews timed, best reported (default 4)")
+    ap.add_argument("--repeat", type=int, default=4, help="previews run, the last reported (default 4)")
     ap.add_argument("config", nargs="*", help="PreviewConfig fields as NAME=VALUE (Python literals)")
     args = ap.parse_args()
     if args.threads:
