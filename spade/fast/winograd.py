@@ -20,8 +20,8 @@ import torch.nn.functional as F
 WINOGRAD_MIN_CHANNELS = 256     # convolutions this wide on both sides use Winograd
 F2_MAX_PIXELS = 16 * 16         # grids up to this many pixels use F(2x2, 3x3)
 F4_MAX_PIXELS = 64 * 64         # and larger ones up to this many F(4x4, 3x3); above, direct
-# measured time per direct multiply-add over Winograd's there (1 thread), for the cost estimate of previews:
-# F(2x2) 1.7-3 on 8x8 and 16x16; F(4x4) 2.5-2.6 on 32x32, 1.5-1.6 on 64x64
+# time per direct multiply-add over Winograd's there, round figures of what scripts/bench_winograd measures
+# (1 thread): for the multiply-add estimates of previews
 F2_SPEEDUP = 1.7
 F4_SPEEDUP = 2.0
 
