@@ -33,7 +33,7 @@ preview_cache_mb, what previews keep; preview_light_ms, preview_light_psnr_db, p
 preview_light_plans: the same for the light preview a fast stroke gets (PreviewConfig.light_over_ms), chained.
 
 --json prints, and --out writes, one JSON record: the command, the date (UTC), the machine (CPU, torch's
-threads, versions; the GPU on CUDA) and the cases.
+threads, OMP_WAIT_POLICY, versions, the load average at the end; the GPU on CUDA) and the cases.
 """
 from __future__ import annotations
 
@@ -435,10 +435,19 @@ def print_table(cases: list[dict]) -> None:
             print(f"{c['name']} ({c['read_by']}, 1920x1080 JPEG): {c['style_ms']:.1f} ms{tone}")
 
 
+def _load_average() -> list[float] | None:
+    """The system's load average over 1, 5 and 15 minutes (at the end of the run), where the system says."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (OSError, AttributeError):
+        return None
+
+
 def record(cases: list[dict], command: str, device: str) -> dict:
     """What a run measured, with the command and the machine, as the JSON `--json` and `--out` write."""
     machine = {"cpu": cpu_name(), "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
-               "torch": torch.__version__, "python": platform.python_version()}
+               "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "torch": torch.__version__,
+               "python": platform.python_version(), "load_average": _load_average()}
     if device.startswith("cuda") and torch.cuda.is_available():
         machine["gpu"] = torch.cuda.get_device_name(torch.device(device))
     return {"command": command,
