@@ -590,11 +590,24 @@ class StrokePreview:
         kept = {name: _nhwc(record[name]) for name, _ in fast.plan()}
         kept[IMAGE] = _nhwc(out.to(fast.dtype).contiguous(memory_format=torch.channels_last))
         z_kept = z.detach().to(fast.device).clone() if z is not None else None
-        work = {k: v.clone() for k, v in kept.items()}
+        work = self._working_copy(kept)
         clean = {k: torch.empty(0, dtype=torch.int64) for k in kept}
         self._frame = _Frame(fast.checked_classes(classes, edges).clone(), z_kept, fast.last_labels, kept, work,
                              clean)
         return out
+
+    def _working_copy(self, kept: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """A copy of the kept activations for previews to overwrite, in the last frame's working copy where it
+        has the same shapes (no fresh memory to fault in at every exact frame)."""
+        old = self._frame.work if self._frame is not None else {}
+        work = {}
+        with torch.inference_mode():
+            for name, value in kept.items():
+                buffer = old.get(name)
+                if buffer is None or buffer.shape != value.shape or buffer.dtype != value.dtype:
+                    buffer = torch.empty_like(value)
+                work[name] = buffer.copy_(value)
+        return work
 
     # -- previews -------------------------------------------------------------------------------------------
     def preview(self, classes: torch.Tensor, z: torch.Tensor | None = None, edges: torch.Tensor | None = None,
