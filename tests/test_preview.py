@@ -303,7 +303,7 @@ def test_previews_measured_cheap_stay_previews():
     assert [r.name for r in preview.last.steps] == [name for name, _ in preview.fast.plan()]
 
 
-def test_a_chained_preview_too_costly_in_full_is_light_when_that_is_cheap_enough():
+def test_a_preview_too_costly_in_full_is_light_when_that_is_cheap_enough():
     g = random_generator(7, ngf=8, spade_hidden=16, crop_size=128)
     before = painted_landscape(128, 128, 3)
     preview = StrokePreview(FastGenerator(g), PreviewConfig(bfloat16=False, int8=False), STILL)
@@ -317,8 +317,8 @@ def test_a_chained_preview_too_costly_in_full_is_light_when_that_is_cheap_enough
     assert not exact and preview.last.kind is PreviewKind.LIGHT and preview.stats.light == 1
     assert [r.mode is StepMode.KEPT for r in preview.last.steps] == [True] * 5 + [False] * 2  # up to 32x32 kept
     preview.exact(channels(before))
-    out, exact = preview.preview(channels(after))        # not chained: no light tier, the exact frame
-    assert exact and preview.stats.exact == 1
+    out, exact = preview.preview(channels(after))        # not chained: light all the same
+    assert not exact and preview.last.kind is PreviewKind.LIGHT and preview.stats.light == 2
 
 
 def test_an_unchanged_sketch_previews_as_the_exact_frame():
@@ -335,7 +335,8 @@ def test_a_change_that_costs_as_much_as_the_exact_frame_new_styles_and_instance_
     g = random_generator(4, use_vae=True)
     z0, z1 = (torch.randn(1, 256, generator=torch.Generator().manual_seed(s)) for s in (0, 1))
     before = painted_landscape(64, 64, 3)
-    preview = StrokePreview(FastGenerator(g), PreviewConfig(keep_upto=0), STILL)
+    # light_keep_upto=0: a light preview keeps no more than a full one, so this change is too costly for both
+    preview = StrokePreview(FastGenerator(g), PreviewConfig(keep_upto=0, light_keep_upto=0), STILL)
     preview.exact(channels(before), z0)
     big = before.copy()
     big[:, :32] = ROCK                                  # half the canvas: every block's reach covers its grid

@@ -22,8 +22,7 @@ as the app does during a stroke), so that each costs what the pointer moved sinc
 A preview is not to cost more than the exact frame it stands in for. Its plan is estimated from what this
 process has measured (`RunningCosts`): the exact frames' times, and per kind of block step how long steps of
 that kind took against their multiply-add estimate. A plan over `exact_at` of the exact frame's time is made
-light (its coarse blocks kept) in a chain of previews, and if that is still over (or the preview is not
-chained), the exact frame is rendered instead; a preview that overruns its estimate part-way chooses its
+light (its coarse blocks kept), and if that is still over, the exact frame is rendered instead; a preview that overruns its estimate part-way chooses its
 remaining blocks' ways again (`PreviewStats` counts each). Memory: the activations of one frame, a working copy of them, and the kernels
 of the recomputed convolutions in the layout the matrix products take (`cache_bytes`, `cache_bytes_estimate`).
 
@@ -78,8 +77,8 @@ class PreviewConfig:
                      against one of the dense block (the gathers, the per-pixel SPADE work) with float32
                      products, and `sparse_overhead_bf16` with bfloat16 ones; where the running costs have
                      measured a kind of step, they correct it. 0 never runs a block densely.
-    exact_at:        share of the exact frame's time above which (estimated) a chained preview is made light,
-                     and the exact frame is rendered instead where a preview is still above it.
+    exact_at:        share of the exact frame's time above which (estimated) a preview is made light, and the
+                     exact frame is rendered instead where the light one is still above it.
     replan_over:     a preview whose blocks so far took this many times their estimate (and more than
                      `replan_min_share` of the exact frame over it) chooses its remaining blocks' ways again
                      with what it measured.
@@ -614,8 +613,8 @@ class StrokePreview:
                 advance: bool = False) -> tuple[torch.Tensor, bool]:
         """(image (1, 3, H, W), exact): a preview of classes after the last exact frame, or the exact frame
         itself (exact=True) when there is none to start from, the style or size changed, or a preview would
-        cost more than `exact_at` of the exact frame by the running estimate (in a chain, advance=True, a
-        light preview first when that one would not).
+        cost more than `exact_at` of the exact frame by the running estimate (a light preview first where
+        that one would not).
 
         advance=True makes this preview the starting point of the next one, so that successive previews
         during a stroke each recompute only what changed since the last (their cost follows the pointer's
@@ -634,7 +633,7 @@ class StrokePreview:
             if advance and _share(steps) * exact_ms >= config.light_over_ms:
                 steps, kind = self._light(steps), PreviewKind.LIGHT
             estimate = self._estimate(steps)
-            if estimate > config.exact_at and advance and kind is PreviewKind.FULL:
+            if estimate > config.exact_at and kind is PreviewKind.FULL:
                 steps, kind = self._light(steps), PreviewKind.LIGHT
                 estimate = self._estimate(steps)
             if estimate <= config.exact_at:
