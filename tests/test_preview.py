@@ -311,7 +311,7 @@ def test_a_preview_too_costly_in_full_is_light_when_that_is_cheap_enough():
     after = brush_stroke(before, ROCK, 0.04)
     full = preview.cost_share(channels(after))
     # measured: every kind of block step costs 0.9 / full times its static estimate against the exact frame
-    preview.costs = RunningCosts(100.0, dict.fromkeys((StepMode.SETS, StepMode.BOX, StepMode.DENSE), 0.9 / full))
+    preview.costs = RunningCosts(100.0, dict.fromkeys(RunningCosts().factors, 0.9 / full))
     assert preview.cost_share(channels(after)) == pytest.approx(0.9)   # over exact_at
     out, exact = preview.preview(channels(after), advance=True)
     assert not exact and preview.last.kind is PreviewKind.LIGHT and preview.stats.light == 1

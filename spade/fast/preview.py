@@ -20,11 +20,12 @@ moved a little through the coarse layers. Successive previews can each start fro
 as the app does during a stroke), so that each costs what the pointer moved since the last render.
 
 A preview is not to cost more than the exact frame it stands in for. Its plan is estimated from what this
-process has measured (`RunningCosts`): the exact frames' times, and per kind of block step how long steps of
-that kind took against their multiply-add estimate. A plan over `exact_at` of the exact frame's time is made
-light (its coarse blocks kept), and if that is still over, the exact frame is rendered instead; a preview that overruns its estimate part-way chooses its
-remaining blocks' ways again (`PreviewStats` counts each). Memory: the activations of one frame, a working copy of them, and the kernels
-of the recomputed convolutions in the layout the matrix products take (`cache_bytes`, `cache_bytes_estimate`).
+process has measured (`RunningCosts`): the exact frames' times, and per kind and width of block step how long
+such steps took against their multiply-add estimate. A plan over `exact_at` of the exact frame's time is made
+light (its coarse blocks kept), and if that is still over, the exact frame is rendered instead; a preview that
+overruns its estimate part-way chooses its remaining blocks' ways again (`PreviewStats` counts each). Memory:
+the activations of one frame, a working copy of them, and the kernels of the recomputed convolutions in the
+layout the matrix products take (`cache_bytes`, `cache_bytes_estimate`).
 
     preview = StrokePreview(fast_generator)
     image = preview.exact(classes, z)            # an exact frame; its activations are kept
@@ -167,17 +168,19 @@ class RunningCosts:
     """What this process has measured, which a preview's plan is estimated from.
 
     exact_ms:  the exact frames' time (see `exact_measured`).
-    factors:   per kind of step (SETS, BOX, DENSE), how long such steps took against their static estimate
-               (multiply-adds, `PreviewConfig.sparse_overhead` included) at the exact frame's rate
-               (exact_ms over the frame's multiply-adds); 1 until measured. A machine's uniform speed or
+    factors:   per kind of step (SETS, BOX, DENSE) and block width (whether at least
+               `PreviewConfig.wide_channels` wide: those run on torch's threads, the others on the sparse blocks'
+               own), how long such steps took against their static estimate (multiply-adds,
+               `PreviewConfig.sparse_overhead` included) at the exact frame's rate (exact_ms over the frame's
+               multiply-adds); 1 until measured. A machine's uniform speed or
                load moves the exact frames and the steps alike and so cancels; what a factor holds is how
                much more (or less) a kind of step suffers than the exact frame does.
     overhead:  a preview's time outside its blocks (the plan, copies, the output layer) as a share of exact_ms.
     """
 
     exact_ms: float | None = None
-    factors: dict[StepMode, float] = field(default_factory=lambda: dict.fromkeys(
-        (StepMode.SETS, StepMode.BOX, StepMode.DENSE), 1.0))
+    factors: dict[tuple[StepMode, bool], float] = field(default_factory=lambda: {
+        (kind, wide): 1.0 for kind in (StepMode.SETS, StepMode.BOX, StepMode.DENSE) for wide in (False, True)})
     overhead: float = 0.0
 
     def exact_measured(self, ms: float) -> None:
@@ -189,10 +192,11 @@ class RunningCosts:
         else:
             self.exact_ms = NEWEST * ms + (1 - NEWEST) * self.exact_ms
 
-    def factor(self, mode: StepMode) -> float:
-        return self.factors.get(mode.cost_kind, 0.0)
+    def factor(self, mode: StepMode, wide: bool) -> float:
+        """The factor of a step of this mode on a block of this width (0 for KEPT, which costs nothing)."""
+        return self.factors.get((mode.cost_kind, wide), 0.0)
 
-    def learn(self, measured: dict[StepMode, float], overhead: float) -> None:
+    def learn(self, measured: dict[tuple[StepMode, bool], float], overhead: float) -> None:
         """A preview's measured factors per kind of step and its overhead share, into the running ones."""
         for kind, value in measured.items():
             self.factors[kind] = NEWEST * max(value, MIN_FACTOR) + (1 - NEWEST) * self.factors[kind]
@@ -319,6 +323,7 @@ class _Step:
 
     name: str
     upsampled: bool
+    wide: bool            # at least PreviewConfig.wide_channels wide (run on torch's threads)
     level: Level
     sets: _PixelSets | None
     mode: StepMode
@@ -339,7 +344,7 @@ class _Step:
     def chosen(self, costs: RunningCosts) -> _Step:
         """This step taking the way its options estimate cheapest with these running costs (ties: dense, then
         the pixel sets, then the box)."""
-        mode = min(self.options, key=lambda m: self.options[m] * costs.factor(m))
+        mode = min(self.options, key=lambda m: self.options[m] * costs.factor(m, self.wide))
         return replace(self, mode=mode, units=self.options[mode])
 
     def kept(self) -> _Step:
@@ -380,13 +385,14 @@ def cache_bytes_estimate(config: GeneratorConfig, height: int, width: int) -> in
     return 4 * (2 * activations + kernels)
 
 
-def _measured_factors(steps: list[_Step], reports: list[StepReport], rate: float) -> dict[StepMode, float]:
-    """Per kind of step that ran, its measured time over its static estimate at `rate` ms per unit."""
-    ms: dict[StepMode, float] = {}
-    units: dict[StepMode, float] = {}
+def _measured_factors(steps: list[_Step], reports: list[StepReport],
+                      rate: float) -> dict[tuple[StepMode, bool], float]:
+    """Per kind and width of step that ran, its measured time over its static estimate at `rate` ms per unit."""
+    ms: dict[tuple[StepMode, bool], float] = {}
+    units: dict[tuple[StepMode, bool], float] = {}
     for step, report in zip(steps, reports):
         if step.mode is not StepMode.KEPT and step.units > 0:
-            kind = step.mode.cost_kind
+            kind = (step.mode.cost_kind, step.wide)
             ms[kind] = ms.get(kind, 0.0) + report.ms
             units[kind] = units.get(kind, 0.0) + step.units
     return {kind: ms[kind] / (units[kind] * rate) for kind in ms}
@@ -703,12 +709,13 @@ class StrokePreview:
             if upsampled:
                 size = (size[0] * 2, size[1] * 2)
             block = fast.blocks[name]
+            wide = block.conv_1.weight.shape[1] >= config.wide_channels
             level = fast.level(cache, size)
             pixels = size[0] * size[1]
             dense_cost = _block_macs(block, pixels, pixels, winograd=True)
             changed = level.classes != frame.labels.levels[size].classes
             if not changed.any() or (not input_changed and pixels <= config.keep_upto):
-                steps.append(_Step(name, upsampled, level, None, StepMode.KEPT, 0.0, dense_cost,
+                steps.append(_Step(name, upsampled, wide, level, None, StepMode.KEPT, 0.0, dense_cost,
                                    {StepMode.KEPT: 0.0}))
                 continue
             input_changed = True
@@ -723,7 +730,7 @@ class StrokePreview:
                     top, bottom, left, right = sets.box
                     box_pixels = (bottom - top) * (right - left)
                     options[StepMode.BOX] = _block_macs(block, box_pixels, box_pixels, winograd=True)
-            steps.append(_Step(name, upsampled, level, sets, StepMode.DENSE, dense_cost, dense_cost,
+            steps.append(_Step(name, upsampled, wide, level, sets, StepMode.DENSE, dense_cost, dense_cost,
                                options).chosen(self.costs))
         return steps
 
@@ -738,7 +745,8 @@ class StrokePreview:
     def _estimate(self, steps: list[_Step]) -> float:
         """What a preview of these steps would take as a share of the exact frame, by the running costs."""
         costs = self.costs
-        return sum(s.units * costs.factor(s.mode) for s in steps) / sum(s.dense_cost for s in steps) + costs.overhead
+        units = sum(s.units * costs.factor(s.mode, s.wide) for s in steps)
+        return units / sum(s.dense_cost for s in steps) + costs.overhead
 
     def _learn(self, steps: list[_Step], reports: list[StepReport], ms: float) -> None:
         """A preview's measured times into the running costs (nothing where the clock measured no time)."""
@@ -797,13 +805,12 @@ class StrokePreview:
         for i in range(len(steps)):
             step = steps[i]
             work = self._restore(frame, step.name)
-            wide = fast.blocks[step.name].conv_1.weight.shape[1] >= config.wide_channels
-            threads = 0 if wide or step.mode in (StepMode.DENSE, StepMode.BOX) else self._threads()
+            threads = 0 if step.wide or step.mode in (StepMode.DENSE, StepMode.BOX) else self._threads()
             start = self._now_ms()
             with _cpu_threads(threads, fast.device):
                 self._step(frame, step, src, cache, work)
             reports.append(StepReport(step.name, step.mode, step.pixels,
-                                      step.units * costs.factor(step.mode) * rate, self._now_ms() - start))
+                                      step.units * costs.factor(step.mode, step.wide) * rate, self._now_ms() - start))
             src = work
             if not replanned and i + 1 < len(steps) and self._overran(reports):
                 # the blocks so far took much longer than estimated: choose the rest again with what they took
